@@ -1,0 +1,18 @@
+package dev.ferry;
+
+import java.io.IOException;
+
+/**
+ * The HMAC handshake failed: a wrong key, a peer that speaks no handshake, or a digest this side does
+ * not allow. Messages follow CPython's wording so logs read the same on both sides: the client sees
+ * {@code "digest sent was rejected"}, the server {@code "digest received was wrong"}.
+ *
+ * <p>Python: {@code multiprocessing.AuthenticationError}.
+ */
+public final class AuthenticationException extends IOException {
+  private static final long serialVersionUID = 1L;
+
+  public AuthenticationException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Ferry: message-oriented connections between processes, byte-compatible with CPython's
+ * {@code multiprocessing.connection}.
+ */
+module dev.ferry {
+  requires org.newsclub.net.unix;
+
+  exports dev.ferry;
+  exports dev.ferry.codec;
+}
