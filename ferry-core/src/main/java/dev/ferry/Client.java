@@ -1,0 +1,68 @@
+package dev.ferry;
+
+import dev.ferry.internal.auth.Handshake;
+import dev.ferry.internal.transport.Deadlines;
+import dev.ferry.internal.transport.SocketTransport;
+import dev.ferry.internal.transport.Sockets;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SocketChannel;
+import java.util.Objects;
+
+/**
+ * Connects to a {@link Listener}, or to a Python {@code multiprocessing.connection.Listener}.
+ *
+ * <pre>{@code
+ * ConnectionOptions options = ConnectionOptions.builder().authKey(key).build();
+ * try (Connection c = Client.connect(Address.parse("tcp:127.0.0.1:6000"), options)) {
+ *   c.send("hello", Codecs.utf8());
+ * }
+ * }</pre>
+ *
+ * <p>Python: {@code multiprocessing.connection.Client}.
+ */
+public final class Client {
+  private Client() {}
+
+  /** Connects with no key. */
+  public static Connection connect(Address address) throws IOException {
+    return connect(address, ConnectionOptions.defaults());
+  }
+
+  /**
+   * Connects to {@code address} within {@link ConnectionOptions#connectTimeout()}, then runs the
+   * client side of the handshake if the options carry a key.
+   *
+   * @throws java.net.ConnectException naming the address if nobody listens there ("connection
+   *     refused: tcp:127.0.0.1:9", "no such socket file: unix:/tmp/x")
+   * @throws SocketTimeoutException if the connection or the handshake takes too long
+   * @throws AuthenticationException if the handshake fails ("digest sent was rejected")
+   */
+  public static Connection connect(Address address, ConnectionOptions options) throws IOException {
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(options, "options");
+    SocketChannel channel = Sockets.connect(address, options.connectTimeout());
+    Endpoint endpoint;
+    try {
+      endpoint = new Endpoint(new SocketTransport(channel), address.toString(), true, true,
+          options.maxMessageSize());
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    if (options.authKey().isPresent()) {
+      long deadline = Deadlines.after(options.handshakeTimeout());
+      try {
+        Handshake.clientSide(endpoint.handshakeChannel(deadline), options.authKey().get().bytes());
+      } catch (SocketTimeoutException e) {
+        endpoint.close();
+        throw new SocketTimeoutException("handshake timed out after "
+            + options.handshakeTimeout().toMillis() + " ms with " + address);
+      } catch (IOException | RuntimeException e) {
+        endpoint.close();
+        throw e;
+      }
+    }
+    return endpoint;
+  }
+}

@@ -1,0 +1,21 @@
+package dev.ferry;
+
+/**
+ * A duplex message connection: an accepted or client socket, or either end of a duplex
+ * {@link Pipe}. All transports (socket pair, Unix path, abstract name, TCP) behave alike and speak
+ * the framing of CPython's {@code multiprocessing.connection}.
+ *
+ * <pre>{@code
+ * try (Connection c = Client.connect(Address.parse("unix:/run/worker.sock"), options)) {
+ *   c.sendBytes("ping".getBytes(UTF_8));
+ *   byte[] reply = c.receiveBytes();
+ * }
+ * }</pre>
+ *
+ * <p>Python: {@code multiprocessing.connection.Connection}.
+ */
+public sealed interface Connection extends Receiver, Sender permits Endpoint {
+
+  /** Where this connection leads: the peer's address for a client, this end's for a pipe. */
+  String description();
+}

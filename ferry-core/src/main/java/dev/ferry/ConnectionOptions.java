@@ -1,0 +1,167 @@
+package dev.ferry;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Settings for listeners, clients and the connections they make. Immutable; build one with
+ * {@link #builder()} or take {@link #defaults()}.
+ *
+ * <pre>{@code
+ * ConnectionOptions options = ConnectionOptions.builder()
+ *     .authKey(AuthKey.fromHex(hex))
+ *     .handshakeTimeout(Duration.ofSeconds(5))
+ *     .build();
+ * }</pre>
+ */
+public final class ConnectionOptions {
+  /** The default largest message a receive accepts: 1 GiB. */
+  public static final long DEFAULT_MAX_MESSAGE_SIZE = 1L << 30;
+
+  private static final ConnectionOptions DEFAULTS = builder().build();
+
+  private final AuthKey authKey;
+  private final Duration handshakeTimeout;
+  private final Duration connectTimeout;
+  private final int backlog;
+  private final long maxMessageSize;
+  private final boolean unauthenticatedNetworkAllowed;
+
+  private ConnectionOptions(Builder b) {
+    this.authKey = b.authKey;
+    this.handshakeTimeout = b.handshakeTimeout;
+    this.connectTimeout = b.connectTimeout;
+    this.backlog = b.backlog;
+    this.maxMessageSize = b.maxMessageSize;
+    this.unauthenticatedNetworkAllowed = b.unauthenticatedNetworkAllowed;
+  }
+
+  /** No key, 10 s handshake and connect timeouts, backlog 128, 1 GiB messages. */
+  public static ConnectionOptions defaults() {
+    return DEFAULTS;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from these options. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.authKey = authKey;
+    b.handshakeTimeout = handshakeTimeout;
+    b.connectTimeout = connectTimeout;
+    b.backlog = backlog;
+    b.maxMessageSize = maxMessageSize;
+    b.unauthenticatedNetworkAllowed = unauthenticatedNetworkAllowed;
+    return b;
+  }
+
+  /** The handshake key; empty means no handshake. */
+  public Optional<AuthKey> authKey() {
+    return Optional.ofNullable(authKey);
+  }
+
+  /** How long each side's whole handshake may take before it fails. CPython has no such limit. */
+  public Duration handshakeTimeout() {
+    return handshakeTimeout;
+  }
+
+  /** How long {@link Client#connect} waits for the peer to accept the connection. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** The listen queue length. CPython uses 1, which drops connections under load. */
+  public int backlog() {
+    return backlog;
+  }
+
+  /**
+   * The largest message length a receive accepts, checked against the header before any payload
+   * is read or allocated. {@link Receiver#receiveBytes(int)} may lower it for one call.
+   */
+  public long maxMessageSize() {
+    return maxMessageSize;
+  }
+
+  /** Whether a TCP listener may listen on a non-loopback address without a key. */
+  public boolean unauthenticatedNetworkAllowed() {
+    return unauthenticatedNetworkAllowed;
+  }
+
+  @Override
+  public String toString() {
+    return "ConnectionOptions[authKey=" + authKey + ", handshakeTimeout=" + handshakeTimeout
+        + ", connectTimeout=" + connectTimeout + ", backlog=" + backlog + ", maxMessageSize="
+        + maxMessageSize + "]";
+  }
+
+  /** Builds {@link ConnectionOptions}. Every setter checks its argument at once. */
+  public static final class Builder {
+    private AuthKey authKey;
+    private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private int backlog = 128;
+    private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+    private boolean unauthenticatedNetworkAllowed;
+
+    private Builder() {}
+
+    /** Authenticate every connection with this key (both sides must hold it). */
+    public Builder authKey(AuthKey authKey) {
+      this.authKey = Objects.requireNonNull(authKey, "authKey");
+      return this;
+    }
+
+    /** Skip the handshake: anyone who can reach the address may talk. */
+    public Builder noAuthKey() {
+      this.authKey = null;
+      return this;
+    }
+
+    public Builder handshakeTimeout(Duration timeout) {
+      this.handshakeTimeout = positive(timeout, "handshakeTimeout");
+      return this;
+    }
+
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    public Builder backlog(int backlog) {
+      if (backlog < 1) throw new IllegalArgumentException("backlog < 1: " + backlog);
+      this.backlog = backlog;
+      return this;
+    }
+
+    public Builder maxMessageSize(long maxMessageSize) {
+      if (maxMessageSize < 0) {
+        throw new IllegalArgumentException("maxMessageSize < 0: " + maxMessageSize);
+      }
+      this.maxMessageSize = maxMessageSize;
+      return this;
+    }
+
+    /**
+     * Let a TCP listener bind a non-loopback address without a key. Anyone on the network can then
+     * connect and send messages, which an object codec would decode: say so on purpose.
+     */
+    public Builder allowUnauthenticatedNetwork() {
+      this.unauthenticatedNetworkAllowed = true;
+      return this;
+    }
+
+    public ConnectionOptions build() {
+      return new ConnectionOptions(this);
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(name + " <= 0: " + d);
+      return d;
+    }
+  }
+}

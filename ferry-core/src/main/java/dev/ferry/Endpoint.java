@@ -1,0 +1,515 @@
+package dev.ferry;
+
+import dev.ferry.codec.Codec;
+import dev.ferry.internal.auth.HandshakeChannel;
+import dev.ferry.internal.framing.Frames;
+import dev.ferry.internal.framing.MessageOutput;
+import dev.ferry.internal.transport.Deadlines;
+import dev.ferry.internal.transport.SocketTransport;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The one implementation of {@link Connection}, {@link Receiver} and {@link Sender}: the framing of
+ * PROTOCOL.md section 1 over a {@link SocketTransport}.
+ *
+ * <p>Receive side: a direct buffer holds bytes read ahead of the current message, so one read
+ * system call can bring in many small frames and {@link #poll} sees frames already buffered.
+ * Send side: small messages are copied with their header into a direct buffer and leave in one
+ * write.
+ */
+final class Endpoint implements Connection {
+  /** Receive buffer size; also the largest message (with header) sent in one write. */
+  static final int BUFFER_SIZE = 64 * 1024;
+
+  /** Above this, receiveBytes grows its array as bytes arrive instead of trusting the header. */
+  private static final int TRUSTED_ALLOCATION = 1 << 20;
+
+  private final SocketTransport transport;
+  private final String description;
+  private final long maxMessageSize;
+
+  /** A one-way pipe's read end: closed, not made write-only, by a too-large message. */
+  private final boolean readOnlyEnd;
+
+  // Guarded by readLock: the receive buffer, in read mode (position..limit = unread bytes).
+  private final ReentrantLock readLock = new ReentrantLock();
+  private ByteBuffer in;
+  private boolean endOfStream;
+
+  // Guarded by writeLock: the send buffer.
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private ByteBuffer out;
+
+  // State only moves towards false.
+  private volatile boolean readable;
+  private volatile boolean writable;
+
+  Endpoint(SocketTransport transport, String description, boolean readable, boolean writable,
+      long maxMessageSize) {
+    this.transport = transport;
+    this.description = description;
+    this.readable = readable;
+    this.writable = writable;
+    this.readOnlyEnd = readable && !writable;
+    this.maxMessageSize = maxMessageSize;
+  }
+
+  @Override
+  public String description() {
+    return description;
+  }
+
+  @Override
+  public boolean isReadable() {
+    return readable && !transport.isClosed();
+  }
+
+  @Override
+  public boolean isWritable() {
+    return writable && !transport.isClosed();
+  }
+
+  @Override
+  public boolean isClosed() {
+    return transport.isClosed();
+  }
+
+  SelectableChannel selectableChannel() {
+    return transport.channel();
+  }
+
+  @Override
+  public void close() throws IOException {
+    transport.close();
+  }
+
+  @Override
+  public String toString() {
+    return "Connection[" + description + (isClosed() ? ", closed" : "") + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving
+
+  @Override
+  public byte[] receiveBytes() throws IOException {
+    return receiveBytes(maxMessageSize, Deadlines.NONE);
+  }
+
+  @Override
+  public byte[] receiveBytes(int maxLength) throws IOException {
+    if (maxLength < 0) throw new IllegalArgumentException("negative maxlength: " + maxLength);
+    return receiveBytes(Math.min(maxLength, maxMessageSize), Deadlines.NONE);
+  }
+
+  private byte[] receiveBytes(long limit, long deadline) throws IOException {
+    lockForReceive();
+    try {
+      long length = readHeader(limit, deadline);
+      return readPayloadArray((int) length, deadline);
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  @Override
+  public int receiveBytesInto(byte[] array, int offset) throws IOException {
+    Objects.checkFromToIndex(offset, array.length, array.length);
+    return receiveBytesInto(ByteBuffer.wrap(array, offset, array.length - offset));
+  }
+
+  @Override
+  public int receiveBytesInto(ByteBuffer buffer) throws IOException {
+    if (buffer.isReadOnly()) throw new IllegalArgumentException("read-only buffer: " + buffer);
+    lockForReceive();
+    try {
+      long length = readHeader(maxMessageSize, Deadlines.NONE);
+      if (length > buffer.remaining()) {
+        byte[] message = readPayloadArray((int) length, Deadlines.NONE);
+        throw new BufferTooShortException(message, buffer.remaining());
+      }
+      int n = (int) length;
+      ByteBuffer target = buffer.slice().limit(n);
+      readPayload(target, Deadlines.NONE);
+      buffer.position(buffer.position() + n);
+      return n;
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  @Override
+  public long receiveTo(WritableByteChannel sink) throws IOException {
+    Objects.requireNonNull(sink, "sink");
+    lockForReceive();
+    try {
+      long length = readHeader(maxMessageSize, Deadlines.NONE);
+      long left = length;
+      while (left > 0) {
+        if (!in.hasRemaining()) fillSome(Deadlines.NONE);
+        int chunk = (int) Math.min(left, in.remaining());
+        ByteBuffer slice = in.slice().limit(chunk);
+        while (slice.hasRemaining()) sink.write(slice);
+        in.position(in.position() + chunk);
+        left -= chunk;
+      }
+      return length;
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  @Override
+  public <T> T receive(Codec<T> codec) throws IOException {
+    Objects.requireNonNull(codec, "codec");
+    lockForReceive();
+    try {
+      int length = (int) readHeader(maxMessageSize, Deadlines.NONE);
+      ByteBuffer payload;
+      if (length <= in.capacity()) {
+        fill(length, Deadlines.NONE);
+        payload = in.slice().limit(length).asReadOnlyBuffer();
+        in.position(in.position() + length); // consumed whether or not the codec likes it
+      } else {
+        payload = ByteBuffer.wrap(readPayloadArray(length, Deadlines.NONE)).asReadOnlyBuffer();
+      }
+      return codec.decode(payload);
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  @Override
+  public boolean poll() throws IOException {
+    return poll(Duration.ZERO);
+  }
+
+  @Override
+  public boolean poll(Duration timeout) throws IOException {
+    Objects.requireNonNull(timeout, "timeout");
+    return poll(Deadlines.after(timeout));
+  }
+
+  @Override
+  public void awaitReadable() throws IOException {
+    poll(Deadlines.NONE);
+  }
+
+  private boolean poll(long deadline) throws IOException {
+    checkReadable();
+    try {
+      long wait = Math.max(0, Deadlines.remaining(deadline));
+      if (!readLock.tryLock(wait, TimeUnit.NANOSECONDS)) return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while polling " + description);
+    }
+    try {
+      checkReadable();
+      ensureBuffer();
+      if (in.hasRemaining() || endOfStream) return true;
+      in.compact();
+      try {
+        if (transport.readWithin(in, deadline) < 0) endOfStream = true;
+      } finally {
+        in.flip();
+      }
+      return in.hasRemaining() || endOfStream;
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /** Whether bytes or end of stream are already buffered, so that {@code Wait} need not select. */
+  boolean hasBufferedInput() {
+    if (!readLock.tryLock()) return false; // a receiver is at work; the selector will tell
+    try {
+      return in != null && (in.hasRemaining() || endOfStream);
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  private void lockForReceive() throws IOException {
+    checkReadable();
+    try {
+      readLock.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting to receive on " + description);
+    }
+    try {
+      checkReadable();
+      ensureBuffer();
+    } catch (IOException | RuntimeException e) {
+      readLock.unlock();
+      throw e;
+    }
+  }
+
+  private void checkReadable() throws IOException {
+    if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
+    if (!readable) throw new IllegalStateException("connection is write-only");
+  }
+
+  private void ensureBuffer() {
+    if (in == null) in = ByteBuffer.allocateDirect(BUFFER_SIZE).flip();
+  }
+
+  /**
+   * Reads one header and checks the declared length against {@code limit}.
+   *
+   * <pre>
+   *   0                   4                                  12
+   *   +-------------------+
+   *   | length (int32 BE) |  0 <= length <= 0x7fffffff: the payload follows
+   *   +-------------------+----------------------------------+
+   *   | ff ff ff ff       | length (uint64 BE)               |  any length (Python 3.8+)
+   *   +-------------------+----------------------------------+
+   * </pre>
+   */
+  private long readHeader(long limit, long deadline) throws IOException {
+    if (!fillOrEnd(Frames.SHORT_HEADER, deadline)) throw new EOFException("end of stream");
+    int header = in.getInt();
+    long length = header;
+    if (header < 0) {
+      if (header != Frames.LONG_LENGTH_MARKER) {
+        readable = false;
+        throw new FramingException("negative message length: " + header);
+      }
+      fill(Frames.LONG_LENGTH, deadline);
+      length = in.getLong();
+      if (length < 0) {
+        readable = false;
+        throw new FramingException(
+            "message length out of range: " + Long.toUnsignedString(length));
+      }
+    }
+    if (length > limit) throw tooLarge(length, limit);
+    return length;
+  }
+
+  private MessageTooLargeException tooLarge(long length, long limit) throws IOException {
+    readable = false;
+    if (readOnlyEnd) transport.close();
+    return new MessageTooLargeException(length, limit);
+  }
+
+  /** Reads a payload whose length passed the limit check, without trusting that length for allocation. */
+  private byte[] readPayloadArray(int length, long deadline) throws IOException {
+    if (length <= TRUSTED_ALLOCATION || length <= in.remaining()) {
+      byte[] message = new byte[length];
+      readPayload(ByteBuffer.wrap(message), deadline);
+      return message;
+    }
+    byte[] message = new byte[TRUSTED_ALLOCATION];
+    int filled = 0;
+    while (true) {
+      ByteBuffer target = ByteBuffer.wrap(message, filled, message.length - filled);
+      readPayload(target, deadline);
+      filled = message.length;
+      if (filled == length) return message;
+      message = Arrays.copyOf(message, (int) Math.min(length, 2L * filled));
+    }
+  }
+
+  /** Fills {@code target} from the stream; end of stream here is inside a frame. */
+  private void readPayload(ByteBuffer target, long deadline) throws IOException {
+    while (target.hasRemaining()) {
+      if (in.hasRemaining()) {
+        int n = Math.min(in.remaining(), target.remaining());
+        int oldLimit = in.limit();
+        in.limit(in.position() + n);
+        target.put(in);
+        in.limit(oldLimit);
+      } else if (target.remaining() >= in.capacity()) {
+        // Large rest: read straight into the caller's memory, skipping a copy.
+        int n = transport.read(target, deadline);
+        if (n < 0) throw truncated();
+      } else {
+        fillSome(deadline);
+      }
+    }
+  }
+
+  /** Reads at least one more byte into the (empty) receive buffer. */
+  private void fillSome(long deadline) throws IOException {
+    in.clear();
+    int n;
+    try {
+      n = transport.read(in, deadline);
+    } finally {
+      in.flip();
+    }
+    if (n < 0) throw truncated();
+  }
+
+  /** Makes at least {@code count} bytes available; end of stream is inside a frame. */
+  private void fill(int count, long deadline) throws IOException {
+    if (!fillOrEnd(count, deadline) || in.remaining() < count) throw truncated();
+  }
+
+  /**
+   * Makes at least {@code count} bytes available. Returns false at a clean end of stream (nothing
+   * buffered); throws if the stream ends with some but fewer bytes.
+   */
+  private boolean fillOrEnd(int count, long deadline) throws IOException {
+    if (in.remaining() >= count) return true;
+    if (in.capacity() - in.position() < count) in.compact().flip();
+    while (in.remaining() < count) {
+      if (endOfStream) {
+        if (in.hasRemaining()) throw truncated();
+        return false;
+      }
+      int start = in.position();
+      in.position(in.limit()).limit(in.capacity());
+      int n;
+      try {
+        n = transport.read(in, deadline);
+      } finally {
+        in.limit(in.position()).position(start);
+      }
+      if (n < 0) endOfStream = true;
+    }
+    return true;
+  }
+
+  private FramingException truncated() {
+    readable = false;
+    return new FramingException("got end of file during message");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending
+
+  @Override
+  public void sendBytes(byte[] bytes) throws IOException {
+    sendBytes(ByteBuffer.wrap(bytes));
+  }
+
+  @Override
+  public void sendBytes(byte[] bytes, int offset, int size) throws IOException {
+    Objects.checkFromIndexSize(offset, size, bytes.length);
+    sendBytes(ByteBuffer.wrap(bytes, offset, size));
+  }
+
+  @Override
+  public void sendBytes(ByteBuffer buffer) throws IOException {
+    int length = buffer.remaining();
+    lockForSend();
+    try {
+      ensureSendBuffer();
+      out.clear();
+      out.putInt(length);
+      if (length <= out.remaining()) {
+        out.put(buffer);
+        out.flip();
+        transport.writeFully(out);
+      } else {
+        out.flip();
+        transport.writeFully(out);
+        transport.writeFully(buffer);
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  @Override
+  public void sendFrom(ReadableByteChannel source, long size) throws IOException {
+    Objects.requireNonNull(source, "source");
+    if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
+    lockForSend();
+    try {
+      ensureSendBuffer();
+      out.clear();
+      Frames.putHeader(out, size);
+      long left = size;
+      while (true) {
+        int room = (int) Math.min(left, out.remaining());
+        out.limit(out.position() + room);
+        while (out.hasRemaining()) {
+          if (source.read(out) < 0) {
+            // The peer was promised bytes that will never come: the stream is unusable.
+            transport.close();
+            throw new EOFException("source ended before " + size + " bytes");
+          }
+        }
+        left -= room;
+        out.flip();
+        transport.writeFully(out);
+        if (left == 0) return;
+        out.clear();
+      }
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  @Override
+  public <T> void send(T value, Codec<? super T> codec) throws IOException {
+    Objects.requireNonNull(codec, "codec");
+    MessageOutput message = new MessageOutput();
+    codec.encode(value, message);
+    ByteBuffer frame = message.toFrame();
+    lockForSend();
+    try {
+      transport.writeFully(frame);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private void lockForSend() throws IOException {
+    checkWritable();
+    try {
+      writeLock.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting to send on " + description);
+    }
+    try {
+      checkWritable();
+    } catch (IOException | RuntimeException e) {
+      writeLock.unlock();
+      throw e;
+    }
+  }
+
+  private void checkWritable() throws IOException {
+    if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
+    if (!writable) throw new IllegalStateException("connection is read-only");
+  }
+
+  private void ensureSendBuffer() {
+    if (out == null) out = ByteBuffer.allocateDirect(BUFFER_SIZE);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Handshake access: framed messages with a deadline, for the authentication code.
+
+  HandshakeChannel handshakeChannel(long deadline) {
+    return new HandshakeChannel() {
+      @Override
+      public void sendMessage(byte[] message) throws IOException {
+        sendBytes(message);
+      }
+
+      @Override
+      public byte[] receiveMessage(int maxLength) throws IOException {
+        return receiveBytes(maxLength, deadline);
+      }
+    };
+  }
+}

@@ -1,0 +1,37 @@
+package dev.ferry.internal.transport;
+
+import java.time.Duration;
+
+/** Deadlines as {@link System#nanoTime()} values, with {@link #NONE} for "wait forever". */
+public final class Deadlines {
+  public static final long NONE = Long.MAX_VALUE;
+
+  private Deadlines() {}
+
+  /** The deadline {@code timeout} from now; zero and negative timeouts give "already passed". */
+  public static long after(Duration timeout) {
+    long now = System.nanoTime();
+    if (timeout.isNegative() || timeout.isZero()) return now;
+    long nanos;
+    try {
+      nanos = timeout.toNanos();
+    } catch (ArithmeticException e) {
+      return NONE;
+    }
+    long deadline = now + nanos;
+    return deadline < now || deadline == NONE ? NONE - 1 : deadline;
+  }
+
+  /** Nanoseconds left before {@code deadline}; 0 or less once it passed. */
+  public static long remaining(long deadline) {
+    return deadline == NONE ? Long.MAX_VALUE : deadline - System.nanoTime();
+  }
+
+  /** Milliseconds to pass to {@code Selector.select}: at least 1 while time is left, 0 for none. */
+  public static long selectMillis(long deadline) {
+    if (deadline == NONE) return 0;
+    long nanos = remaining(deadline);
+    if (nanos <= 0) return -1;
+    return Math.max(1, (nanos + 999_999) / 1_000_000);
+  }
+}

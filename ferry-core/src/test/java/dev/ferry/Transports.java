@@ -1,0 +1,72 @@
+package dev.ferry;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+/** Every transport, as a way to make a connected pair for the contract suites. */
+enum Transports {
+  SOCKET_PAIR,
+  UNIX_PATH,
+  ABSTRACT_NAME,
+  TCP_V4,
+  TCP_V6;
+
+  /** A connected pair and whatever else must be closed with it. */
+  record Pair(Connection left, Connection right, java.io.Closeable extra) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      try {
+        left.close();
+        right.close();
+      } finally {
+        extra.close();
+      }
+    }
+  }
+
+  Pair open(ConnectionOptions options) throws IOException {
+    if (this == SOCKET_PAIR) {
+      Pipe.Duplex pipe = Pipe.duplex(options);
+      return new Pair(pipe.first(), pipe.second(), () -> {});
+    }
+    Path dir = null;
+    Address address;
+    switch (this) {
+      case UNIX_PATH:
+        dir = Files.createTempDirectory("ferry-test");
+        address = new Address.Unix(dir.resolve("s"));
+        break;
+      case ABSTRACT_NAME:
+        address = new Address.Abstract("ferry-test-" + UUID.randomUUID());
+        break;
+      case TCP_V4:
+        address = new Address.Tcp("127.0.0.1", 0);
+        break;
+      default:
+        address = new Address.Tcp("::1", 0);
+        break;
+    }
+    Path tempDir = dir;
+    Listener listener = Listener.bind(address, options);
+    try {
+      var accepted = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return listener.accept(java.time.Duration.ofSeconds(10));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      Connection client = Client.connect(listener.address(), options);
+      Connection server = accepted.join();
+      return new Pair(client, server, () -> {
+        listener.close();
+        if (tempDir != null) Files.deleteIfExists(tempDir);
+      });
+    } catch (RuntimeException | IOException e) {
+      listener.close();
+      throw e;
+    }
+  }
+}
