@@ -1,0 +1,244 @@
+package dev.ferry;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The frame decoder and encoder against exact bytes, the cases of PROTOCOL.md 1.1 to 1.5. */
+@ExtendWith(LeakCheck.class)
+class FramingTest {
+
+  @Test
+  void writesHeaderAndPayloadAsCpythonDoes() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.endpoint.sendBytes("hi".getBytes(UTF_8));
+      assertEquals("000000026869", p.read(6));
+      p.endpoint.sendBytes(new byte[0]);
+      assertEquals("00000000", p.read(4));
+      p.endpoint.sendBytes(new byte[70_000]);
+      assertEquals("00011170", p.read(4));
+      p.read(70_000);
+    }
+  }
+
+  @Test
+  void writesLongHeaderAbove2GiB() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      long size = 0x80000000L;
+      CompletableFuture<Throwable> sender = CompletableFuture.supplyAsync(() -> {
+        try {
+          p.endpoint.sendFrom(new Zeros(size), size);
+          return null;
+        } catch (Throwable t) {
+          return t;
+        }
+      });
+      assertEquals("ffffffff0000000080000000", p.read(12));
+      p.closeRaw(); // the sender now fails instead of pushing 2 GiB
+      Throwable t = sender.get(30, TimeUnit.SECONDS);
+      assertTrue(t instanceof IOException, "got " + t);
+    }
+  }
+
+  @Test
+  void readsLongHeaderForAnySize() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.write("ffffffff 0000000000000003 78797a");
+      assertEquals("xyz", new String(p.endpoint.receiveBytes(), UTF_8));
+    }
+  }
+
+  @Test
+  void rejectsNegativeLengthHeader() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.write("80000000");
+      FramingException e = assertThrows(FramingException.class, p.endpoint::receiveBytes);
+      assertEquals("negative message length: -2147483648", e.getMessage());
+      assertFalse(p.endpoint.isReadable());
+    }
+  }
+
+  @Test
+  void rejectsLongLengthAbove63Bits() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.write("ffffffff 8000000000000000");
+      FramingException e = assertThrows(FramingException.class, p.endpoint::receiveBytes);
+      assertEquals("message length out of range: 9223372036854775808", e.getMessage());
+    }
+  }
+
+  @Test
+  void refusesHugeDeclaredLengthBeforeAllocating() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.write("ffffffff 0000010000000000"); // 2^40 bytes, never sent
+      MessageTooLargeException e =
+          assertThrows(MessageTooLargeException.class, p.endpoint::receiveBytes);
+      assertEquals(1L << 40, e.length());
+      assertEquals(ConnectionOptions.DEFAULT_MAX_MESSAGE_SIZE, e.limit());
+      assertEquals("bad message length: 1099511627776 > limit 1073741824", e.getMessage());
+    }
+  }
+
+  @Test
+  void growsTheArrayOnlyAsBytesArrive() throws Exception {
+    // Declares 64 MiB, sends 3 MiB, then ends: no 64 MiB array is needed to find that out.
+    try (RawPeer p = RawPeer.open()) {
+      CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+        try {
+          p.write("04000000");
+          ByteBuffer chunk = ByteBuffer.allocate(3 << 20);
+          while (chunk.hasRemaining()) p.raw.write(chunk);
+          p.closeRaw();
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      });
+      FramingException e = assertThrows(FramingException.class, p.endpoint::receiveBytes);
+      assertEquals("got end of file during message", e.getMessage());
+      writer.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void endOfStreamAtBoundaryIsEof() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.closeRaw();
+      assertThrows(EOFException.class, p.endpoint::receiveBytes);
+      assertTrue(p.endpoint.poll(), "end of stream counts as readable");
+    }
+  }
+
+  @Test
+  void endOfStreamInsideHeaderIsFramingError() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.write("0000");
+      p.closeRaw();
+      FramingException e = assertThrows(FramingException.class, p.endpoint::receiveBytes);
+      assertEquals("got end of file during message", e.getMessage());
+    }
+  }
+
+  @Test
+  void endOfStreamAfterHeaderIsFramingError() throws Exception {
+    // CPython raises EOFError here (a quirk of its counter); a cut frame is a cut frame.
+    try (RawPeer p = RawPeer.open()) {
+      p.write("00000005");
+      p.closeRaw();
+      assertThrows(FramingException.class, p.endpoint::receiveBytes);
+    }
+  }
+
+  @Test
+  void endOfStreamInsidePayloadIsFramingError() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.write("00000005 6869");
+      p.closeRaw();
+      assertThrows(FramingException.class, p.endpoint::receiveBytes);
+      assertFalse(p.endpoint.isReadable());
+    }
+  }
+
+  @Test
+  void endOfStreamInsideLongLengthIsFramingError() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      p.write("ffffffff 0000");
+      p.closeRaw();
+      assertThrows(FramingException.class, p.endpoint::receiveBytes);
+    }
+  }
+
+  @Test
+  void decodesFramesDeliveredOneByteAtATime() throws Exception {
+    try (RawPeer p = RawPeer.open()) {
+      ByteArrayOutputStream wire = new ByteArrayOutputStream();
+      String[] messages = {"one", "", "three", "x".repeat(300)};
+      for (String m : messages) {
+        byte[] b = m.getBytes(UTF_8);
+        wire.write(ByteBuffer.allocate(4).putInt(b.length).array());
+        wire.write(b);
+      }
+      wire.write(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0, 0, 0, 0, 0, 0, 0, 2, 'o', 'k'});
+      CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+        try {
+          p.writeSlowly(wire.toByteArray());
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      for (String m : messages) assertEquals(m, new String(p.endpoint.receiveBytes(), UTF_8));
+      byte[] into = new byte[2];
+      assertEquals(2, p.endpoint.receiveBytesInto(into, 0));
+      assertArrayEquals("ok".getBytes(UTF_8), into);
+      writer.get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void tooLongMessageClosesReadOnlyEnd() throws Exception {
+    try (RawPeer p = RawPeer.open(ConnectionOptions.defaults(), true, false)) {
+      p.write("0000000a 00000000000000000000");
+      assertThrows(MessageTooLargeException.class, () -> p.endpoint.receiveBytes(5));
+      assertTrue(p.endpoint.isClosed());
+      assertThrows(ConnectionClosedException.class, p.endpoint::receiveBytes);
+    }
+  }
+
+  @Test
+  void honoursConfiguredMaximumOnEveryReceivePath() throws Exception {
+    ConnectionOptions small = ConnectionOptions.builder().maxMessageSize(8).build();
+    try (RawPeer p = RawPeer.open(small, true, true)) {
+      p.write("00000009");
+      assertThrows(MessageTooLargeException.class,
+          () -> p.endpoint.receiveBytesInto(ByteBuffer.allocate(100)));
+    }
+    try (RawPeer p = RawPeer.open(small, true, true)) {
+      p.write("00000009");
+      assertThrows(MessageTooLargeException.class,
+          () -> p.endpoint.receive(dev.ferry.codec.Codecs.bytes()));
+    }
+    try (RawPeer p = RawPeer.open(small, true, true)) {
+      p.write("00000009");
+      assertThrows(MessageTooLargeException.class,
+          () -> p.endpoint.receiveTo(java.nio.channels.Channels.newChannel(new ByteArrayOutputStream())));
+    }
+  }
+
+  /** An endless source of zero bytes, without holding them in memory. */
+  private static final class Zeros implements ReadableByteChannel {
+    private long left;
+
+    Zeros(long size) {
+      this.left = size;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) {
+      if (left == 0) return -1;
+      int n = (int) Math.min(left, dst.remaining());
+      dst.position(dst.position() + n);
+      left -= n;
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+}
