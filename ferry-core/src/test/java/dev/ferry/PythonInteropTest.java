@@ -1,0 +1,186 @@
+package dev.ferry;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.BufferedReader;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Ferry against real CPython 2.7 and 3.13 in both directions: bytes of several sizes, no key, a
+ * key, a wrong key; over a Unix path, an abstract name (3.13) and TCP.
+ */
+class PythonInteropTest {
+  private static Path script;
+  private static Path dir;
+
+  enum Key { NONE, KEY, WRONG_KEY }
+
+  @BeforeAll
+  static void writeScript() throws IOException {
+    script = Pythons.script("/python/peer.py");
+    dir = Files.createTempDirectory("ferry-interop");
+  }
+
+  @AfterAll
+  static void removeDir() throws IOException {
+    Files.deleteIfExists(script);
+    Files.deleteIfExists(dir);
+  }
+
+  static Stream<Arguments> cases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (String version : List.of("2.7", "3.13")) {
+      List<String> families = version.equals("2.7")
+          ? List.of("unix", "tcp") : List.of("unix", "abstract", "tcp");
+      for (String family : families) {
+        for (Key key : Key.values()) cases.add(Arguments.of(version, family, key));
+      }
+    }
+    return cases.stream();
+  }
+
+  private static final List<byte[]> MESSAGES = messages();
+
+  private static List<byte[]> messages() {
+    byte[] big = new byte[50_000];
+    new Random(1).nextBytes(big);
+    return List.of("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[0], big);
+  }
+
+  private Address address(String family) throws IOException {
+    switch (family) {
+      case "unix":
+        return new Address.Unix(dir.resolve("s-" + UUID.randomUUID().toString().substring(0, 8)));
+      case "abstract":
+        return new Address.Abstract("ferry-interop-" + UUID.randomUUID());
+      default:
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1,
+            java.net.InetAddress.getLoopbackAddress())) {
+          return new Address.Tcp("127.0.0.1", s.getLocalPort());
+        }
+    }
+  }
+
+  private static Process start(String version, String mode, Address address, AuthKey key,
+      List<byte[]> messages) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(Pythons.require(version).toString(), script.toString(),
+        mode, address.toString()).redirectErrorStream(true);
+    Map<String, String> env = pb.environment();
+    env.remove("FERRY_KEY");
+    if (key != null) env.put("FERRY_KEY", key.toHex());
+    List<String> hex = new ArrayList<>();
+    for (byte[] m : messages) hex.add(m.length == 0 ? "empty" : HexFormat.of().formatHex(m));
+    env.put("FERRY_MESSAGES", String.join(",", hex));
+    return pb.start();
+  }
+
+  private static String line(BufferedReader in) throws Exception {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return in.readLine();
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    }).get(30, TimeUnit.SECONDS);
+  }
+
+  private static ConnectionOptions options(AuthKey key) {
+    ConnectionOptions.Builder b = ConnectionOptions.builder().handshakeTimeout(Duration.ofSeconds(20));
+    if (key != null) b.authKey(key);
+    return b.build();
+  }
+
+  @ParameterizedTest(name = "python {0} server, ferry client, {1}, {2}")
+  @MethodSource("cases")
+  void ferryClientTalksToPythonListener(String version, String family, Key keyCase)
+      throws Exception {
+    Address address = address(family);
+    AuthKey key = keyCase == Key.NONE ? null : AuthKey.random();
+    AuthKey clientKey = keyCase == Key.WRONG_KEY ? AuthKey.random() : key;
+    Process python = start(version, "server", address, key, List.of());
+    try (BufferedReader out = Pythons.lines(python)) {
+      assertEquals("ready", line(out));
+      if (keyCase == Key.WRONG_KEY) {
+        AuthenticationException e = assertThrows(AuthenticationException.class,
+            () -> Client.connect(address, options(clientKey)));
+        assertEquals("digest sent was rejected", e.getMessage());
+        assertEquals("error AuthenticationError: digest received was wrong", line(out));
+      } else {
+        try (Connection c = Client.connect(address, options(clientKey))) {
+          for (byte[] m : MESSAGES) {
+            c.sendBytes(m);
+            assertArrayEquals(m, c.receiveBytes());
+          }
+        }
+        assertEquals("done", line(out));
+      }
+      assertEquals(keyCase == Key.WRONG_KEY ? 1 : 0, exit(python));
+    } finally {
+      python.destroyForcibly();
+      if (address instanceof Address.Unix unix) Files.deleteIfExists(unix.path());
+    }
+  }
+
+  @ParameterizedTest(name = "ferry server, python {0} client, {1}, {2}")
+  @MethodSource("cases")
+  void pythonClientTalksToFerryListener(String version, String family, Key keyCase)
+      throws Exception {
+    AuthKey key = keyCase == Key.NONE ? null : AuthKey.random();
+    AuthKey clientKey = keyCase == Key.WRONG_KEY ? AuthKey.random() : key;
+    try (Listener listener = Listener.bind(address(family), options(key))) {
+      Process python = start(version, "client", listener.address(), clientKey, MESSAGES);
+      try (BufferedReader out = Pythons.lines(python)) {
+        if (keyCase == Key.WRONG_KEY) {
+          AuthenticationException e = assertThrows(AuthenticationException.class,
+              () -> listener.accept(Duration.ofSeconds(30)));
+          assertEquals("digest received was wrong", e.getMessage());
+          assertEquals("error AuthenticationError: digest sent was rejected", line(out));
+        } else {
+          try (Connection c = listener.accept(Duration.ofSeconds(30))) {
+            echoUntilEof(c);
+          }
+          for (byte[] m : MESSAGES) assertEquals("reply " + HexFormat.of().formatHex(m), line(out));
+          assertEquals("done", line(out));
+        }
+        assertEquals(keyCase == Key.WRONG_KEY ? 1 : 0, exit(python));
+      } finally {
+        python.destroyForcibly();
+      }
+    }
+  }
+
+  private static void echoUntilEof(Connection c) throws IOException {
+    while (true) {
+      try {
+        c.sendBytes(c.receiveBytes());
+      } catch (EOFException e) {
+        return;
+      }
+    }
+  }
+
+  private static int exit(Process p) throws InterruptedException {
+    if (!p.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("python did not exit");
+    return p.exitValue();
+  }
+}

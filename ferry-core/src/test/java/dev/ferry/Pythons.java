@@ -1,0 +1,87 @@
+package dev.ferry;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Finds the machine's CPython interpreters through pyenv. A missing interpreter skips the test
+ * locally and fails it in CI (environment variable {@code CI=true}), where every version must be
+ * there.
+ */
+public final class Pythons {
+  private Pythons() {}
+
+  /** The interpreter whose version starts with {@code prefix}, like "2.7" or "3.13". */
+  public static Path require(String prefix) {
+    Optional<Path> python = find(prefix);
+    if (python.isEmpty()) {
+      String message = "no CPython " + prefix + " under " + pyenvRoot() + "/versions";
+      if ("true".equals(System.getenv("CI"))) Assertions.fail(message + " (required in CI)");
+      Assumptions.abort(message);
+    }
+    return python.get();
+  }
+
+  public static Optional<Path> find(String prefix) {
+    Path versions = pyenvRoot().resolve("versions");
+    if (!Files.isDirectory(versions)) return Optional.empty();
+    try (Stream<Path> dirs = Files.list(versions)) {
+      List<Path> matches = dirs
+          .filter(d -> d.getFileName().toString().equals(prefix)
+              || d.getFileName().toString().startsWith(prefix + "."))
+          .map(d -> d.resolve("bin/python"))
+          .filter(Files::isExecutable)
+          .sorted(Comparator.comparing(Path::toString))
+          .collect(Collectors.toList());
+      return matches.isEmpty() ? Optional.empty() : Optional.of(matches.get(matches.size() - 1));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  static Path pyenvRoot() {
+    String env = System.getenv("PYENV_ROOT");
+    if (env != null && !env.isEmpty()) return Path.of(env);
+    try {
+      Process p = new ProcessBuilder("pyenv", "root").redirectErrorStream(true).start();
+      String line;
+      try (InputStream in = p.getInputStream()) {
+        line = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+      }
+      if (p.waitFor() == 0 && !line.isEmpty()) return Path.of(line);
+    } catch (IOException e) {
+      // fall through to the default location
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return Path.of(System.getProperty("user.home"), ".pyenv");
+  }
+
+  /** Copies a test resource script to a temp file and returns its path. */
+  public static Path script(String resource) throws IOException {
+    Path file = Files.createTempFile("ferry-", ".py");
+    file.toFile().deleteOnExit();
+    try (InputStream in = Pythons.class.getResourceAsStream(resource)) {
+      if (in == null) throw new IOException("missing test resource " + resource);
+      Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
+  }
+
+  /** Reads one line, as the peers talk: used with a timeout by the callers. */
+  static BufferedReader lines(Process p) {
+    return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+  }
+}
