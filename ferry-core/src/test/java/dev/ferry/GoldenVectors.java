@@ -3,6 +3,7 @@ package dev.ferry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
@@ -57,8 +58,7 @@ public final class GoldenVectors {
     if (frame.length < 4) {
       throw new IllegalArgumentException("frame shorter than its header: " + frame.length);
     }
-    int declared =
-        (frame[0] & 0xff) << 24 | (frame[1] & 0xff) << 16 | (frame[2] & 0xff) << 8 | frame[3] & 0xff;
+    int declared = ByteBuffer.wrap(frame, 0, 4).getInt();
     if (declared != frame.length - 4) {
       throw new IllegalArgumentException(
           "header declares " + declared + " bytes, frame carries " + (frame.length - 4));

@@ -39,8 +39,9 @@ final class GoldenVectorsTest {
 
   @Test
   void refusesFrameWhoseHeaderDisagreesWithItsLength() {
+    byte[] frame = hex("0000000368");
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> GoldenVectors.payload(hex("0000000368")));
+        assertThrows(IllegalArgumentException.class, () -> GoldenVectors.payload(frame));
     assertTrue(e.getMessage().startsWith("header declares 3 bytes"), e.getMessage());
   }
 

@@ -17,15 +17,15 @@ import java.util.function.Supplier;
  * <p>Each side proves it knows the key by answering the other's challenge. The server challenges
  * first, so a full handshake is six frames:
  *
- * <pre>
- *   server                                              client
- *     | -- #CHALLENGE# {sha256} + 40 random bytes  (59) --> |   deliverChallenge / answerChallenge
- *     | &lt;-- {sha256} + HMAC-SHA256(key, M)          (40) -- |   M = everything after #CHALLENGE#
- *     | -- #WELCOME#  or  #FAILURE#                  (9) --> |
- *     | &lt;-- #CHALLENGE# {sha256} + 40 random bytes  (59) -- |   answerChallenge / deliverChallenge
- *     | -- {sha256} + HMAC-SHA256(key, M)           (40) --> |
- *     | &lt;-- #WELCOME#  or  #FAILURE#                 (9) -- |
- * </pre>
+ * <pre>{@code
+ * server                                                 client
+ *   | --- #CHALLENGE#{sha256} + 40 random bytes (59) ---> |  deliverChallenge / answerChallenge
+ *   | <--- {sha256} + HMAC-SHA256(key, M)       (40) ---- |  M = all after #CHALLENGE#
+ *   | --- #WELCOME# or #FAILURE#                 (9) ---> |
+ *   | <--- #CHALLENGE#{sha256} + 40 random bytes (59) --- |  answerChallenge / deliverChallenge
+ *   | --- {sha256} + HMAC-SHA256(key, M)        (40) ---> |
+ *   | <--- #WELCOME# or #FAILURE#                (9) ---- |
+ * }</pre>
  *
  * <p>Legacy peers (Python 2.7 to 3.11) send a 20-byte challenge body and answer with a raw 16-byte
  * HMAC-MD5. Ferry answers a 20-byte challenge the same way, and accepts a raw 16-byte MD5 answer to

@@ -5,7 +5,7 @@ package dev.ferry.internal.auth;
  * bytes exactly as CPython would ({@code b'#WELCOME#'}, {@code b'\x00\x01'}).
  */
 final class PythonRepr {
-  /** Bytes beyond this are left out: a handshake message can be 256 bytes, four times that as repr. */
+  /** Bytes beyond this are left out: 256 bytes of handshake can take 1024 characters as repr. */
   static final int MAX_SHOWN = 64;
 
   private static final char[] HEX = "0123456789abcdef".toCharArray();

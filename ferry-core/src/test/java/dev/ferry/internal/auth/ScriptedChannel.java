@@ -9,8 +9,8 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * A single-threaded {@link HandshakeChannel} whose peer is a fixed list of messages. It records what
- * was sent and the limit of every receive; after the last message it reports end of stream.
+ * A single-threaded {@link HandshakeChannel} whose peer is a fixed list of messages. It records
+ * what was sent and the limit of every receive; after the last message it reports end of stream.
  */
 final class ScriptedChannel implements HandshakeChannel {
   private final Deque<byte[]> inbox = new ArrayDeque<>();
