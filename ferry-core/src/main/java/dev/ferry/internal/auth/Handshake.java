@@ -1,16 +1,272 @@
 package dev.ferry.internal.auth;
 
+import dev.ferry.AuthenticationException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Placeholder until the handshake lands from its branch. */
+/**
+ * The mutual HMAC handshake of CPython's {@code multiprocessing.connection}, byte for byte as
+ * CPython 3.13 runs it, and able to talk to every peer back to Python 2.7.
+ *
+ * <p>Each side proves it knows the key by answering the other's challenge. The server challenges
+ * first, so a full handshake is six frames:
+ *
+ * <pre>{@code
+ * server                                                 client
+ *   | --- #CHALLENGE#{sha256} + 40 random bytes (59) ---> |  deliverChallenge / answerChallenge
+ *   | <--- {sha256} + HMAC-SHA256(key, M)       (40) ---- |  M = all after #CHALLENGE#
+ *   | --- #WELCOME# or #FAILURE#                 (9) ---> |
+ *   | <--- #CHALLENGE#{sha256} + 40 random bytes (59) --- |  answerChallenge / deliverChallenge
+ *   | --- {sha256} + HMAC-SHA256(key, M)        (40) ---> |
+ *   | <--- #WELCOME# or #FAILURE#                (9) ---- |
+ * }</pre>
+ *
+ * <p>Legacy peers (Python 2.7 to 3.11) send a 20-byte challenge body and answer with a raw 16-byte
+ * HMAC-MD5. Ferry answers a 20-byte challenge the same way, and accepts a raw 16-byte MD5 answer to
+ * its own challenge, which is how every generation interoperates (the legacy side MACs the whole
+ * {@code {sha256}...} body with MD5). Ferry itself always sends the modern challenge.
+ *
+ * <p>Exception messages are CPython's, so logs read the same on both ends. Every read is capped at
+ * 256 bytes like CPython's {@code recv_bytes(256)}; a longer message surfaces from the channel as
+ * {@link dev.ferry.MessageTooLargeException}, not as an authentication failure. The methods keep no
+ * state; a channel must be used by one handshake at a time.
+ *
+ * <p>Python: {@code deliver_challenge}, {@code answer_challenge}, and the sequences in
+ * {@code Listener.accept} and {@code Client}.
+ */
 public final class Handshake {
+  /** Every handshake read is capped here, as CPython's {@code recv_bytes(256)} does. */
+  static final int MAX_MESSAGE_LENGTH = 256;
+
+  /** Random bytes after {@code {sha256}} in a challenge; CPython's {@code MESSAGE_LENGTH}. */
+  static final int NONCE_LENGTH = 40;
+
+  /** A challenge body of this length comes from a legacy, MD5-only peer. */
+  private static final int LEGACY_CHALLENGE_LENGTH = 20;
+
+  /** A response of this length is a legacy raw HMAC-MD5. */
+  private static final int LEGACY_RESPONSE_LENGTH = 16;
+
+  /** The longest allowed digest name, {@code sha3_256}; bounds the search for the closing brace. */
+  private static final int MAX_NAME_LENGTH = 8;
+
+  private static final byte[] CHALLENGE = ascii("#CHALLENGE#");
+  private static final byte[] WELCOME = ascii("#WELCOME#");
+  private static final byte[] FAILURE = ascii("#FAILURE#");
+
+  /** The digest Ferry offers; CPython's Listener and Client always offer this one too. */
+  private static final HmacDigest OFFERED = HmacDigest.SHA256;
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** Fresh nonces for real handshakes; tests pass fixed ones to replay CPython's recordings. */
+  static final Supplier<byte[]> SECURE_NONCES =
+      () -> {
+        byte[] nonce = new byte[NONCE_LENGTH];
+        RANDOM.nextBytes(nonce);
+        return nonce;
+      };
+
   private Handshake() {}
 
-  public static void serverSide(HandshakeChannel ch, byte[] key) throws IOException {
-    throw new UnsupportedOperationException("handshake not yet merged");
+  /**
+   * Runs the accepting side: challenges the peer, then answers the peer's challenge. Returns
+   * normally once both sides have been welcomed. Blocks in the channel's reads, which carry the
+   * deadline.
+   *
+   * <p>Python: the handshake in {@code Listener.accept()}.
+   *
+   * @throws AuthenticationException if either proof fails; see {@link #deliverChallenge} and
+   *     {@link #answerChallenge}
+   * @throws IOException whatever the channel throws: {@code MessageTooLargeException} for a
+   *     message over 256 bytes, {@code EOFException}, {@code SocketTimeoutException}
+   */
+  public static void serverSide(HandshakeChannel channel, byte[] key) throws IOException {
+    serverSide(channel, key, SECURE_NONCES);
   }
 
-  public static void clientSide(HandshakeChannel ch, byte[] key) throws IOException {
-    throw new UnsupportedOperationException("handshake not yet merged");
+  static void serverSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
+      throws IOException {
+    deliverChallenge(channel, key, nonces);
+    answerChallenge(channel, key);
+  }
+
+  /**
+   * Runs the connecting side: answers the peer's challenge, then challenges the peer. Returns
+   * normally once both sides have been welcomed.
+   *
+   * <p>Python: the handshake in {@code Client()}.
+   *
+   * @throws AuthenticationException if either proof fails; see {@link #answerChallenge} and
+   *     {@link #deliverChallenge}
+   * @throws IOException whatever the channel throws
+   */
+  public static void clientSide(HandshakeChannel channel, byte[] key) throws IOException {
+    clientSide(channel, key, SECURE_NONCES);
+  }
+
+  static void clientSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
+      throws IOException {
+    answerChallenge(channel, key);
+    deliverChallenge(channel, key, nonces);
+  }
+
+  /**
+   * Challenges the peer to prove it knows {@code key}. Sends {@code #CHALLENGE#{sha256}} and 40
+   * bytes from a {@link SecureRandom}, reads the answer, and sends {@code #WELCOME#} if it is a
+   * correct HMAC of everything after {@code #CHALLENGE#}. The answer may use any allowed digest
+   * ({@code {md5}}, {@code {sha256}}, {@code {sha384}}, {@code {sha3_256}}, {@code {sha3_384}}
+   * followed by the MAC) or be a raw 16-byte HMAC-MD5 from a legacy peer; it is compared in
+   * constant time. The empty key is a valid key, as in CPython 3.13.
+   *
+   * <p>Python: {@code deliver_challenge}.
+   *
+   * @throws AuthenticationException after sending {@code #FAILURE#} to the peer, with one of
+   *     CPython's messages: {@code "digest received was wrong"}; {@code "expected 'md5' of length
+   *     16 got 20"} when the MAC has the wrong length for its digest; {@code "unsupported message
+   *     length, missing digest prefix, or unsupported digest: message=b'...'"} when the answer
+   *     names no allowed digest (e.g. {@code {sha512}}). If sending {@code #FAILURE#} itself
+   *     fails, that error is attached as suppressed.
+   * @throws IOException whatever the channel throws; a failed read sends no {@code #FAILURE#},
+   *     as in CPython
+   */
+  public static void deliverChallenge(HandshakeChannel channel, byte[] key) throws IOException {
+    deliverChallenge(channel, key, SECURE_NONCES);
+  }
+
+  static void deliverChallenge(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
+      throws IOException {
+    Objects.requireNonNull(channel, "channel == null");
+    Objects.requireNonNull(key, "key == null");
+    byte[] nonce = nonces.get();
+    if (nonce.length != NONCE_LENGTH) {
+      throw new IllegalStateException("nonce length != " + NONCE_LENGTH + ": " + nonce.length);
+    }
+    byte[] message = concat(OFFERED.prefix(), nonce);
+    channel.sendMessage(concat(CHALLENGE, message));
+    byte[] response = channel.receiveMessage(MAX_MESSAGE_LENGTH);
+    try {
+      verify(key, message, response);
+    } catch (AuthenticationException e) {
+      // The peer is waiting for a verdict; tell it before giving up, as CPython does.
+      try {
+        channel.sendMessage(FAILURE);
+      } catch (IOException sendFailed) {
+        e.addSuppressed(sendFailed);
+      }
+      throw e;
+    }
+    channel.sendMessage(WELCOME);
+  }
+
+  /**
+   * Proves to the peer that this side knows {@code key}: reads the peer's challenge, sends the
+   * HMAC of its body, and reads the verdict. A 20-byte body comes from a legacy peer and gets a
+   * raw HMAC-MD5; a body starting {@code {name}} with an allowed name gets {@code {name}} followed
+   * by HMAC-name over the whole body, prefix included.
+   *
+   * <p>Python: {@code answer_challenge}.
+   *
+   * @throws AuthenticationException with one of CPython's messages: {@code "Protocol error,
+   *     expected challenge: message=b'...'"} when the first message does not start with
+   *     {@code #CHALLENGE#}; {@code "challenge too short: 16 bytes"} when the body is shorter
+   *     than 20 bytes (CPython 3.12+ forgot the f-string prefix and prints the literal
+   *     {@code {len(message)}}; Ferry prints the length CPython meant, and the text before it
+   *     matches); {@code "unsupported message length, missing digest prefix, or unsupported
+   *     digest: message=b'...'"} when the body names no allowed digest, in which case nothing is
+   *     sent; {@code "digest sent was rejected"} when the verdict is not {@code #WELCOME#}.
+   * @throws IOException whatever the channel throws
+   */
+  public static void answerChallenge(HandshakeChannel channel, byte[] key) throws IOException {
+    Objects.requireNonNull(channel, "channel == null");
+    Objects.requireNonNull(key, "key == null");
+    byte[] received = channel.receiveMessage(MAX_MESSAGE_LENGTH);
+    if (!startsWith(received, CHALLENGE)) {
+      throw new AuthenticationException(
+          "Protocol error, expected challenge: message=" + PythonRepr.of(received));
+    }
+    byte[] message = Arrays.copyOfRange(received, CHALLENGE.length, received.length);
+    if (message.length < LEGACY_CHALLENGE_LENGTH) {
+      throw new AuthenticationException("challenge too short: " + message.length + " bytes");
+    }
+    channel.sendMessage(response(key, message));
+    byte[] verdict = channel.receiveMessage(MAX_MESSAGE_LENGTH);
+    if (!Arrays.equals(verdict, WELCOME)) {
+      throw new AuthenticationException("digest sent was rejected");
+    }
+  }
+
+  /** CPython's {@code _create_response}: the MAC covers the whole message, prefix included. */
+  private static byte[] response(byte[] key, byte[] message) throws AuthenticationException {
+    Tagged tagged = Tagged.parse(message);
+    byte[] mac = tagged.digest().mac(key, message);
+    return tagged.prefixed() ? concat(tagged.digest().prefix(), mac) : mac;
+  }
+
+  /** CPython's {@code _verify_challenge}. */
+  private static void verify(byte[] key, byte[] message, byte[] response)
+      throws AuthenticationException {
+    Tagged tagged = Tagged.parse(response);
+    byte[] expected = tagged.digest().mac(key, message);
+    byte[] received = tagged.payload();
+    if (expected.length != received.length) {
+      throw new AuthenticationException(
+          "expected '" + tagged.digest().pythonName() + "' of length " + expected.length
+              + " got " + received.length);
+    }
+    if (!MessageDigest.isEqual(expected, received)) {
+      throw new AuthenticationException("digest received was wrong");
+    }
+  }
+
+  /**
+   * A challenge body or response split into its digest and payload. Legacy messages (16 or 20
+   * bytes) have no prefix and mean MD5. Python: {@code _get_digest_name_and_payload}.
+   */
+  private record Tagged(HmacDigest digest, boolean prefixed, byte[] payload) {
+    static Tagged parse(byte[] message) throws AuthenticationException {
+      if (message.length == LEGACY_CHALLENGE_LENGTH || message.length == LEGACY_RESPONSE_LENGTH) {
+        return new Tagged(HmacDigest.MD5, false, message);
+      }
+      if (message.length > 0 && message[0] == '{') {
+        // Like message.find(b'}', 1, 10): the first brace at index 1..9 closes the name.
+        int end = Math.min(message.length, MAX_NAME_LENGTH + 2);
+        for (int i = 1; i < end; i++) {
+          if (message[i] == '}') {
+            Optional<HmacDigest> digest =
+                HmacDigest.forPythonName(new String(message, 1, i - 1, StandardCharsets.US_ASCII));
+            if (digest.isPresent()) {
+              return new Tagged(
+                  digest.get(), true, Arrays.copyOfRange(message, i + 1, message.length));
+            }
+            break;
+          }
+        }
+      }
+      throw new AuthenticationException(
+          "unsupported message length, missing digest prefix, or unsupported digest: message="
+              + PythonRepr.of(message));
+    }
+  }
+
+  private static boolean startsWith(byte[] bytes, byte[] prefix) {
+    return bytes.length >= prefix.length
+        && Arrays.equals(bytes, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] joined = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, joined, a.length, b.length);
+    return joined;
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
   }
 }
