@@ -16,11 +16,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,6 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Ferry against real CPython 2.7 and 3.13 in both directions: bytes of several sizes, no key, a
  * key, a wrong key; over a Unix path, an abstract name (3.13) and TCP.
  */
+@ExtendWith(LeakCheck.class)
 class PythonInteropTest {
   private static Path script;
   private static Path dir;
@@ -94,14 +97,25 @@ class PythonInteropTest {
     return pb.start();
   }
 
-  private static String line(BufferedReader in) throws Exception {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return in.readLine();
+  /** Drains the peer's output as it comes, so that a long line never blocks the peer. */
+  private static BlockingQueue<String> output(Process python) {
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = Pythons.lines(python)) {
+        for (String l = in.readLine(); l != null; l = in.readLine()) lines.add(l);
       } catch (IOException e) {
-        throw new RuntimeException(e);
+        lines.add("reader failed: " + e);
       }
-    }).get(30, TimeUnit.SECONDS);
+    }, "python-output");
+    reader.setDaemon(true);
+    reader.start();
+    return lines;
+  }
+
+  private static String line(BlockingQueue<String> lines) throws InterruptedException {
+    String line = lines.poll(30, TimeUnit.SECONDS);
+    if (line == null) throw new AssertionError("python printed nothing for 30 s");
+    return line;
   }
 
   private static ConnectionOptions options(AuthKey key) {
@@ -118,7 +132,8 @@ class PythonInteropTest {
     AuthKey key = keyCase == Key.NONE ? null : AuthKey.random();
     AuthKey clientKey = keyCase == Key.WRONG_KEY ? AuthKey.random() : key;
     Process python = start(version, "server", address, key, List.of());
-    try (BufferedReader out = Pythons.lines(python)) {
+    try {
+      BlockingQueue<String> out = output(python);
       assertEquals("ready", line(out));
       if (keyCase == Key.WRONG_KEY) {
         AuthenticationException e = assertThrows(AuthenticationException.class,
@@ -149,7 +164,8 @@ class PythonInteropTest {
     AuthKey clientKey = keyCase == Key.WRONG_KEY ? AuthKey.random() : key;
     try (Listener listener = Listener.bind(address(family), options(key))) {
       Process python = start(version, "client", listener.address(), clientKey, MESSAGES);
-      try (BufferedReader out = Pythons.lines(python)) {
+      try {
+      BlockingQueue<String> out = output(python);
         if (keyCase == Key.WRONG_KEY) {
           AuthenticationException e = assertThrows(AuthenticationException.class,
               () -> listener.accept(Duration.ofSeconds(30)));
