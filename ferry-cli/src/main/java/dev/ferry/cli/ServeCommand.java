@@ -21,7 +21,7 @@ final class ServeCommand {
       listener = Listener.bind(endpoint.address, endpoint.connectionOptions());
     } catch (IllegalArgumentException e) {
       // A non-loopback TCP address without a key: the command line asked for something unsafe.
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
     PrintWriter out = context.out();
     Server server = new Server(listener, "ferry-" + spec.name() + "-", context.err(),
