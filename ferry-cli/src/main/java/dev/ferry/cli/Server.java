@@ -125,7 +125,9 @@ final class Server {
 
   private void drop(Throwable e) {
     LOG.log(System.Logger.Level.DEBUG, "dropped client", e);
-    err.println("dropped client: " + Failures.describe(e));
+    // "dropped client: digest received was wrong" says enough; it is CPython's wording too.
+    String reason = e instanceof AuthenticationException ? e.getMessage() : Failures.describe(e);
+    err.println("dropped client: " + reason);
     err.flush();
   }
 
