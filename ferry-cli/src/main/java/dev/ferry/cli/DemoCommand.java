@@ -24,11 +24,15 @@ import picocli.CommandLine.Command;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
-        "Start a Python process (standard library only) that connects to a Ferry listener on a",
-        "fresh Unix socket with a fresh random authkey, exchange messages both ways, and print",
-        "the exchange. Python: $FERRY_PYTHON, else python3 on PATH, else the newest pyenv 3.x.",
-        "The key reaches Python in its environment, never on its command line."})
+        "Exchange messages with a Python process and show them.",
+        "",
+        "Starts Python (standard library only) with multiprocessing.connection.Client, which "
+            + "connects to a Ferry listener on a fresh Unix socket with a fresh random authkey; "
+            + "the key reaches Python in its environment, never on its command line. Python: "
+            + "$FERRY_PYTHON, else python3 on PATH, else the newest $(pyenv root)/versions/3.*.",
+        ""})
 final class DemoCommand implements Callable<Integer> {
   /** The environment variable that carries the key, in hex, to the Python peer. */
   static final String KEY_VARIABLE = "FERRY_DEMO_AUTHKEY_HEX";

@@ -10,11 +10,16 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "echo",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
-        "Listen at ADDR and send every message back unchanged, serving clients concurrently.",
-        "Prints 'listening on ADDR' once bound (the real port for :0). Clients that fail the",
-        "handshake or break the protocol are dropped with one 'dropped client: ...' line on",
-        "stderr. Runs until SIGTERM or until N connections have been served; exits 0 either way."})
+        "Listen at ADDR and send every message back unchanged.",
+        "",
+        "Prints 'listening on ADDR' once bound (with the real port for tcp port 0), then serves "
+            + "every client on its own thread. A client that fails the handshake or breaks the "
+            + "protocol is dropped with one 'dropped client: REASON' line on stderr; the others "
+            + "carry on. Runs until SIGTERM or SIGINT, or until N connections were served, and "
+            + "exits 0 either way, with the socket file removed.",
+        ""})
 final class EchoCommand implements Callable<Integer> {
   private final CliContext context;
 

@@ -11,10 +11,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "listen",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
         "Listen at ADDR and print every message received as a line; send nothing back.",
-        "Prints 'listening on ADDR' first. With --codec bytes, a payload that is not valid",
-        "UTF-8 prints as 'hex:' followed by lowercase hex digits. Ends like echo."})
+        "",
+        "Prints 'listening on ADDR' first. With --codec bytes, a payload that is not valid "
+            + "UTF-8 prints as 'hex:' followed by lowercase hex digits. Drops clients and ends "
+            + "like echo.",
+        ""})
 final class ListenCommand implements Callable<Integer> {
   private final CliContext context;
 

@@ -26,9 +26,13 @@ import picocli.CommandLine.Command;
 @Command(
     name = "selftest",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
-        "Check that every transport works here: one line per check, 'NAME: ok' or",
-        "'NAME: failed: REASON'. Exits 0 if all are ok, else 1."})
+        "Check that every transport works on this machine.",
+        "",
+        "Prints one line per check, 'NAME: ok' or 'NAME: failed: REASON', and exits 0 if all "
+            + "are ok, else 1.",
+        ""})
 final class SelftestCommand implements Callable<Integer> {
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
   private static final byte[] PING = "ping".getBytes(StandardCharsets.UTF_8);

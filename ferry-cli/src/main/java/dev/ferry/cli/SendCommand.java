@@ -19,11 +19,15 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "send",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
     description = {
-        "Connect to ADDR, send each MESSAGE (or each line of stdin when none is given) as one",
-        "message, wait for one reply per message and print each reply as a line.",
-        "With --codec bytes, text goes out as UTF-8 and replies print as UTF-8 (malformed",
-        "bytes replaced). Exits 0, or 1 with one line on stderr saying what went wrong."})
+        "Send messages to ADDR and print one reply per message.",
+        "",
+        "Sends each MESSAGE, or each line of stdin when none is given, as one message, waits "
+            + "for its reply and prints the reply as a line. With --codec bytes, text goes out "
+            + "as UTF-8 and replies print as UTF-8 with malformed bytes replaced. Exits 0, or 1 "
+            + "with one line on stderr saying what went wrong.",
+        ""})
 final class SendCommand implements Callable<Integer> {
   private final CliContext context;
 
