@@ -2,13 +2,17 @@ package dev.ferry.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.Address;
 import dev.ferry.Client;
 import dev.ferry.Connection;
+import dev.ferry.LeakCheck;
 import dev.ferry.Listener;
 import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -19,8 +23,10 @@ import java.nio.file.Path;
 import java.util.UUID;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(LeakCheck.class)
 class EchoCommandTest {
   private static final String KEY = "00112233445566778899aabbccddeeff";
 
@@ -99,7 +105,7 @@ class EchoCommandTest {
       client.sendBytes(new byte[] {'o', 'k', (byte) 0xc3});
       String line = echo.err.awaitLine();
       assertTrue(line.startsWith("dropped client: message is not valid utf-8"), line);
-      org.junit.jupiter.api.Assertions.assertThrows(EOFException.class, client::receiveBytes);
+      assertThrows(EOFException.class, client::receiveBytes);
     }
     assertEquals(0, echo.awaitExit().exitCode());
   }
@@ -111,8 +117,8 @@ class EchoCommandTest {
       Thread rude = new Thread(() -> {
         try (Connection c = listener.accept()) {
           c.receiveBytes();
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
       }, "test-rude-peer");
       rude.start();

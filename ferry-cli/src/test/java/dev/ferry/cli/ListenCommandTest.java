@@ -6,12 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import dev.ferry.Address;
 import dev.ferry.Client;
 import dev.ferry.Connection;
+import dev.ferry.LeakCheck;
+import dev.ferry.codec.Codecs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(LeakCheck.class)
 class ListenCommandTest {
   @TempDir
   Path dir;
@@ -31,7 +35,7 @@ class ListenCommandTest {
       assertFalse(client.poll(), "listen must not reply");
     }
     try (Connection second = Client.connect(new Address.Unix(socket))) {
-      second.send("from the second client", dev.ferry.codec.Codecs.utf8());
+      second.send("from the second client", Codecs.utf8());
     }
     Cli.Result served = listen.awaitExit();
     assertEquals(0, served.exitCode());

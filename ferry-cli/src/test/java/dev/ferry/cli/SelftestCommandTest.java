@@ -2,9 +2,12 @@ package dev.ferry.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ferry.LeakCheck;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(LeakCheck.class)
 class SelftestCommandTest {
   @Test
   void printsOneLinePerCheckAndExitsZeroWhenAllAreOk() {
