@@ -81,7 +81,8 @@ final class DemoCommand implements Callable<Integer> {
       try {
         talk(listener, peer, script, peerErrors);
         if (!peer.waitFor(PEER_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-          throw new CommandFailure("python peer did not exit within " + PEER_TIMEOUT.toSeconds() + " s");
+          throw new CommandFailure(
+              "python peer did not exit within " + PEER_TIMEOUT.toSeconds() + " s");
         }
         if (peer.exitValue() != 0) throw peerFailed(peer, peerErrors);
         try (InputStream printed = peer.getInputStream()) {
@@ -112,7 +113,8 @@ final class DemoCommand implements Callable<Integer> {
       }
       List<Object> ready = Wait.ready(List.of(listener, peer), PEER_TIMEOUT);
       if (ready.isEmpty()) {
-        throw new CommandFailure("python peer did not connect within " + PEER_TIMEOUT.toSeconds() + " s");
+        throw new CommandFailure(
+            "python peer did not connect within " + PEER_TIMEOUT.toSeconds() + " s");
       }
       if (!ready.contains(listener)) throw peerFailed(peer, peerErrors);
       try (Connection connection = listener.accept()) {
@@ -157,7 +159,8 @@ final class DemoCommand implements Callable<Integer> {
         ? Files.readAllLines(peerErrors, StandardCharsets.UTF_8).stream()
             .filter(line -> !line.isBlank()).reduce((a, b) -> b).orElse("no message")
         : "no message";
-    return new CommandFailure("python peer failed (exit " + peer.exitValue() + "): " + lastLine.strip());
+    return new CommandFailure(
+        "python peer failed (exit " + peer.exitValue() + "): " + lastLine.strip());
   }
 
   private static byte[] script() throws IOException {

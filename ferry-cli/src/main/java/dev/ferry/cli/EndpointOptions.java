@@ -14,7 +14,8 @@ final class EndpointOptions {
   Address address;
 
   @Option(names = "--authkey-hex", paramLabel = "HEX", converter = AuthKeyConverter.class,
-      description = "Authenticate with this key (hex; \"\" is the empty key). Default: no handshake.")
+      description = "Authenticate with this key (hex; \"\" is the empty key)."
+          + " Default: no handshake.")
   AuthKey authKey;
 
   @Option(names = "--codec", paramLabel = "CODEC", defaultValue = "bytes",

@@ -14,7 +14,7 @@ import picocli.CommandLine;
 public final class Main {
   private static final System.Logger LOG = System.getLogger(Main.class.getName());
 
-  /** Set once {@link #main} is about to exit by itself, so shutdown hooks can tell a signal apart. */
+  /** Set once {@link #main} is about to exit by itself: shutdown hooks tell a signal apart. */
   private static volatile boolean exiting;
 
   private Main() {}
@@ -41,7 +41,7 @@ public final class Main {
     return code;
   }
 
-  /** True once {@link #main} has decided its exit code; a shutdown that starts earlier is a signal. */
+  /** True once {@link #main} decided its exit code; a shutdown that starts earlier is a signal. */
   static boolean isExiting() {
     return exiting;
   }
@@ -58,7 +58,9 @@ public final class Main {
     commandLine.setErr(context.err());
     commandLine.setParameterExceptionHandler((e, args) -> {
       PrintWriter err = e.getCommandLine().getErr();
-      err.println(e.getCause() instanceof BadValueException bad ? bad.getMessage() : e.getMessage());
+      // Our converters word their own line; picocli's would prefix "Invalid value for option".
+      Throwable cause = e.getCause();
+      err.println(cause instanceof BadValueException ? cause.getMessage() : e.getMessage());
       err.flush();
       return CommandLine.ExitCode.USAGE;
     });

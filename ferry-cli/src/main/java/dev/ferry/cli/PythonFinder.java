@@ -89,7 +89,7 @@ final class PythonFinder {
     }
   }
 
-  /** Orders 3.9 < 3.10 < 3.12.0rc1 < 3.12.0 < 3.12.1: numbers first, a release over its previews. */
+  /** Orders 3.9 < 3.10 < 3.12.0rc1 < 3.12.0 < 3.12.1: numbers first, releases over previews. */
   private static String versionKey(Path dir) {
     Matcher m = VERSION.matcher(dir.getFileName().toString());
     if (!m.matches()) throw new IllegalStateException("filtered out already: " + dir);

@@ -6,7 +6,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
-/** What {@code echo} and {@code listen} share: bind, announce, serve, and stop cleanly on SIGTERM. */
+/** What {@code echo} and {@code listen} share: bind, announce, serve, stop cleanly on SIGTERM. */
 final class ServeCommand {
   private ServeCommand() {}
 

@@ -26,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
 final class Server {
   private static final System.Logger LOG = System.getLogger(Server.class.getName());
 
-  /** After an accept failure that isn't one client's fault (out of descriptors, say), wait a bit. */
+  /** After an accept failure that isn't one client's fault (out of descriptors, say). */
   private static final long ACCEPT_FAILURE_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /** Serves one client until it closes; an {@link EOFException} is the normal end. */
