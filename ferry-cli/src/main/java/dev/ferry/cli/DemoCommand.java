@@ -34,6 +34,8 @@ import picocli.CommandLine.Command;
             + "$FERRY_PYTHON, else python3 on PATH, else the newest $(pyenv root)/versions/3.*.",
         ""})
 final class DemoCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger(DemoCommand.class.getName());
+
   /** The environment variable that carries the key, in hex, to the Python peer. */
   static final String KEY_VARIABLE = "FERRY_DEMO_AUTHKEY_HEX";
 
@@ -64,6 +66,11 @@ final class DemoCommand implements Callable<Integer> {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path peerErrors = dir.resolve("python.err");
     Address.Unix address = new Address.Unix(dir.resolve("demo.sock"));
+    // Ctrl-C ends the JVM before the finally below: leave no directory behind even then. Files
+    // registered later are deleted first.
+    dir.toFile().deleteOnExit();
+    address.path().toFile().deleteOnExit();
+    peerErrors.toFile().deleteOnExit();
     ConnectionOptions.Builder options = ConnectionOptions.builder();
     key.ifPresent(options::authKey);
     PrintWriter out = context.out();
@@ -84,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
           throw new CommandFailure(
               "python peer did not exit within " + PEER_TIMEOUT.toSeconds() + " s");
         }
-        if (peer.exitValue() != 0) throw peerFailed(peer, peerErrors);
+        if (peer.exitValue() != 0) throw peerFailed("python peer failed", peer, peerErrors);
         try (InputStream printed = peer.getInputStream()) {
           new String(printed.readAllBytes(), StandardCharsets.UTF_8)
               .lines().forEach(line -> out.println("python printed: " + line));
@@ -110,20 +117,25 @@ final class DemoCommand implements Callable<Integer> {
     try {
       try (OutputStream stdin = peer.getOutputStream()) {
         stdin.write(script);
+      } catch (IOException e) {
+        // The peer is gone already (a broken pipe); waiting below sees it exit and says so.
+        LOG.log(System.Logger.Level.DEBUG, "writing the script to python", e);
       }
       List<Object> ready = Wait.ready(List.of(listener, peer), PEER_TIMEOUT);
       if (ready.isEmpty()) {
         throw new CommandFailure(
             "python peer did not connect within " + PEER_TIMEOUT.toSeconds() + " s");
       }
-      if (!ready.contains(listener)) throw peerFailed(peer, peerErrors);
+      if (!ready.contains(listener)) {
+        throw peerFailed("python peer exited before connecting", peer, peerErrors);
+      }
       try (Connection connection = listener.accept()) {
         converse(connection);
       }
     } catch (IOException e) {
       // Most likely the peer died: its stderr says more than a broken pipe does.
       if (peer.waitFor(5, TimeUnit.SECONDS) && peer.exitValue() != 0) {
-        throw peerFailed(peer, peerErrors);
+        throw peerFailed("python peer failed", peer, peerErrors);
       }
       throw e;
     }
@@ -154,13 +166,14 @@ final class DemoCommand implements Callable<Integer> {
     out.flush();
   }
 
-  private static CommandFailure peerFailed(Process peer, Path peerErrors) throws IOException {
+  private static CommandFailure peerFailed(String what, Process peer, Path peerErrors)
+      throws IOException {
     String lastLine = Files.exists(peerErrors)
         ? Files.readAllLines(peerErrors, StandardCharsets.UTF_8).stream()
             .filter(line -> !line.isBlank()).reduce((a, b) -> b).orElse("no message")
         : "no message";
     return new CommandFailure(
-        "python peer failed (exit " + peer.exitValue() + "): " + lastLine.strip());
+        what + " (exit " + peer.exitValue() + "): " + lastLine.strip());
   }
 
   private static byte[] script() throws IOException {

@@ -71,7 +71,7 @@ class DemoCommandTest {
     env.put(PythonFinder.FERRY_PYTHON, "/bin/false");
     Cli.Result r = Cli.runWithEnv("", env, "demo");
     assertEquals(1, r.exitCode());
-    assertEquals("python peer failed (exit 1): no message\n", r.err());
+    assertEquals("python peer exited before connecting (exit 1): no message\n", r.err());
   }
 
   private static void assertExchange(List<String> lines) {
