@@ -70,8 +70,12 @@ final class Server {
           if (!isOneClientsFault(e)) LockSupport.parkNanos(ACCEPT_FAILURE_PAUSE_NANOS);
           continue;
         }
-        Thread thread = new Thread(() -> serve(connection), threadPrefix + (threads.size() + 1));
         open.add(connection);
+        if (stopping) { // stop() may have closed the others before this one was added
+          closeQuietly(connection);
+          break;
+        }
+        Thread thread = new Thread(() -> serve(connection), threadPrefix + (threads.size() + 1));
         threads.add(thread);
         thread.start();
       }
@@ -88,13 +92,7 @@ final class Server {
   void stop() {
     stopping = true;
     closeListener();
-    for (Connection connection : open) {
-      try {
-        connection.close();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.DEBUG, "closing a client at stop", e);
-      }
-    }
+    for (Connection connection : open) closeQuietly(connection);
   }
 
   private void serve(Connection connection) {
@@ -106,11 +104,16 @@ final class Server {
       if (!stopping) drop(e);
     } finally {
       open.remove(connection);
-      try {
-        connection.close();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.DEBUG, "closing a client", e);
-      }
+      closeQuietly(connection);
+    }
+  }
+
+  /** Closing a client can only fail on the way out; nothing is left to report it to. */
+  private static void closeQuietly(Connection connection) {
+    try {
+      connection.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing a client", e);
     }
   }
 
