@@ -1,0 +1,89 @@
+package dev.ferry.cli;
+
+import dev.ferry.Client;
+import dev.ferry.Connection;
+import java.io.BufferedReader;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "send",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+        "Send messages to ADDR and print one reply per message.",
+        "",
+        "Sends each MESSAGE, or each line of stdin when none is given, as one message, waits "
+            + "for its reply and prints the reply as a line. With --codec bytes, text goes out "
+            + "as UTF-8 and replies print as UTF-8 with malformed bytes replaced. Exits 0, or 1 "
+            + "with one line on stderr saying what went wrong.",
+        ""})
+final class SendCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Mixin
+  EndpointOptions endpoint;
+
+  @Parameters(paramLabel = "MESSAGE", arity = "0..*", description = "The messages to send.")
+  List<String> messages;
+
+  SendCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    try (Connection connection = connect()) {
+      if (messages != null && !messages.isEmpty()) {
+        for (String message : messages) exchange(connection, message);
+      } else {
+        // Line by line, so an interactive session sees each reply as soon as it comes.
+        BufferedReader lines = new BufferedReader(
+            new InputStreamReader(context.in(), StandardCharsets.UTF_8));
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+          exchange(connection, line);
+        }
+      }
+    }
+    return 0;
+  }
+
+  private Connection connect() throws IOException {
+    try {
+      return Client.connect(endpoint.address, endpoint.connectionOptions());
+    } catch (ConnectException e) {
+      // The core names the address for Unix sockets but passes a refused TCP connect on as the
+      // JDK words it ("Connection refused"); the line on stderr must say where.
+      String message = String.valueOf(e.getMessage());
+      if (message.contains(endpoint.address.toString())) throw e;
+      if (message.toLowerCase(Locale.ROOT).contains("refused")) {
+        throw new CommandFailure("connection refused: " + endpoint.address);
+      }
+      throw new CommandFailure("cannot connect to " + endpoint.address + ": " + message);
+    }
+  }
+
+  private void exchange(Connection connection, String message) throws IOException {
+    MessageCodec codec = endpoint.codec;
+    codec.send(connection, message);
+    String reply;
+    try {
+      reply = codec.receiveReply(connection);
+    } catch (EOFException e) {
+      throw new CommandFailure("connection closed by " + endpoint.address + " before it replied");
+    }
+    PrintWriter out = context.out();
+    out.println(reply);
+    out.flush();
+  }
+}
