@@ -68,7 +68,7 @@ public final class Unpickler {
 
   private Object finish() throws CodecException {
     Object result = popValue();
-    if (!mapped.isEmpty()) result = new Mapper(settings, mapped).map(result);
+    if (!mapped.isEmpty()) result = new Mapper(settings).map(result);
     return result;
   }
 
