@@ -2,6 +2,7 @@ package dev.ferry.pickle;
 
 import dev.ferry.codec.Codec;
 import dev.ferry.codec.CodecException;
+import dev.ferry.pickle.internal.FrozenSet;
 import dev.ferry.pickle.internal.Pickler;
 import dev.ferry.pickle.internal.Settings;
 import dev.ferry.pickle.internal.Unpickler;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -85,6 +87,20 @@ public final class PickleCodec implements Codec<Object> {
     if (major != 3) throw new IllegalArgumentException("unsupported python version: " + pythonVersion);
     if (minor < 4) return 3;
     return minor < 14 ? 4 : 5;
+  }
+
+  /**
+   * An unmodifiable set that encodes as a Python {@code frozenset}; decoding a {@code frozenset}
+   * gives one. Copies {@code items}, keeping their order. (Any other {@code Set} encodes as a
+   * {@code set}, except as a dict key or set item, where Python needs a {@code frozenset}.)
+   */
+  public static Set<Object> frozenSet(Collection<?> items) {
+    return FrozenSet.of(items);
+  }
+
+  /** Whether {@code set} encodes as a Python {@code frozenset}. */
+  public static boolean isFrozenSet(Set<?> set) {
+    return set instanceof FrozenSet;
   }
 
   /** The protocol this codec writes. */

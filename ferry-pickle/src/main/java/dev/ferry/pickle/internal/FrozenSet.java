@@ -17,9 +17,9 @@ public final class FrozenSet extends AbstractSet<Object> {
     this.items = new LinkedHashSet<>(items);
   }
 
-  /** Whether {@code set} was a Python {@code frozenset}. */
-  public static boolean isFrozen(Set<?> set) {
-    return set instanceof FrozenSet;
+  /** A frozen copy of {@code items}, in their iteration order. */
+  public static FrozenSet of(Collection<?> items) {
+    return new FrozenSet(items);
   }
 
   @Override

@@ -228,8 +228,6 @@ public final class Pickler {
       saveStr(new String(chars));
     } else if (value.getClass().isArray()) {
       saveList(value, new ArrayView(value), depth);
-    } else if (value instanceof Record record) {
-      saveRecord(record, depth);
     } else if (value instanceof PyComplex c) {
       saveReduce("builtins", "complex", PyTuple.of(c.real(), c.imag()), value, depth);
     } else if (value instanceof BigDecimal d) {
@@ -242,7 +240,11 @@ public final class Pickler {
       savePyObject(object, value, depth);
     } else if (value instanceof NdArray array) {
       saveNdArray(array, depth);
-    } else if (!saveTemporal(value, depth)) {
+    } else if (saveTemporal(value, depth)) {
+      // Written as a datetime type.
+    } else if (value instanceof Record record) {
+      saveRecord(record, depth);
+    } else {
       throw new CodecException("cannot pickle " + value.getClass().getName());
     }
   }

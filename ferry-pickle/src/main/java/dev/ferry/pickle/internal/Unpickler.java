@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -53,7 +54,13 @@ public final class Unpickler {
 
   /** Reads the pickle between {@code payload.position()} and its limit. */
   public static Object load(ByteBuffer payload, Settings settings) throws CodecException {
-    return new Unpickler(payload, settings).run();
+    Unpickler unpickler = new Unpickler(payload, settings);
+    try {
+      return unpickler.run();
+    } catch (RuntimeException e) {
+      // A bug here or in a registered mapping must not look like a transport failure.
+      throw new CodecException("cannot unpickle at offset " + unpickler.opcodeOffset + ": " + e, e);
+    }
   }
 
   private Object run() throws CodecException {
@@ -116,7 +123,7 @@ public final class Unpickler {
       case DICT -> push(dict(popMarked()));
       case EMPTY_SET -> push(new LinkedHashSet<>());
       case FROZENSET -> push(frozenSet(popMarked()));
-      case APPEND -> append(List.of(popValue()));
+      case APPEND -> append(Collections.singletonList(popValue()));
       case APPENDS -> append(popMarked());
       case SETITEM -> setItems(popPair());
       case SETITEMS -> setItems(popMarked());
