@@ -58,6 +58,7 @@ public final class Pickler {
   private final Settings settings;
   private final Map<Object, Integer> memo = new IdentityHashMap<>();
   private final Map<String, Integer> globalMemo = new HashMap<>();
+  private final Map<String, Integer> nameMemo = new HashMap<>();
   private final Map<NdArray.DType, Integer> dtypeMemo = new EnumMap<>(NdArray.DType.class);
   private byte[] buf = new byte[256];
   private int count;
@@ -121,9 +122,11 @@ public final class Pickler {
     if (buf.length > 4 * FRAME_TARGET) buf = new byte[256];
   }
 
-  /** An opcode with a length and a payload; a large payload goes outside any frame. */
+  /** An opcode with a length and a payload; a large one goes outside frames, as in CPython. */
   private void counted(int shortOp, int op4, int op8, byte[] payload) throws IOException {
     int n = payload.length;
+    boolean large = protocol >= 4 && n >= FRAME_TARGET;
+    if (large) commit(true);
     if (shortOp >= 0 && n < 256) {
       op(shortOp, n);
     } else if (op8 >= 0 && (n > 0xffffffffL || op4 < 0)) {
@@ -133,8 +136,9 @@ public final class Pickler {
       op(op4);
       le(n, 4);
     }
-    if (protocol >= 4 && n >= FRAME_TARGET) {
-      commit(true);
+    if (large) {
+      out.write(buf, 0, count);
+      count = 0;
       out.write(payload);
     } else {
       raw(payload);
@@ -299,9 +303,7 @@ public final class Pickler {
     } else {
       // What CPython 3 writes at protocol 2; Python 2.7 reads it as str.
       saveGlobal("_codecs", "encode");
-      saveStr(new String(bytes, StandardCharsets.ISO_8859_1));
-      saveStr("latin1");
-      op(TUPLE2);
+      saveTuple(PyTuple.of(new String(bytes, StandardCharsets.ISO_8859_1), "latin1"), 0);
       op(REDUCE);
     }
     if (identity != null) memoize(identity);
@@ -310,14 +312,7 @@ public final class Pickler {
   private void saveBytearray(PyBytearray b, int depth) throws IOException {
     if (protocol >= 5) {
       byte[] bytes = b.toByteArray();
-      op(BYTEARRAY8);
-      le(bytes.length, 8);
-      if (bytes.length >= FRAME_TARGET) {
-        commit(true);
-        out.write(bytes);
-      } else {
-        raw(bytes);
-      }
+      counted(-1, -1, BYTEARRAY8, bytes);
       memoize(b);
     } else {
       PyTuple args = b.length() == 0 ? PyTuple.empty() : PyTuple.of((Object) b.toByteArray());
@@ -469,13 +464,8 @@ public final class Pickler {
       return;
     }
     if (protocol >= 4) {
-      // Strings are memoized by identity; globals go through the name cache instead.
-      byte[] m = Text.encodeUtf8(module);
-      byte[] n = Text.encodeUtf8(name);
-      op(SHORT_BINUNICODE, m.length);
-      raw(m);
-      op(SHORT_BINUNICODE, n.length);
-      raw(n);
+      saveName(module);
+      saveName(name);
       op(STACK_GLOBAL);
     } else {
       if (protocol == 2) {
@@ -488,6 +478,23 @@ public final class Pickler {
     index = memo.size();
     memo.put(new Object(), index);
     globalMemo.put(key, index);
+    putIndex(index);
+  }
+
+  /** A module or global name, memoized by value as CPython's interned names are. */
+  private void saveName(String name) throws CodecException {
+    Integer index = nameMemo.get(name);
+    if (index != null) {
+      get(index);
+      return;
+    }
+    byte[] utf8 = Text.encodeUtf8(name);
+    if (utf8.length > 255) throw new CodecException("global name too long: " + name);
+    op(SHORT_BINUNICODE, utf8.length);
+    raw(utf8);
+    index = memo.size();
+    memo.put(new Object(), index);
+    nameMemo.put(name, index);
     putIndex(index);
   }
 
