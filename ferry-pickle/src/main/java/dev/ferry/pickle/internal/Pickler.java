@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.reflect.Array;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -443,8 +444,14 @@ public final class Pickler {
     RecordComponent[] components = record.getClass().getRecordComponents();
     Map<Object, Object> fields = new LinkedHashMap<>();
     for (RecordComponent component : components) {
+      Method accessor = component.getAccessor();
+      // Records are often package-private; reading one is fine wherever its module allows it.
+      if (!accessor.trySetAccessible()) {
+        throw new CodecException("cannot read record " + record.getClass().getName()
+            + ": its package is not open to dev.ferry.pickle");
+      }
       try {
-        fields.put(component.getName(), component.getAccessor().invoke(record));
+        fields.put(component.getName(), accessor.invoke(record));
       } catch (IllegalAccessException | InvocationTargetException e) {
         throw new CodecException("cannot read record component "
             + record.getClass().getName() + "." + component.getName(), e);
