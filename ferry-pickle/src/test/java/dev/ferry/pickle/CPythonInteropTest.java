@@ -101,6 +101,27 @@ class CPythonInteropTest {
   }
 
   @TestFactory
+  Stream<DynamicNode> failsCleanlyOnEveryTruncationOfCPythonPickles() {
+    return Stream.of("2.7.18", "3.13.0").map(version -> DynamicTest.dynamicTest(
+        "python " + version, () -> {
+          int checked = 0;
+          for (CPython.Golden golden : CPython.generate(version).pickles()) {
+            byte[] pickle = HEX.parseHex(golden.hex());
+            if (pickle.length > 3000) continue;
+            for (int n = 0; n < pickle.length; n++) {
+              byte[] cut = java.util.Arrays.copyOf(pickle, n);
+              dev.ferry.codec.CodecException e = org.junit.jupiter.api.Assertions.assertThrows(
+                  dev.ferry.codec.CodecException.class, () -> PickleCodec.standard().loads(cut),
+                  () -> golden.name() + " protocol " + golden.protocol() + " cut at " + cut.length);
+              org.junit.jupiter.api.Assertions.assertNull(e.getCause(), e::toString);
+              checked++;
+            }
+          }
+          assertTrue(checked > 5_000, "checked " + checked);
+        }));
+  }
+
+  @TestFactory
   Stream<DynamicNode> cpythonLoadsWhatJavaWrites() {
     return CPython.VERSIONS.stream().map(version -> DynamicContainer.dynamicContainer(
         "python " + version, Stream.of(0).flatMap(unused -> encodeTests(version))));

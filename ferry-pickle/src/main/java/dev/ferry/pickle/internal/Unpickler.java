@@ -210,7 +210,7 @@ public final class Unpickler {
         return line;
       }
     }
-    throw new CodecException("pickle truncated at offset " + start + ": no end of line");
+    throw new CodecException("pickle truncated at offset " + opcodeOffset + ": no end of line");
   }
 
   private static String latin1(byte[] bytes) {
