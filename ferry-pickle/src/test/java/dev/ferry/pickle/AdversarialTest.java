@@ -208,6 +208,20 @@ class AdversarialTest {
   }
 
   @Test
+  void keepsMemoSmallWhateverTheIndices() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(bytes("\u0080\u0002N"));
+    for (long i = 0; i < 200_000; i++) {
+      long index = i * 1024 + (i % 7 == 0 ? 0xffff_fff0L - i : 0);
+      out.write('r');
+      for (int b = 0; b < 4; b++) out.write((int) (index >>> (8 * b)));
+    }
+    out.writeBytes(bytes("j\u0000\u0004\u0000\u0000."));
+    assertNull(CODEC.loads(out.toByteArray()));
+    assertEquals("memo key not found: 1", refusal(bytes("\u0080\u0002Nq\u0000q\u0002h\u0001.")));
+  }
+
+  @Test
   void refusesHugeTextIntegers() {
     assertEquals("integer of 5000 digits > limit 4300",
         refusal(bytes("L" + "9".repeat(5000) + "L\n.")));

@@ -19,10 +19,13 @@ final class Globals {
     /** Python: {@code global(*args)}; opcodes {@code REDUCE}, {@code INST}, {@code OBJ}. */
     Object call(PyTuple args, Unpickler unpickler) throws CodecException;
 
-    /** Python: {@code global.__new__(global, *args, **kwargs)}; opcode {@code NEWOBJ}. */
+    /**
+     * Python: {@code global.__new__(global, *args, **kwargs)}; opcode {@code NEWOBJ}. Returns
+     * null if the global cannot be created that way.
+     */
     default Object newObject(PyTuple args, Map<?, ?> kwargs, Unpickler unpickler)
         throws CodecException {
-      throw new CodecException("cannot create with __new__: " + this);
+      return null;
     }
   }
 

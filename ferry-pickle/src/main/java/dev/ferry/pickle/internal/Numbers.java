@@ -4,9 +4,6 @@ import java.math.BigInteger;
 
 /** Python {@code int} in Java: the smallest of Integer, Long and BigInteger that holds it. */
 final class Numbers {
-  private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
-  private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
-
   private Numbers() {}
 
   static Object normalize(BigInteger n) {
@@ -34,10 +31,6 @@ final class Numbers {
     byte[] little = new byte[big.length];
     for (int i = 0; i < big.length; i++) little[i] = big[big.length - 1 - i];
     return little;
-  }
-
-  static boolean isInRange(BigInteger n) {
-    return n.compareTo(LONG_MIN) >= 0 && n.compareTo(LONG_MAX) <= 0;
   }
 
   /** A Java integral value as a BigInteger, or null if it is not an integer type. */

@@ -25,7 +25,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -37,7 +36,6 @@ import java.util.UUID;
 final class Stdlib {
   private Stdlib() {}
 
-  static final String DECIMAL_SPECIAL = "decimal.Decimal";
   /** Longer Decimal strings are refused: parsing is quadratic in Java as in Python 3.11+. */
   static final int MAX_DECIMAL_CHARS = 100_000;
 
@@ -60,15 +58,14 @@ final class Stdlib {
     h.put("copyreg._reconstructor", Stdlib::reconstructor);
     h.put("copyreg.__newobj__", (args, u) -> {
       arity(args, 1, Integer.MAX_VALUE, "copyreg.__newobj__");
-      return u.handler(args.get(0)).newObject(
-          new PyTuple(args.items().subList(1, args.size())), Map.of(), u);
+      return u.newObject(args.get(0), new PyTuple(args.items().subList(1, args.size())), Map.of());
     });
     h.put("copyreg.__newobj_ex__", (args, u) -> {
       arity(args, 3, 3, "copyreg.__newobj_ex__");
       if (!(args.get(1) instanceof PyTuple a) || !(args.get(2) instanceof Map<?, ?> k)) {
         throw new CodecException("copyreg.__newobj_ex__ needs a tuple and a dict");
       }
-      return u.handler(args.get(0)).newObject(a, k, u);
+      return u.newObject(args.get(0), a, k);
     });
     h.put("collections.OrderedDict", Stdlib::orderedDict);
     h.put("datetime.date", Stdlib::date);
@@ -76,7 +73,7 @@ final class Stdlib {
     h.put("datetime.datetime", Stdlib::dateTime);
     h.put("datetime.timedelta", Stdlib::timedelta);
     h.put("datetime.timezone", Stdlib::timezone);
-    h.put(DECIMAL_SPECIAL, Stdlib::decimal);
+    h.put("decimal.Decimal", Stdlib::decimal);
     h.put("uuid.UUID", new UuidHandler());
     return h;
   }
@@ -194,7 +191,7 @@ final class Stdlib {
     }
     PyTuple newArgs = b.qualifiedName().equals("builtins.object")
         ? PyTuple.empty() : PyTuple.of(args.get(2));
-    return u.handler(cls).newObject(newArgs, Map.of(), u);
+    return u.newObject(cls, newArgs, Map.of());
   }
 
   private static Object orderedDict(PyTuple args, Unpickler u) throws CodecException {
@@ -391,9 +388,5 @@ final class Stdlib {
         }
       };
     }
-  }
-
-  static Set<String> names() {
-    return handlers().keySet();
   }
 }

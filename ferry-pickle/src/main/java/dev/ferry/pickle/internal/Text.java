@@ -2,6 +2,9 @@ package dev.ferry.pickle.internal;
 
 import dev.ferry.codec.CodecException;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -51,6 +54,15 @@ final class Text {
     int i = 0;
     while (i < b.length && b[i] >= 0) i++;
     if (i == b.length) return new String(b, StandardCharsets.ISO_8859_1);
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(b))
+          .toString();
+    } catch (CharacterCodingException e) {
+      // Encoded surrogates, or really malformed: the slow path tells them apart.
+    }
     StringBuilder out = new StringBuilder(b.length);
     out.append(new String(b, 0, i, StandardCharsets.ISO_8859_1));
     while (i < b.length) {

@@ -40,8 +40,8 @@ public final class Unpickler {
   private final int[] noMarks = new int[0];
   private int[] marks = noMarks;
   private int markCount;
-  private final Map<Long, Object> memo = new HashMap<>();
-  private final List<PyObject> mapped = new ArrayList<>();
+  private final Memo memo = new Memo();
+  private boolean mapped;
   private long budget;
   private int opcodeOffset;
 
@@ -75,7 +75,7 @@ public final class Unpickler {
 
   private Object finish() throws CodecException {
     Object result = popValue();
-    if (!mapped.isEmpty()) result = new Mapper(settings).map(result);
+    if (mapped) result = new Mapper(settings).map(result);
     return result;
   }
 
@@ -98,7 +98,7 @@ public final class Unpickler {
       case LONG1 -> push(Numbers.fromLittleEndian(readBytes(readU8())));
       case LONG4 -> push(Numbers.fromLittleEndian(readBytes(readSignedLength())));
       case FLOAT -> push(parseFloat(readLine()));
-      case BINFLOAT -> push(Double.longBitsToDouble(in.order(ByteOrder.BIG_ENDIAN).getLong(takes(8))));
+      case BINFLOAT -> push(Double.longBitsToDouble(Long.reverseBytes(in.getLong(takes(8)))));
       case STRING -> push(latin1(Text.decodeQuoted(readLine())));
       case BINSTRING -> push(latin1(readBytes(readSignedLength())));
       case SHORT_BINSTRING -> push(latin1(readBytes(readU8())));
@@ -167,11 +167,11 @@ public final class Unpickler {
   }
 
   private int readU16() throws CodecException {
-    return in.order(ByteOrder.LITTLE_ENDIAN).getShort(takes(2)) & 0xffff;
+    return in.getShort(takes(2)) & 0xffff;
   }
 
   private int readInt32() throws CodecException {
-    return in.order(ByteOrder.LITTLE_ENDIAN).getInt(takes(4));
+    return in.getInt(takes(4));
   }
 
   private long readU32() throws CodecException {
@@ -185,7 +185,7 @@ public final class Unpickler {
   }
 
   private long readU64() throws CodecException {
-    long n = in.order(ByteOrder.LITTLE_ENDIAN).getLong(takes(8));
+    long n = in.getLong(takes(8));
     return n < 0 ? Long.MAX_VALUE : n;
   }
 
@@ -433,11 +433,7 @@ public final class Unpickler {
   // ---------------------------------------------------------------------------------- memo
 
   private Object memoGet(long index) throws CodecException {
-    Object value = memo.get(index);
-    if (value == null && !memo.containsKey(index)) {
-      throw new CodecException("memo key not found: " + index);
-    }
-    return value;
+    return memo.get(index);
   }
 
   private void memoPut(long index) throws CodecException {
@@ -488,7 +484,14 @@ public final class Unpickler {
     if (!(args instanceof PyTuple tuple)) {
       throw new CodecException("NEWOBJ arguments must be a tuple, not " + Values.typeName(args));
     }
-    push(handler(cls).newObject(tuple, Map.of(), this));
+    push(newObject(cls, tuple, Map.of()));
+  }
+
+  /** Python: {@code cls.__new__(cls, *args, **kwargs)}, for the opcodes and copyreg helpers. */
+  Object newObject(Object cls, PyTuple args, Map<?, ?> kwargs) throws CodecException {
+    Object object = handler(cls).newObject(args, kwargs, this);
+    if (object == null) throw new CodecException("cannot create with __new__: " + cls);
+    return object;
   }
 
   private void newObjEx() throws CodecException {
@@ -498,7 +501,7 @@ public final class Unpickler {
     if (!(args instanceof PyTuple tuple) || !(kwargs instanceof Map<?, ?> map)) {
       throw new CodecException("NEWOBJ_EX needs a tuple and a dict");
     }
-    push(handler(cls).newObject(tuple, map, this));
+    push(newObject(cls, tuple, map));
   }
 
   private void inst() throws CodecException {
@@ -530,14 +533,16 @@ public final class Unpickler {
   /** Creates the generic value for an allowed Python class. */
   PyObject open(PyGlobal type, PyObject.Construction construction, PyTuple args) {
     PyObject object = settings.access().open(type, construction, args);
-    if (settings.byPythonClass().containsKey(type)) mapped.add(object);
+    if (settings.byPythonClass().containsKey(type)) mapped = true;
     return object;
   }
 
   /** Charges work beyond the input's size (copies, conversions) against the budget. */
   void charge(long units) throws CodecException {
     budget -= units;
-    if (budget < 0) throw new CodecException("pickle expands beyond " + (8L * in.limit()) + " units");
+    if (budget < 0) {
+      throw new CodecException("pickle expands beyond 8 times its size of " + in.limit() + " bytes");
+    }
   }
 
   Settings settings() {
