@@ -57,9 +57,13 @@ public final class Pickler {
   private final OutputStream out;
   private final int protocol;
   private final Settings settings;
+  /** Containers and other mutable or identity-bearing values, by identity, as CPython's id(). */
   private final Map<Object, Integer> memo = new IdentityHashMap<>();
+  private int memoCount;
   private final Map<String, Integer> globalMemo = new HashMap<>();
   private final Map<String, Integer> nameMemo = new HashMap<>();
+  /** Strings by value: immutable, so equal ones may share an entry, and hashing is cheap. */
+  private final Map<String, Integer> strMemo = new HashMap<>();
   private final Map<NdArray.DType, Integer> dtypeMemo = new EnumMap<>(NdArray.DType.class);
   private byte[] buf = new byte[256];
   private int count;
@@ -149,7 +153,7 @@ public final class Pickler {
   // ------------------------------------------------------------------------------ memo
 
   private void memoize(Object value) {
-    int index = memo.size();
+    int index = memoCount++;
     memo.put(value, index);
     putIndex(index);
   }
@@ -288,10 +292,16 @@ public final class Pickler {
   }
 
   private void saveStr(String s) throws IOException {
-    if (saveGet(s)) return;
+    Integer index = strMemo.get(s);
+    if (index != null) {
+      get(index);
+      return;
+    }
     byte[] utf8 = Text.encodeUtf8(s);
     counted(protocol >= 4 ? SHORT_BINUNICODE : -1, BINUNICODE, protocol >= 4 ? BINUNICODE8 : -1, utf8);
-    memoize(s);
+    index = memoCount++;
+    strMemo.put(s, index);
+    putIndex(index);
   }
 
   private void saveBytes(byte[] bytes, Object identity) throws IOException {
@@ -482,8 +492,7 @@ public final class Pickler {
       op(GLOBAL);
       raw((module + "\n" + name + "\n").getBytes(StandardCharsets.UTF_8));
     }
-    index = memo.size();
-    memo.put(new Object(), index);
+    index = memoCount++;
     globalMemo.put(key, index);
     putIndex(index);
   }
@@ -499,8 +508,7 @@ public final class Pickler {
     if (utf8.length > 255) throw new CodecException("global name too long: " + name);
     op(SHORT_BINUNICODE, utf8.length);
     raw(utf8);
-    index = memo.size();
-    memo.put(new Object(), index);
+    index = memoCount++;
     nameMemo.put(name, index);
     putIndex(index);
   }
@@ -643,8 +651,7 @@ public final class Pickler {
     op(NEWTRUE);
     op(TUPLE3);
     op(REDUCE);
-    index = memo.size();
-    memo.put(new Object(), index);
+    index = memoCount++;
     dtypeMemo.put(type, index);
     putIndex(index);
     byte[] order = (type.itemSize() == 1 ? "|" : "<").getBytes(StandardCharsets.US_ASCII);
