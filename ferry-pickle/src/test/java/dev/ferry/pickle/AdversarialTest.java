@@ -222,6 +222,19 @@ class AdversarialTest {
   }
 
   @Test
+  void refusesHashingOneLargeTupleOverAndOver() {
+    // A 100 000-item tuple, memoized, then added to a set 500 000 times: 5e10 hash steps.
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(bytes("\u0080\u0004\u008f("));
+    for (int i = 0; i < 100_000; i++) out.writeBytes(bytes("K\u0001"));
+    out.writeBytes(bytes("t\u00940("));
+    for (int i = 0; i < 500_000; i++) out.writeBytes(bytes("h\u0000"));
+    out.writeBytes(bytes("\u0090."));
+    String message = refusal(out.toByteArray());
+    assertTrue(message.startsWith("pickle expands beyond"), message);
+  }
+
+  @Test
   void refusesHugeTextIntegers() {
     assertEquals("integer of 5000 digits > limit 4300",
         refusal(bytes("L" + "9".repeat(5000) + "L\n.")));

@@ -390,7 +390,7 @@ public final class Unpickler {
   }
 
   Object hashable(Object key) throws CodecException {
-    Hashing.check(key, settings.maxDepth());
+    charge(Hashing.check(key, settings.maxDepth()));
     return key;
   }
 
