@@ -1,7 +1,10 @@
 """Golden pickles for ferry-pickle's tests, made by a real CPython (2.7 or 3.x, stdlib only).
 
     python make_pickles.py gen     prints "version<TAB>X.Y.Z<TAB>highest_protocol", then one line
-                                   "name<TAB>protocol<TAB>hex" per case and protocol 0..highest
+                                   "name<TAB>protocol<TAB>hex<TAB>writer" per case, protocol
+                                   0..highest and writer: "c" (the C pickler that
+                                   multiprocessing uses: _pickle, or cPickle on 2.7) and "py"
+                                   (the pure-Python pickler)
     python make_pickles.py check   reads "name<TAB>protocol<TAB>hex" lines on stdin, unpickles
                                    each and compares it with the case of that name; answers one
                                    line per input: "OK|FAIL|ERROR|SKIP<TAB>name<TAB>protocol[<TAB>detail]"
@@ -121,6 +124,10 @@ def cases():
     rt = (inner,)
     inner.append(rt)
     add('recursive_tuple', rt)
+    if hasattr(pickle, 'PickleBuffer'):
+        # In-band buffers (protocol 5 only): read-only ones travel as bytes, writable as bytearray.
+        add('picklebuffer_ro', pickle.PickleBuffer(b'abc'))
+        add('picklebuffer_rw', pickle.PickleBuffer(bytearray(b'abc')))
     if numpy is not None:
         add('np_i4_2x3', numpy.arange(6, dtype='<i4').reshape(2, 3))
         add('np_f8', numpy.array([1.5, -2.0, 1e300]))
@@ -183,12 +190,23 @@ def hexlify(data):
     return binascii.hexlify(data).decode('ascii')
 
 
+def writers():
+    if PY2:
+        import cPickle
+        return [('c', cPickle.dumps), ('py', pickle.dumps)]
+    return [('c', pickle.dumps), ('py', pickle._dumps)]
+
+
 def gen():
     highest = pickle.HIGHEST_PROTOCOL
     print('version\t%d.%d.%d\t%d' % (sys.version_info[:3] + (highest,)))
     for name, value in cases():
         for protocol in range(highest + 1):
-            print('%s\t%d\t%s' % (name, protocol, hexlify(pickle.dumps(value, protocol))))
+            if name.startswith('picklebuffer') and protocol < 5:
+                continue
+            for writer, dumps in writers():
+                data = dumps(value, protocol)
+                print('%s\t%d\t%s\t%s' % (name, protocol, hexlify(data), writer))
 
 
 def check_stdin():

@@ -53,8 +53,8 @@ final class CPython {
     return Files.isExecutable(pyenvRoot().resolve("versions").resolve(version).resolve("bin/python"));
   }
 
-  /** One line of {@code gen} output. */
-  record Golden(String name, int protocol, String hex) {}
+  /** One line of {@code gen} output; {@code writer} is "c" (what multiprocessing uses) or "py". */
+  record Golden(String name, int protocol, String hex, String writer) {}
 
   /** Output of {@code make_pickles.py gen}. */
   record Generated(String version, int highestProtocol, List<Golden> pickles) {}
@@ -74,7 +74,7 @@ final class CPython {
     List<Golden> pickles = new ArrayList<>();
     for (String line : lines.subList(1, lines.size())) {
       String[] f = line.split("\t");
-      pickles.add(new Golden(f[0], Integer.parseInt(f[1]), f[2]));
+      pickles.add(new Golden(f[0], Integer.parseInt(f[1]), f[2], f[3]));
     }
     return new Generated(header[1], Integer.parseInt(header[2]), pickles);
   }

@@ -41,7 +41,7 @@ class CPythonInteropTest {
     int major = generated.version().startsWith("2.") ? 2 : 3;
     PickleCodec codec = PickleCodec.standard();
     return generated.pickles().stream().map(golden -> DynamicTest.dynamicTest(
-        golden.name() + " protocol " + golden.protocol(), () -> {
+        golden.name() + " protocol " + golden.protocol() + " " + golden.writer(), () -> {
           assertTrue(Cases.has(golden.name()), "java has no case " + golden.name());
           Object decoded = codec.loads(HEX.parseHex(golden.hex()));
           checkDecoded(golden.name(), Cases.decoded(golden.name(), major), decoded);
@@ -89,7 +89,8 @@ class CPythonInteropTest {
   Stream<DynamicNode> writesTheSameBytesAsCPython313() throws Exception {
     CPython.Generated generated = CPython.generate("3.13.0");
     return generated.pickles().stream()
-        .filter(golden -> golden.protocol() >= 2)
+        .filter(golden -> golden.protocol() >= 2 && golden.writer().equals("c"))
+        .filter(golden -> !Cases.DECODE_ONLY.contains(golden.name()))
         .filter(golden -> WRITTEN_DIFFERENTLY.stream().noneMatch(p -> golden.name().startsWith(p)))
         .map(golden -> DynamicTest.dynamicTest(golden.name() + " protocol " + golden.protocol(),
             () -> {

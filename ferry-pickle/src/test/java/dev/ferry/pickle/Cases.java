@@ -30,7 +30,8 @@ final class Cases {
   /** Names whose Java value does not go back to the same Python type (checked one way only). */
   static final Set<String> DECODE_ONLY = Set.of(
       "ordered_dict", // LinkedHashMap goes back as dict
-      "np_scalar_f8", "np_scalar_i8"); // Java Double and Integer go back as float and int
+      "np_scalar_f8", "np_scalar_i8", // Java Double and Integer go back as float and int
+      "picklebuffer_ro", "picklebuffer_rw"); // bytes and bytearray go back as themselves
 
   private static final Map<String, Supplier<Object>> CASES = new LinkedHashMap<>();
 
@@ -154,6 +155,8 @@ final class Cases {
       inner.add(t);
       return t;
     });
+    put("picklebuffer_ro", () -> new byte[] {'a', 'b', 'c'});
+    put("picklebuffer_rw", () -> PyBytearray.of(new byte[] {'a', 'b', 'c'}));
     put("np_i4_2x3", () -> NdArray.of(NdArray.DType.INT32, new int[] {2, 3}, new int[] {0, 1, 2, 3, 4, 5}));
     put("np_f8", () -> NdArray.of(NdArray.DType.FLOAT64, new int[] {3}, new double[] {1.5, -2.0, 1e300}));
     put("np_f4_3d", () -> {
