@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,8 +36,8 @@ public final class Unpickler {
   private final Settings settings;
   private final Globals globals;
   private final List<Object> stack = new ArrayList<>();
-  private final int[] noMarks = new int[0];
-  private int[] marks = noMarks;
+
+  private int[] marks = new int[16];
   private int markCount;
   private final Memo memo = new Memo();
   private boolean mapped;
