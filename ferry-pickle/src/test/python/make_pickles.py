@@ -7,7 +7,8 @@
                                    (the pure-Python pickler)
     python make_pickles.py check   reads "name<TAB>protocol<TAB>hex" lines on stdin, unpickles
                                    each and compares it with the case of that name; answers one
-                                   line per input: "OK|FAIL|ERROR|SKIP<TAB>name<TAB>protocol[<TAB>detail]"
+                                   line per input:
+                                   "OK|FAIL|ERROR|SKIP<TAB>name<TAB>protocol[<TAB>detail]"
 
 numpy cases are included when numpy can be imported.
 """
@@ -103,7 +104,8 @@ def cases():
         tz = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
         add('datetime_aware', datetime.datetime(2024, 2, 29, 13, 14, 15, 123456, tz))
         add('datetime_utc', datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))
-        add('datetime_neg', datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone(-datetime.timedelta(hours=8))))
+        pst = datetime.timezone(-datetime.timedelta(hours=8))
+        add('datetime_neg', datetime.datetime(2000, 1, 1, tzinfo=pst))
         add('time_aware', datetime.time(23, 59, 0, 1, tz))
         add('timezone', tz)
     add('decimal', decimal.Decimal('3.14159'))

@@ -89,7 +89,9 @@ public final class NdArray {
     }
     long count = dtype.slotsPerElement();
     for (int n : shape) {
-      if (n < 0) throw new IllegalArgumentException("negative dimension: " + Arrays.toString(shape));
+      if (n < 0) {
+        throw new IllegalArgumentException("negative dimension: " + Arrays.toString(shape));
+      }
       count *= n;
     }
     if (count != Array.getLength(data)) {

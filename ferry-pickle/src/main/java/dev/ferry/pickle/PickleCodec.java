@@ -84,7 +84,9 @@ public final class PickleCodec implements Codec<Object> {
     int major = Integer.parseInt(m.group(1));
     int minor = Integer.parseInt(m.group(2));
     if (major == 2) return 2;
-    if (major != 3) throw new IllegalArgumentException("unsupported python version: " + pythonVersion);
+    if (major != 3) {
+      throw new IllegalArgumentException("unsupported python version: " + pythonVersion);
+    }
     if (minor < 4) return 3;
     return minor < 14 ? 4 : 5;
   }

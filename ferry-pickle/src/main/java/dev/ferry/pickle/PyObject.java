@@ -104,7 +104,7 @@ public final class PyObject {
     return args;
   }
 
-  /** What {@code BUILD} gave the object, often a {@code Map} of attributes; {@code null} if none. */
+  /** What {@code BUILD} gave the object, often a {@code Map} of attributes; null if none. */
   public Object state() {
     return state;
   }
@@ -121,7 +121,9 @@ public final class PyObject {
 
   @Override
   public String toString() {
-    return type + (construction == Construction.NEW ? ".__new__" : "") + args
-        + (state == null ? "" : " state=" + (state == this ? "<self>" : "<" + state.getClass().getSimpleName() + ">"));
+    String kind = construction == Construction.NEW ? ".__new__" : "";
+    String shownState = state == null ? ""
+        : " state=<" + (state == this ? "self" : state.getClass().getSimpleName()) + ">";
+    return type + kind + args + shownState;
   }
 }

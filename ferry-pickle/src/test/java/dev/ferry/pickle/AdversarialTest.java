@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Malformed and hostile pickles: each fails with a short CodecException, never a hang or an Error. */
+/** Malformed and hostile pickles: each fails with a short CodecException, never hangs or errs. */
 class AdversarialTest {
   private static final PickleCodec CODEC = PickleCodec.standard();
 
@@ -244,8 +244,9 @@ class AdversarialTest {
   void refusesOutOfRangeDatetimes() {
     assertEquals("bad datetime.date: Invalid value for MonthOfYear (valid values 1 - 12): 13",
         refusal(bytes("\u0080\u0002cdatetime\ndate\nM\u00e8\u0007K\rK\u0001\u0087R.")));
-    assertTrue(refusal(bytes("\u0080\u0002cdatetime\ntimedelta\n\u008a\u0008\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0001\u0085R."))
-        .contains("timedelta"));
+    String hugeDays = "\u008a\u0008" + "\u0000".repeat(7) + "\u0001";
+    assertEquals("datetime.timedelta out of range",
+        refusal(bytes("\u0080\u0002cdatetime\ntimedelta\n" + hugeDays + "\u0085R.")));
   }
 
   @Test
@@ -264,11 +265,15 @@ class AdversarialTest {
     for (int i = 0; i < 30_000; i++) {
       byte[] pickle = seeds.get(random.nextInt(seeds.size())).clone();
       int flips = 1 + random.nextInt(3);
-      for (int f = 0; f < flips; f++) pickle[random.nextInt(pickle.length)] = (byte) random.nextInt(256);
+      for (int f = 0; f < flips; f++) {
+        pickle[random.nextInt(pickle.length)] = (byte) random.nextInt(256);
+      }
       try {
         CODEC.loads(pickle);
       } catch (CodecException e) {
-        if (e.getCause() != null) fail("runtime exception escaped for " + Arrays.toString(pickle), e);
+        if (e.getCause() != null) {
+          fail("runtime exception escaped for " + Arrays.toString(pickle), e);
+        }
         failures++;
       }
     }
@@ -279,7 +284,8 @@ class AdversarialTest {
   void refusesKeywordArgumentsForGenericObjects() {
     PickleCodec codec = PickleCodec.builder().allow("m.C").build();
     assertEquals("keyword arguments are not supported: m.C",
-        refusal(codec, bytes("\u0080\u0004\u008c\u0001m\u008c\u0001C\u0093)}\u008c\u0001kK\u0001s\u0092.")));
+        refusal(codec, bytes("\u0080\u0004\u008c\u0001m\u008c\u0001C\u0093)}"
+            + "\u008c\u0001kK\u0001s\u0092.")));
     assertInstanceOf(PyObject.class,
         assertDoesNotThrow(codec, bytes("\u0080\u0004\u008c\u0001m\u008c\u0001C\u0093)}\u0092.")));
   }

@@ -50,7 +50,8 @@ final class CPython {
   }
 
   static boolean isInstalled(String version) {
-    return Files.isExecutable(pyenvRoot().resolve("versions").resolve(version).resolve("bin/python"));
+    return Files.isExecutable(
+        pyenvRoot().resolve("versions").resolve(version).resolve("bin/python"));
   }
 
   /** One line of {@code gen} output; {@code writer} is "c" (what multiprocessing uses) or "py". */
@@ -82,12 +83,14 @@ final class CPython {
   /** Sends {@code name, protocol, hex} lines to {@code make_pickles.py check}; one answer each. */
   static List<String[]> check(String version, List<String> lines)
       throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(interpreter(version).toString(), SCRIPT.toString(), "check")
+    Process process =
+        new ProcessBuilder(interpreter(version).toString(), SCRIPT.toString(), "check")
         .redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();
     // Write on another thread so that neither side blocks on a full pipe.
     CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
-      try (Writer writer = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII)) {
+      try (Writer writer =
+          new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII)) {
         for (String line : lines) writer.write(line + "\n");
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);

@@ -1,5 +1,6 @@
 package dev.ferry.pickle;
 
+import dev.ferry.pickle.NdArray.DType;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -157,19 +158,22 @@ final class Cases {
     });
     put("picklebuffer_ro", () -> new byte[] {'a', 'b', 'c'});
     put("picklebuffer_rw", () -> PyBytearray.of(new byte[] {'a', 'b', 'c'}));
-    put("np_i4_2x3", () -> NdArray.of(NdArray.DType.INT32, new int[] {2, 3}, new int[] {0, 1, 2, 3, 4, 5}));
-    put("np_f8", () -> NdArray.of(NdArray.DType.FLOAT64, new int[] {3}, new double[] {1.5, -2.0, 1e300}));
+    put("np_i4_2x3", () -> NdArray.of(DType.INT32, new int[] {2, 3}, new int[] {0, 1, 2, 3, 4, 5}));
+    put("np_f8", () -> NdArray.of(DType.FLOAT64, new int[] {3}, new double[] {1.5, -2.0, 1e300}));
     put("np_f4_3d", () -> {
       float[] f = new float[24];
       for (int i = 0; i < 24; i++) f[i] = i;
-      return NdArray.of(NdArray.DType.FLOAT32, new int[] {2, 3, 4}, f);
+      return NdArray.of(DType.FLOAT32, new int[] {2, 3, 4}, f);
     });
-    put("np_bool", () -> NdArray.of(NdArray.DType.BOOL, new int[] {3}, new boolean[] {true, false, true}));
-    put("np_u1", () -> NdArray.of(NdArray.DType.UINT8, new int[] {3}, new byte[] {0, (byte) 200, (byte) 255}));
-    put("np_i8_fortran", () -> NdArray.of(NdArray.DType.INT64, new int[] {2, 3}, new long[] {0, 1, 2, 3, 4, 5}));
-    put("np_i2_big_endian", () -> NdArray.of(NdArray.DType.INT16, new int[] {3}, new short[] {1, -2, 300}));
-    put("np_c16", () -> NdArray.of(NdArray.DType.COMPLEX128, new int[] {2}, new double[] {1, 2, -0.0, -3.5}));
-    put("np_empty", () -> NdArray.of(NdArray.DType.FLOAT64, new int[] {0, 3}, new double[0]));
+    put("np_bool", () -> NdArray.of(DType.BOOL, new int[] {3}, new boolean[] {true, false, true}));
+    put("np_u1", () -> NdArray.of(DType.UINT8, new int[] {3},
+        new byte[] {0, (byte) 200, (byte) 255}));
+    put("np_i8_fortran", () -> NdArray.of(DType.INT64, new int[] {2, 3},
+        new long[] {0, 1, 2, 3, 4, 5}));
+    put("np_i2_big_endian", () -> NdArray.of(DType.INT16, new int[] {3}, new short[] {1, -2, 300}));
+    put("np_c16", () -> NdArray.of(DType.COMPLEX128, new int[] {2},
+        new double[] {1, 2, -0.0, -3.5}));
+    put("np_empty", () -> NdArray.of(DType.FLOAT64, new int[] {0, 3}, new double[0]));
     put("np_scalar_f8", () -> 1.5);
     put("np_scalar_i8", () -> -7);
   }

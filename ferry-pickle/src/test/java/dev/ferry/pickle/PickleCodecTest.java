@@ -93,9 +93,11 @@ class PickleCodecTest {
   @Test
   void rejectsUnknownPeerVersions() {
     assertEquals("not a python version: three",
-        assertThrows(IllegalArgumentException.class, () -> PickleCodec.protocolFor("three")).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PickleCodec.protocolFor("three"))
+            .getMessage());
     assertEquals("unsupported python version: 4.0",
-        assertThrows(IllegalArgumentException.class, () -> PickleCodec.protocolFor("4.0")).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PickleCodec.protocolFor("4.0"))
+            .getMessage());
   }
 
   @Test
@@ -215,7 +217,8 @@ class PickleCodecTest {
   @Test
   void decodesAllowedClassToGenericObject() throws Exception {
     // Python: class Point: pass; p = Point(); p.x = 1; pickle.dumps(p, 2)
-    byte[] pickle = bytes("\u0080\u0002cshapes\nPoint\nq\u0000)\u0081q\u0001}q\u0002X\u0001\u0000\u0000\u0000xq\u0003K\u0001sb.");
+    byte[] pickle = bytes("\u0080\u0002cshapes\nPoint\nq\u0000)\u0081q\u0001}q\u0002"
+        + "X\u0001\u0000\u0000\u0000xq\u0003K\u0001sb.");
     assertEquals("global not allowed: shapes.Point",
         assertThrows(CodecException.class, () -> CODEC.loads(pickle)).getMessage());
     PickleCodec allowing = PickleCodec.builder().allow("shapes.Point").build();

@@ -47,6 +47,7 @@ final class Numbers {
   static long toLong(Object value, String what) throws dev.ferry.codec.CodecException {
     if (value instanceof Integer || value instanceof Long) return ((Number) value).longValue();
     if (value instanceof Boolean b) return b ? 1 : 0;
-    throw new dev.ferry.codec.CodecException(what + " must be an int, not " + Values.typeName(value));
+    throw new dev.ferry.codec.CodecException(
+        what + " must be an int, not " + Values.typeName(value));
   }
 }

@@ -62,7 +62,8 @@ final class Numpy {
           throw new CodecException("bad numpy.dtype state");
         }
         ByteOrder byteOrder = switch (order) {
-          case "<", "|", "=" -> order.equals("=") ? ByteOrder.nativeOrder() : ByteOrder.LITTLE_ENDIAN;
+          case "<", "|" -> ByteOrder.LITTLE_ENDIAN;
+          case "=" -> ByteOrder.nativeOrder();
           case ">" -> ByteOrder.BIG_ENDIAN;
           default -> throw new CodecException("bad numpy byte order: " + order);
         };
@@ -125,7 +126,9 @@ final class Numpy {
         : raw instanceof PyBytearray b ? b.toByteArray()
         : raw instanceof String s ? s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)
         : null;
-    if (bytes == null) throw new CodecException("numpy data must be bytes, not " + Values.typeName(raw));
+    if (bytes == null) {
+      throw new CodecException("numpy data must be bytes, not " + Values.typeName(raw));
+    }
     if (bytes.length != count * type.itemSize()) {
       throw new CodecException("numpy data of " + bytes.length + " bytes does not match shape");
     }
@@ -204,7 +207,9 @@ final class Numpy {
     Object raw = args.get(1);
     byte[] bytes = raw instanceof byte[] b ? b
         : raw instanceof String s ? s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1) : null;
-    if (bytes == null || bytes.length != type.itemSize()) throw new CodecException("bad numpy scalar");
+    if (bytes == null || bytes.length != type.itemSize()) {
+      throw new CodecException("bad numpy scalar");
+    }
     ByteBuffer b = ByteBuffer.wrap(bytes).order(((DTypeValue) args.get(0)).order());
     return switch (type) {
       case BOOL -> bytes[0] != 0;

@@ -298,7 +298,8 @@ public final class Pickler {
       return;
     }
     byte[] utf8 = Text.encodeUtf8(s);
-    counted(protocol >= 4 ? SHORT_BINUNICODE : -1, BINUNICODE, protocol >= 4 ? BINUNICODE8 : -1, utf8);
+    boolean four = protocol >= 4;
+    counted(four ? SHORT_BINUNICODE : -1, BINUNICODE, four ? BINUNICODE8 : -1, utf8);
     index = memoCount++;
     strMemo.put(s, index);
     putIndex(index);
@@ -588,7 +589,9 @@ public final class Pickler {
   }
 
   private static void checkYear(int year) throws CodecException {
-    if (year < 1 || year > 9999) throw new CodecException("year out of python range 1..9999: " + year);
+    if (year < 1 || year > 9999) {
+      throw new CodecException("year out of python range 1..9999: " + year);
+    }
   }
 
   private static PyTuple timeArgs(LocalTime t, ZoneOffset offset) {
@@ -609,7 +612,9 @@ public final class Pickler {
   private static PyTuple timedeltaArgs(Duration d) throws CodecException {
     long seconds = d.getSeconds();
     long days = Math.floorDiv(seconds, 86400);
-    if (Math.abs(days) > 999_999_999L) throw new CodecException("duration out of python range: " + d);
+    if (Math.abs(days) > 999_999_999L) {
+      throw new CodecException("duration out of python range: " + d);
+    }
     return PyTuple.of(days, Math.floorMod(seconds, 86400), d.getNano() / 1000);
   }
 

@@ -149,20 +149,25 @@ final class Stdlib {
     switch (e) {
       case "latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1" -> {
         for (int i = 0; i < s.length(); i++) {
-          if (s.charAt(i) > 0xff) throw new CodecException("latin-1 cannot encode: " + (int) s.charAt(i));
+          if (s.charAt(i) > 0xff) {
+            throw new CodecException("latin-1 cannot encode: " + (int) s.charAt(i));
+          }
         }
         return s.getBytes(StandardCharsets.ISO_8859_1);
       }
       case "ascii", "us-ascii" -> {
         for (int i = 0; i < s.length(); i++) {
-          if (s.charAt(i) > 0x7f) throw new CodecException("ascii cannot encode: " + (int) s.charAt(i));
+          if (s.charAt(i) > 0x7f) {
+            throw new CodecException("ascii cannot encode: " + (int) s.charAt(i));
+          }
         }
         return s.getBytes(StandardCharsets.US_ASCII);
       }
       case "utf-8", "utf8" -> {
         return Text.encodeUtf8(s);
       }
-      default -> throw new CodecException("encoding not supported: " + Unpickler.abbreviate(encoding));
+      default -> throw new CodecException(
+          "encoding not supported: " + Unpickler.abbreviate(encoding));
     }
   }
 
@@ -205,7 +210,9 @@ final class Stdlib {
         u.charge(pairs.size());
         for (Object pair : pairs) {
           List<?> kv = pair instanceof PyTuple t ? t.items() : pair instanceof List<?> l ? l : null;
-          if (kv == null || kv.size() != 2) throw new CodecException("OrderedDict item is not a pair");
+          if (kv == null || kv.size() != 2) {
+            throw new CodecException("OrderedDict item is not a pair");
+          }
           map.put(u.hashable(kv.get(0)), kv.get(1));
         }
       } else {
@@ -311,7 +318,8 @@ final class Stdlib {
     long days = args.size() > 0 ? Numbers.toLong(args.get(0), "days") : 0;
     long seconds = args.size() > 1 ? Numbers.toLong(args.get(1), "seconds") : 0;
     long micros = args.size() > 2 ? Numbers.toLong(args.get(2), "microseconds") : 0;
-    if (Math.abs(days) > 999_999_999L || Math.abs(seconds) > 1L << 40 || Math.abs(micros) > 1L << 50) {
+    if (Math.abs(days) > 999_999_999L || Math.abs(seconds) > 1L << 40
+        || Math.abs(micros) > 1L << 50) {
       throw new CodecException("datetime.timedelta out of range");
     }
     return Duration.ofDays(days).plusSeconds(seconds).plusNanos(micros * 1000);
@@ -336,7 +344,8 @@ final class Stdlib {
       throw new CodecException("decimal.Decimal of " + Values.typeName(args.get(0)));
     }
     if (s.length() > MAX_DECIMAL_CHARS) {
-      throw new CodecException("decimal of " + s.length() + " characters > limit " + MAX_DECIMAL_CHARS);
+      throw new CodecException(
+          "decimal of " + s.length() + " characters > limit " + MAX_DECIMAL_CHARS);
     }
     u.charge(s.length());
     String t = s.strip().replace("_", "");
@@ -378,12 +387,17 @@ final class Stdlib {
 
         @Override
         Object build(Object state, Unpickler unpickler) throws CodecException {
-          if (state instanceof PyTuple t && t.size() == 2) state = t.get(1) != null ? t.get(1) : t.get(0);
+          if (state instanceof PyTuple t && t.size() == 2) {
+            // (dict state, slot state), as objects with __slots__ pickle it.
+            state = t.get(1) != null ? t.get(1) : t.get(0);
+          }
           if (!(state instanceof Map<?, ?> m) || Numbers.toBigInteger(m.get("int")) == null) {
             throw new CodecException("bad uuid.UUID state");
           }
           BigInteger n = Numbers.toBigInteger(m.get("int"));
-          if (n.signum() < 0 || n.bitLength() > 128) throw new CodecException("uuid.UUID int out of range");
+          if (n.signum() < 0 || n.bitLength() > 128) {
+            throw new CodecException("uuid.UUID int out of range");
+          }
           return new UUID(n.shiftRight(64).longValue(), n.longValue());
         }
       };

@@ -540,7 +540,8 @@ public final class Unpickler {
   void charge(long units) throws CodecException {
     budget -= units;
     if (budget < 0) {
-      throw new CodecException("pickle expands beyond 8 times its size of " + in.limit() + " bytes");
+      throw new CodecException(
+          "pickle expands beyond 8 times its size of " + in.limit() + " bytes");
     }
   }
 
