@@ -88,14 +88,17 @@ final class CPython {
         .redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();
     // Write on another thread so that neither side blocks on a full pipe.
-    CompletableFuture<Void> writing = CompletableFuture.runAsync(() -> {
-      try (Writer writer =
+    CompletableFuture<Void> writing = new CompletableFuture<>();
+    Thread writer = new Thread(() -> {
+      try (Writer out =
           new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII)) {
-        for (String line : lines) writer.write(line + "\n");
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        for (String line : lines) out.write(line + "\n");
+        writing.complete(null);
+      } catch (IOException | RuntimeException e) {
+        writing.completeExceptionally(e);
       }
-    });
+    }, "make_pickles-writer");
+    writer.start();
     List<String[]> answers = new ArrayList<>();
     try (BufferedReader reader = new BufferedReader(
         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {

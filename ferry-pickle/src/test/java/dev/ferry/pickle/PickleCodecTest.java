@@ -24,6 +24,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -71,6 +76,41 @@ class PickleCodecTest {
     buffer.position(2);
     assertEquals(List.of("a", 1), CODEC.decode(buffer));
     assertEquals("pickle", CODEC.name());
+  }
+
+  @Test
+  void decodesFromDirectAndReadOnlyBuffersWithoutKeepingThem() throws Exception {
+    byte[] pickle = CODEC.dumps(Cases.list(new byte[] {1, 2}, "s"));
+    ByteBuffer direct = ByteBuffer.allocateDirect(pickle.length + 3);
+    direct.put(new byte[] {7, 7, 7}).put(pickle).flip().position(3);
+    List<?> decoded = (List<?>) CODEC.decode(direct.asReadOnlyBuffer());
+    direct.clear();
+    while (direct.hasRemaining()) direct.put((byte) 0);
+    assertArrayEquals(new byte[] {1, 2}, (byte[]) decoded.get(0));
+    assertEquals("s", decoded.get(1));
+  }
+
+  @Test
+  void servesManyThreadsAtOnce() throws Exception {
+    List<Callable<Boolean>> tasks = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      String name = Cases.names().stream().skip(i % Cases.names().size()).findFirst().orElseThrow();
+      tasks.add(() -> {
+        for (int r = 0; r < 20; r++) {
+          Object back = CODEC.loads(CODEC.dumps(Cases.value(name)));
+          CPythonInteropTest.checkDecoded(name, Cases.value(name), back);
+        }
+        return true;
+      });
+    }
+    AtomicInteger threads = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(8,
+        task -> new Thread(task, "pickle-test-" + threads.incrementAndGet()));
+    try {
+      for (Future<Boolean> f : pool.invokeAll(tasks)) assertTrue(f.get());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
