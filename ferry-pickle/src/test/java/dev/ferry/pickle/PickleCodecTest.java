@@ -272,6 +272,18 @@ class PickleCodecTest {
   }
 
   @Test
+  void decodesPython2DictSubclassAtProtocolZero() throws Exception {
+    // Python 2: class D(dict): pass; d = D(a=1); d.x = 2; pickle.dumps(d, 0)
+    byte[] pickle = bytes("ccopy_reg\n_reconstructor\np0\n(cm\nD\np1\nc__builtin__\ndict\np2\n"
+        + "(dp3\nS'a'\np4\nI1\nstp5\nRp6\n(dp7\nS'x'\np8\nI2\nsb.");
+    PyObject d = assertInstanceOf(PyObject.class,
+        PickleCodec.builder().allow("m.D").build().loads(pickle));
+    assertEquals(PyObject.Construction.NEW, d.construction());
+    assertEquals(PyTuple.of(Map.of("a", 1)), d.args());
+    assertEquals(Map.of("x", 2), d.state());
+  }
+
+  @Test
   void writesGenericObjectsBack() throws Exception {
     PyObject deque = PyObject.call("collections.deque", Cases.list(1, 2), 5);
     PickleCodec allowing = PickleCodec.builder().allow("collections.deque").build();

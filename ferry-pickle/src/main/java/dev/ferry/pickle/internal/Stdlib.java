@@ -68,6 +68,7 @@ final class Stdlib {
       return u.newObject(args.get(0), a, k);
     });
     h.put("collections.OrderedDict", Stdlib::orderedDict);
+    h.put("builtins.dict", Stdlib::orderedDict);
     h.put("datetime.date", Stdlib::date);
     h.put("datetime.time", Stdlib::time);
     h.put("datetime.datetime", Stdlib::dateTime);
@@ -200,23 +201,22 @@ final class Stdlib {
   }
 
   private static Object orderedDict(PyTuple args, Unpickler u) throws CodecException {
-    arity(args, 0, 1, "collections.OrderedDict");
+    arity(args, 0, 1, "dict");
     Map<Object, Object> map = new LinkedHashMap<>();
     if (args.size() == 1) {
       Object source = args.get(0);
       if (source instanceof Map<?, ?> m) {
+        u.charge(m.size());
         map.putAll(m);
       } else if (source instanceof List<?> pairs) {
         u.charge(pairs.size());
         for (Object pair : pairs) {
           List<?> kv = pair instanceof PyTuple t ? t.items() : pair instanceof List<?> l ? l : null;
-          if (kv == null || kv.size() != 2) {
-            throw new CodecException("OrderedDict item is not a pair");
-          }
+          if (kv == null || kv.size() != 2) throw new CodecException("dict item is not a pair");
           map.put(u.hashable(kv.get(0)), kv.get(1));
         }
       } else {
-        throw new CodecException("OrderedDict of " + Values.typeName(source));
+        throw new CodecException("dict of " + Values.typeName(source));
       }
     }
     return map;
