@@ -126,7 +126,8 @@ public final class PickleCodec implements Codec<Object> {
     try {
       Pickler.dump(value, out, protocol, settings);
     } catch (StackOverflowError e) {
-      throw new CodecException("value nested too deeply to pickle");
+      // Only reachable when maxDepth is set beyond what this thread's stack holds.
+      throw new CodecException("value nested too deeply for this thread's stack");
     }
   }
 

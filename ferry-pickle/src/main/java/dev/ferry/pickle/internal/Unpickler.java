@@ -59,6 +59,9 @@ public final class Unpickler {
     } catch (RuntimeException e) {
       // A bug here or in a registered mapping must not look like a transport failure.
       throw new CodecException("cannot unpickle at offset " + unpickler.opcodeOffset + ": " + e, e);
+    } catch (StackOverflowError e) {
+      // Only reachable when maxDepth is set beyond what this thread's stack holds.
+      throw new CodecException("pickle nested too deeply for this thread's stack");
     }
   }
 
