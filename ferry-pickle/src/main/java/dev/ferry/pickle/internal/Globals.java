@@ -1,0 +1,85 @@
+package dev.ferry.pickle.internal;
+
+import dev.ferry.codec.CodecException;
+import dev.ferry.pickle.PyGlobal;
+import dev.ferry.pickle.PyObject;
+import dev.ferry.pickle.PyTuple;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Resolves the globals a pickle names. A global is either one of the data types that Ferry knows
+ * (a Java {@link Handler} that builds the value from plain data), or an allowed class (a generic
+ * {@link PyObject}), or refused. No global ever reaches reflection or class loading.
+ */
+final class Globals {
+
+  /** What calling or instantiating an allowed global does. */
+  interface Handler {
+    /** Python: {@code global(*args)}; opcodes {@code REDUCE}, {@code INST}, {@code OBJ}. */
+    Object call(PyTuple args, Unpickler unpickler) throws CodecException;
+
+    /**
+     * Python: {@code global.__new__(global, *args, **kwargs)}; opcode {@code NEWOBJ}. Returns
+     * null if the global cannot be created that way.
+     */
+    default Object newObject(PyTuple args, Map<?, ?> kwargs, Unpickler unpickler)
+        throws CodecException {
+      return null;
+    }
+  }
+
+  /** Python 2 module names that Python 3's unpickler renames (see {@code _compat_pickle}). */
+  private static final Map<String, String> PY2_MODULES = Map.of(
+      "__builtin__", "builtins",
+      "copy_reg", "copyreg",
+      "exceptions", "builtins");
+
+  private static final Map<String, Handler> BUILT_IN = new HashMap<>();
+
+  static {
+    BUILT_IN.putAll(Stdlib.handlers());
+    BUILT_IN.putAll(Numpy.handlers());
+  }
+
+  private final Settings settings;
+
+  Globals(Settings settings) {
+    this.settings = settings;
+  }
+
+  /** Returns the global if it may be used, after Python 2 renames; refuses it otherwise. */
+  PyGlobal check(String module, String name) throws CodecException {
+    module = PY2_MODULES.getOrDefault(module, module);
+    if (module.equals("builtins") && name.equals("unicode")) name = "str";
+    PyGlobal global = new PyGlobal(module, name);
+    if (!BUILT_IN.containsKey(global.qualifiedName()) && !settings.isAllowed(global)) {
+      throw new CodecException("global not allowed: " + Unpickler.abbreviate(module + "." + name));
+    }
+    return global;
+  }
+
+  Handler handler(PyGlobal global) throws CodecException {
+    Handler handler = BUILT_IN.get(global.qualifiedName());
+    if (handler != null) return handler;
+    if (!settings.isAllowed(global)) throw new CodecException("global not allowed: " + global);
+    return new Generic(global);
+  }
+
+  /** An allowed class without a Java type: the value records how Python would make it. */
+  private record Generic(PyGlobal type) implements Handler {
+    @Override
+    public Object call(PyTuple args, Unpickler unpickler) {
+      return unpickler.open(type, PyObject.Construction.CALL, args);
+    }
+
+    @Override
+    public Object newObject(PyTuple args, Map<?, ?> kwargs, Unpickler unpickler)
+        throws CodecException {
+      if (!kwargs.isEmpty()) {
+        throw new CodecException("keyword arguments are not supported: " + type);
+      }
+      return unpickler.open(type, PyObject.Construction.NEW, args);
+    }
+  }
+}

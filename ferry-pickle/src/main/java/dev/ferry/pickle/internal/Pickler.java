@@ -1,0 +1,727 @@
+package dev.ferry.pickle.internal;
+
+import static dev.ferry.pickle.internal.Opcodes.*;
+
+import dev.ferry.codec.CodecException;
+import dev.ferry.pickle.NdArray;
+import dev.ferry.pickle.PickleMapping;
+import dev.ferry.pickle.PyBytearray;
+import dev.ferry.pickle.PyComplex;
+import dev.ferry.pickle.PyGlobal;
+import dev.ferry.pickle.PyObject;
+import dev.ferry.pickle.PyTuple;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.reflect.Array;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.OffsetTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Writes one value as a pickle of protocol 2 to 5, the way CPython's {@code _Pickler} does:
+ * containers are memoized before their items so shared and recursive references survive, items
+ * go in batches of 1000, and protocol 4+ output is cut into frames of about 64 KiB with large
+ * strings and bytes outside frames. At protocol 2 the output is also readable by Python 2.7:
+ * module names are the Python 2 ones and {@code bytes} travels as
+ * {@code _codecs.encode(latin1_text, 'latin1')}, exactly as CPython 3 writes it.
+ */
+public final class Pickler {
+  private static final int BATCH = 1000;
+  private static final int FRAME_TARGET = 64 * 1024;
+
+  private final OutputStream out;
+  private final int protocol;
+  private final Settings settings;
+  /** Containers and other mutable or identity-bearing values, by identity, as CPython's id(). */
+  private final Map<Object, Integer> memo = new IdentityHashMap<>();
+  private int memoCount;
+  private final Map<String, Integer> globalMemo = new HashMap<>();
+  private final Map<String, Integer> nameMemo = new HashMap<>();
+  /** Strings by value: immutable, so equal ones may share an entry, and hashing is cheap. */
+  private final Map<String, Integer> strMemo = new HashMap<>();
+  private final Map<NdArray.DType, Integer> dtypeMemo = new EnumMap<>(NdArray.DType.class);
+  private byte[] buf = new byte[256];
+  private int count;
+
+  private Pickler(OutputStream out, int protocol, Settings settings) {
+    this.out = out;
+    this.protocol = protocol;
+    this.settings = settings;
+  }
+
+  /** Writes {@code value} as one pickle to {@code out}. */
+  public static void dump(Object value, OutputStream out, int protocol, Settings settings)
+      throws IOException {
+    if (protocol < 2 || protocol > 5) throw new IllegalArgumentException("protocol: " + protocol);
+    Pickler pickler = new Pickler(out, protocol, settings);
+    out.write(new byte[] {(byte) PROTO, (byte) protocol});
+    pickler.save(value, 0);
+    pickler.op(STOP);
+    pickler.commit(true);
+  }
+
+  // ---------------------------------------------------------------------------- output
+
+  private void ensure(int n) {
+    if (count + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + n));
+  }
+
+  private void op(int opcode) {
+    ensure(1);
+    buf[count++] = (byte) opcode;
+  }
+
+  private void op(int opcode, int u8) {
+    ensure(2);
+    buf[count++] = (byte) opcode;
+    buf[count++] = (byte) u8;
+  }
+
+  private void le(long value, int bytes) {
+    ensure(bytes);
+    for (int i = 0; i < bytes; i++) buf[count++] = (byte) (value >>> (8 * i));
+  }
+
+  private void raw(byte[] bytes) {
+    ensure(bytes.length);
+    System.arraycopy(bytes, 0, buf, count, bytes.length);
+    count += bytes.length;
+  }
+
+  /** Ends the current frame if it is big enough, or always when {@code force}. */
+  private void commit(boolean force) throws IOException {
+    if (count == 0 || (!force && count < FRAME_TARGET)) return;
+    if (protocol >= 4 && count >= 4) {
+      byte[] header = new byte[9];
+      header[0] = (byte) FRAME;
+      for (int i = 0; i < 8; i++) header[1 + i] = (byte) ((long) count >>> (8 * i));
+      out.write(header);
+    }
+    out.write(buf, 0, count);
+    count = 0;
+    if (buf.length > 4 * FRAME_TARGET) buf = new byte[256];
+  }
+
+  /** An opcode with a length and a payload; a large one goes outside frames, as in CPython. */
+  private void counted(int shortOp, int op4, int op8, byte[] payload) throws IOException {
+    int n = payload.length;
+    boolean large = protocol >= 4 && n >= FRAME_TARGET;
+    if (large) commit(true);
+    if (shortOp >= 0 && n < 256) {
+      op(shortOp, n);
+    } else if (op8 >= 0 && (n > 0xffffffffL || op4 < 0)) {
+      op(op8);
+      le(n, 8);
+    } else {
+      op(op4);
+      le(n, 4);
+    }
+    if (large) {
+      out.write(buf, 0, count);
+      count = 0;
+      out.write(payload);
+    } else {
+      raw(payload);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ memo
+
+  private void memoize(Object value) {
+    int index = memoCount++;
+    memo.put(value, index);
+    putIndex(index);
+  }
+
+  private void putIndex(int index) {
+    if (protocol >= 4) {
+      op(MEMOIZE);
+    } else if (index < 256) {
+      op(BINPUT, index);
+    } else {
+      op(LONG_BINPUT);
+      le(index, 4);
+    }
+  }
+
+  private boolean saveGet(Object value) {
+    Integer index = memo.get(value);
+    if (index == null) return false;
+    get(index);
+    return true;
+  }
+
+  private void get(int index) {
+    if (index < 256) {
+      op(BINGET, index);
+    } else {
+      op(LONG_BINGET);
+      le(index, 4);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ values
+
+  private void save(Object value, int depth) throws IOException {
+    if (depth > settings.maxDepth()) {
+      throw new CodecException("value nested deeper than " + settings.maxDepth());
+    }
+    commit(false);
+    if (value == null) {
+      op(NONE);
+    } else if (value instanceof Boolean b) {
+      op(b ? NEWTRUE : NEWFALSE);
+    } else if (value instanceof Integer || value instanceof Long || value instanceof Short
+        || value instanceof Byte) {
+      saveInt(((Number) value).longValue());
+    } else if (value instanceof BigInteger big) {
+      saveBigInteger(big);
+    } else if (value instanceof Double || value instanceof Float) {
+      op(BINFLOAT);
+      long bits = Double.doubleToRawLongBits(((Number) value).doubleValue());
+      ensure(8);
+      for (int i = 7; i >= 0; i--) buf[count++] = (byte) (bits >>> (8 * i));
+    } else if (value instanceof String s) {
+      saveStr(s);
+    } else if (value instanceof Character c) {
+      saveStr(c.toString());
+    } else if (saveGet(value)) {
+      // Already written: a shared or recursive reference.
+    } else {
+      saveObject(value, depth);
+    }
+  }
+
+  private void saveObject(Object value, int depth) throws IOException {
+    PickleMapping<?> mapping = settings.byJavaClass().get(value.getClass());
+    if (mapping != null) {
+      saveMapped(mapping, value, depth);
+    } else if (value instanceof byte[] bytes) {
+      saveBytes(bytes, value);
+    } else if (value instanceof PyBytearray b) {
+      saveBytearray(b, depth);
+    } else if (value instanceof PyTuple tuple) {
+      saveTuple(tuple, depth);
+    } else if (value instanceof List<?> list) {
+      saveList(value, list, depth);
+    } else if (value instanceof Map<?, ?> map) {
+      saveDict(value, map.entrySet().iterator(), depth);
+    } else if (value instanceof Set<?> set) {
+      saveSet(set, depth);
+    } else if (value instanceof char[] chars) {
+      saveStr(new String(chars));
+    } else if (value.getClass().isArray()) {
+      saveList(value, new ArrayView(value), depth);
+    } else if (value instanceof PyComplex c) {
+      saveReduce("builtins", "complex", PyTuple.of(c.real(), c.imag()), value, depth);
+    } else if (value instanceof BigDecimal d) {
+      saveReduce("decimal", "Decimal", PyTuple.of(d.toString()), value, depth);
+    } else if (value instanceof UUID uuid) {
+      saveReduce("uuid", "UUID", PyTuple.of(uuid.toString()), value, depth);
+    } else if (value instanceof PyGlobal global) {
+      saveGlobal(global.module(), global.name());
+    } else if (value instanceof PyObject object) {
+      savePyObject(object, value, depth);
+    } else if (value instanceof NdArray array) {
+      saveNdArray(array, depth);
+    } else if (saveTemporal(value, depth)) {
+      // Written as a datetime type.
+    } else if (value instanceof Record record) {
+      saveRecord(record, depth);
+    } else {
+      throw new CodecException("cannot pickle " + value.getClass().getName());
+    }
+  }
+
+  private void saveInt(long n) {
+    if (n >= 0 && n < 256) {
+      op(BININT1, (int) n);
+    } else if (n >= 0 && n < 65536) {
+      op(BININT2);
+      le(n, 2);
+    } else if (n == (int) n) {
+      op(BININT);
+      le(n, 4);
+    } else {
+      saveLong(BigInteger.valueOf(n));
+    }
+  }
+
+  private void saveBigInteger(BigInteger n) {
+    if (n.bitLength() < 64) {
+      saveInt(n.longValue());
+    } else {
+      saveLong(n);
+    }
+  }
+
+  private void saveLong(BigInteger n) {
+    byte[] bytes = Numbers.toLittleEndian(n);
+    if (bytes.length < 256) {
+      op(LONG1, bytes.length);
+    } else {
+      op(LONG4);
+      le(bytes.length, 4);
+    }
+    raw(bytes);
+  }
+
+  private void saveStr(String s) throws IOException {
+    Integer index = strMemo.get(s);
+    if (index != null) {
+      get(index);
+      return;
+    }
+    byte[] utf8 = Text.encodeUtf8(s);
+    boolean four = protocol >= 4;
+    counted(four ? SHORT_BINUNICODE : -1, BINUNICODE, four ? BINUNICODE8 : -1, utf8);
+    index = memoCount++;
+    strMemo.put(s, index);
+    putIndex(index);
+  }
+
+  private void saveBytes(byte[] bytes, Object identity) throws IOException {
+    if (protocol >= 3) {
+      counted(SHORT_BINBYTES, BINBYTES, protocol >= 4 ? BINBYTES8 : -1, bytes);
+    } else if (bytes.length == 0) {
+      saveGlobal("builtins", "bytes");
+      op(EMPTY_TUPLE);
+      op(REDUCE);
+    } else {
+      // What CPython 3 writes at protocol 2; Python 2.7 reads it as str.
+      saveGlobal("_codecs", "encode");
+      saveTuple(PyTuple.of(new String(bytes, StandardCharsets.ISO_8859_1), "latin1"), 0);
+      op(REDUCE);
+    }
+    if (identity != null) memoize(identity);
+  }
+
+  private void saveBytearray(PyBytearray b, int depth) throws IOException {
+    if (protocol >= 5) {
+      byte[] bytes = b.toByteArray();
+      counted(-1, -1, BYTEARRAY8, bytes);
+      memoize(b);
+    } else {
+      PyTuple args = b.length() == 0 ? PyTuple.empty() : PyTuple.of((Object) b.toByteArray());
+      saveReduce("builtins", "bytearray", args, b, depth);
+    }
+  }
+
+  private void saveTuple(PyTuple tuple, int depth) throws IOException {
+    int n = tuple.size();
+    if (n == 0) {
+      op(EMPTY_TUPLE);
+      return;
+    }
+    if (n > 3) op(MARK);
+    for (Object item : tuple.items()) save(item, depth + 1);
+    Integer index = memo.get(tuple);
+    if (index != null) {
+      // The tuple reached itself through a mutable item and is written already: drop the copy.
+      if (n > 3) {
+        op(POP_MARK);
+      } else {
+        for (int i = 0; i < n; i++) op(POP);
+      }
+      get(index);
+      return;
+    }
+    op(n == 1 ? TUPLE1 : n == 2 ? TUPLE2 : n == 3 ? TUPLE3 : TUPLE);
+    memoize(tuple);
+  }
+
+  private void saveList(Object identity, List<?> list, int depth) throws IOException {
+    op(EMPTY_LIST);
+    memoize(identity);
+    Iterator<?> it = list.iterator();
+    while (it.hasNext()) {
+      Object first = it.next();
+      if (!it.hasNext()) {
+        save(first, depth + 1);
+        op(APPEND);
+        break;
+      }
+      op(MARK);
+      save(first, depth + 1);
+      for (int n = 1; n < BATCH && it.hasNext(); n++) save(it.next(), depth + 1);
+      op(APPENDS);
+    }
+  }
+
+  private void saveDict(Object identity, Iterator<? extends Map.Entry<?, ?>> it, int depth)
+      throws IOException {
+    op(EMPTY_DICT);
+    memoize(identity);
+    while (it.hasNext()) {
+      Map.Entry<?, ?> first = it.next();
+      if (!it.hasNext()) {
+        saveKey(first.getKey(), depth + 1);
+        save(first.getValue(), depth + 1);
+        op(SETITEM);
+        break;
+      }
+      op(MARK);
+      saveKey(first.getKey(), depth + 1);
+      save(first.getValue(), depth + 1);
+      for (int n = 1; n < BATCH && it.hasNext(); n++) {
+        Map.Entry<?, ?> e = it.next();
+        saveKey(e.getKey(), depth + 1);
+        save(e.getValue(), depth + 1);
+      }
+      op(SETITEMS);
+    }
+  }
+
+  /** Python keys and set items must be hashable: a list goes as a tuple, a set as a frozenset. */
+  private void saveKey(Object key, int depth) throws IOException {
+    save(hashable(key, depth), depth);
+  }
+
+  private Object hashable(Object value, int depth) throws CodecException {
+    if (depth > settings.maxDepth()) {
+      throw new CodecException("value nested deeper than " + settings.maxDepth());
+    }
+    if (value instanceof List<?> list) {
+      List<Object> items = new ArrayList<>(list.size());
+      for (Object item : list) items.add(hashable(item, depth + 1));
+      return new PyTuple(items);
+    }
+    if (value instanceof Set<?> set && !(set instanceof FrozenSet)) {
+      List<Object> items = new ArrayList<>(set.size());
+      for (Object item : set) items.add(hashable(item, depth + 1));
+      return new FrozenSet(items);
+    }
+    return value;
+  }
+
+  private void saveSet(Set<?> set, int depth) throws IOException {
+    boolean frozen = set instanceof FrozenSet;
+    if (protocol < 4) {
+      List<Object> items = new ArrayList<>(set.size());
+      for (Object item : set) items.add(hashable(item, depth + 1));
+      saveReduce("builtins", frozen ? "frozenset" : "set", PyTuple.of(items), set, depth);
+      return;
+    }
+    if (frozen) {
+      op(MARK);
+      for (Object item : set) saveKey(item, depth + 1);
+      Integer index = memo.get(set);
+      if (index != null) {
+        op(POP_MARK);
+        get(index);
+        return;
+      }
+      op(FROZENSET);
+      memoize(set);
+      return;
+    }
+    op(EMPTY_SET);
+    memoize(set);
+    Iterator<?> it = set.iterator();
+    while (it.hasNext()) {
+      op(MARK);
+      saveKey(it.next(), depth + 1);
+      for (int n = 1; n < BATCH && it.hasNext(); n++) saveKey(it.next(), depth + 1);
+      op(ADDITEMS);
+    }
+  }
+
+  private void saveRecord(Record record, int depth) throws IOException {
+    RecordComponent[] components = record.getClass().getRecordComponents();
+    Map<Object, Object> fields = new LinkedHashMap<>();
+    for (RecordComponent component : components) {
+      Method accessor = component.getAccessor();
+      // Records are often package-private; reading one is fine wherever its module allows it.
+      if (!accessor.trySetAccessible()) {
+        throw new CodecException("cannot read record " + record.getClass().getName()
+            + ": its package is not open to dev.ferry.pickle");
+      }
+      try {
+        fields.put(component.getName(), accessor.invoke(record));
+      } catch (IllegalAccessException | InvocationTargetException e) {
+        throw new CodecException("cannot read record component "
+            + record.getClass().getName() + "." + component.getName(), e);
+      }
+    }
+    saveDict(record, fields.entrySet().iterator(), depth);
+  }
+
+  private void saveGlobal(String module, String name) throws CodecException {
+    if (module.indexOf('\n') >= 0 || name.indexOf('\n') >= 0) {
+      throw new CodecException("newline in global name: " + module + "." + name);
+    }
+    String key = module + "." + name;
+    Integer index = globalMemo.get(key);
+    if (index != null) {
+      get(index);
+      return;
+    }
+    if (protocol >= 4) {
+      saveName(module);
+      saveName(name);
+      op(STACK_GLOBAL);
+    } else {
+      if (protocol == 2) {
+        if (module.equals("builtins")) module = "__builtin__";
+        if (module.equals("copyreg")) module = "copy_reg";
+      }
+      op(GLOBAL);
+      raw((module + "\n" + name + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    index = memoCount++;
+    globalMemo.put(key, index);
+    putIndex(index);
+  }
+
+  /** A module or global name, memoized by value as CPython's interned names are. */
+  private void saveName(String name) throws CodecException {
+    Integer index = nameMemo.get(name);
+    if (index != null) {
+      get(index);
+      return;
+    }
+    byte[] utf8 = Text.encodeUtf8(name);
+    if (utf8.length > 255) throw new CodecException("global name too long: " + name);
+    op(SHORT_BINUNICODE, utf8.length);
+    raw(utf8);
+    index = memoCount++;
+    nameMemo.put(name, index);
+    putIndex(index);
+  }
+
+  private void saveReduce(String module, String name, PyTuple args, Object identity, int depth)
+      throws IOException {
+    saveGlobal(module, name);
+    save(args, depth + 1);
+    op(REDUCE);
+    if (identity != null) memoize(identity);
+  }
+
+  private void savePyObject(PyObject object, Object identity, int depth) throws IOException {
+    saveGlobal(object.type().module(), object.type().name());
+    save(object.args(), depth + 1);
+    op(object.construction() == PyObject.Construction.NEW ? NEWOBJ : REDUCE);
+    memoize(identity);
+    if (!object.listItems().isEmpty()) {
+      op(MARK);
+      for (Object item : object.listItems()) save(item, depth + 1);
+      op(APPENDS);
+    }
+    if (!object.dictItems().isEmpty()) {
+      op(MARK);
+      for (Map.Entry<Object, Object> e : object.dictItems().entrySet()) {
+        saveKey(e.getKey(), depth + 1);
+        save(e.getValue(), depth + 1);
+      }
+      op(SETITEMS);
+    }
+    if (object.state() != null) {
+      save(object.state(), depth + 1);
+      op(BUILD);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> void saveMapped(PickleMapping<T> mapping, Object value, int depth)
+      throws IOException {
+    PyObject object = mapping.toPython((T) value);
+    if (object == null) throw new CodecException(mapping + " gave null for " + value);
+    savePyObject(object, value, depth);
+  }
+
+  // ------------------------------------------------------------------------ java.time
+
+  private boolean saveTemporal(Object value, int depth) throws IOException {
+    if (value instanceof LocalDate d) {
+      checkYear(d.getYear());
+      saveReduce("datetime", "date", PyTuple.of(d.getYear(), d.getMonthValue(), d.getDayOfMonth()),
+          value, depth);
+    } else if (value instanceof LocalTime t) {
+      saveReduce("datetime", "time", timeArgs(t, null), value, depth);
+    } else if (value instanceof OffsetTime t) {
+      saveReduce("datetime", "time", timeArgs(t.toLocalTime(), t.getOffset()), value, depth);
+    } else if (value instanceof LocalDateTime dt) {
+      saveReduce("datetime", "datetime", dateTimeArgs(dt, null), value, depth);
+    } else if (value instanceof OffsetDateTime dt) {
+      saveReduce("datetime", "datetime", dateTimeArgs(dt.toLocalDateTime(), dt.getOffset()),
+          value, depth);
+    } else if (value instanceof ZonedDateTime dt) {
+      saveReduce("datetime", "datetime", dateTimeArgs(dt.toLocalDateTime(), dt.getOffset()),
+          value, depth);
+    } else if (value instanceof Instant i) {
+      OffsetDateTime dt = i.atOffset(ZoneOffset.UTC);
+      saveReduce("datetime", "datetime", dateTimeArgs(dt.toLocalDateTime(), ZoneOffset.UTC),
+          value, depth);
+    } else if (value instanceof Duration d) {
+      saveReduce("datetime", "timedelta", timedeltaArgs(d), value, depth);
+    } else if (value instanceof ZoneOffset z) {
+      saveReduce("datetime", "timezone",
+          PyTuple.of(Duration.ofSeconds(z.getTotalSeconds())), value, depth);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  private static void checkYear(int year) throws CodecException {
+    if (year < 1 || year > 9999) {
+      throw new CodecException("year out of python range 1..9999: " + year);
+    }
+  }
+
+  private static PyTuple timeArgs(LocalTime t, ZoneOffset offset) {
+    List<Object> args = new ArrayList<>(List.of(t.getHour(), t.getMinute(), t.getSecond(),
+        t.getNano() / 1000));
+    if (offset != null) args.add(offset);
+    return new PyTuple(args);
+  }
+
+  private static PyTuple dateTimeArgs(LocalDateTime dt, ZoneOffset offset) throws CodecException {
+    checkYear(dt.getYear());
+    List<Object> args = new ArrayList<>(List.of(dt.getYear(), dt.getMonthValue(),
+        dt.getDayOfMonth(), dt.getHour(), dt.getMinute(), dt.getSecond(), dt.getNano() / 1000));
+    if (offset != null) args.add(offset);
+    return new PyTuple(args);
+  }
+
+  private static PyTuple timedeltaArgs(Duration d) throws CodecException {
+    long seconds = d.getSeconds();
+    long days = Math.floorDiv(seconds, 86400);
+    if (Math.abs(days) > 999_999_999L) {
+      throw new CodecException("duration out of python range: " + d);
+    }
+    return PyTuple.of(days, Math.floorMod(seconds, 86400), d.getNano() / 1000);
+  }
+
+  // ---------------------------------------------------------------------------- numpy
+
+  private void saveNdArray(NdArray array, int depth) throws IOException {
+    saveGlobal("numpy.core.multiarray", "_reconstruct");
+    saveGlobal("numpy", "ndarray");
+    op(BININT1, 0);
+    op(TUPLE1);
+    saveBytes(new byte[] {'b'}, null);
+    op(TUPLE3);
+    op(REDUCE);
+    memoize(array);
+    List<Object> shape = new ArrayList<>();
+    for (int n : array.shape()) shape.add(n);
+    op(MARK);
+    op(BININT1, 1);
+    save(new PyTuple(shape), depth + 1);
+    saveDtype(array.dtype());
+    op(NEWFALSE);
+    saveBytes(rawData(array), null);
+    op(TUPLE);
+    op(BUILD);
+  }
+
+  private void saveDtype(NdArray.DType type) throws CodecException {
+    Integer index = dtypeMemo.get(type);
+    if (index != null) {
+      get(index);
+      return;
+    }
+    saveGlobal("numpy", "dtype");
+    byte[] code = type.code().getBytes(StandardCharsets.US_ASCII);
+    op(BINUNICODE);
+    le(code.length, 4);
+    raw(code);
+    op(NEWFALSE);
+    op(NEWTRUE);
+    op(TUPLE3);
+    op(REDUCE);
+    index = memoCount++;
+    dtypeMemo.put(type, index);
+    putIndex(index);
+    byte[] order = (type.itemSize() == 1 ? "|" : "<").getBytes(StandardCharsets.US_ASCII);
+    op(MARK);
+    op(BININT1, 3);
+    op(BINUNICODE);
+    le(1, 4);
+    raw(order);
+    op(NONE);
+    op(NONE);
+    op(NONE);
+    op(BININT);
+    le(-1, 4);
+    op(BININT);
+    le(-1, 4);
+    op(BININT1, 0);
+    op(TUPLE);
+    op(BUILD);
+  }
+
+  private static byte[] rawData(NdArray array) throws CodecException {
+    Object data = array.data();
+    int slots = Array.getLength(data);
+    if (data instanceof long[] || data instanceof int[] || data instanceof short[]
+        || data instanceof float[] || data instanceof double[]) {
+      long size = (long) slots * array.dtype().javaWidth();
+      if (size > Integer.MAX_VALUE - 16) throw new CodecException("numpy array too large: " + size);
+    }
+    ByteBuffer b = ByteBuffer.allocate(slots * array.dtype().javaWidth())
+        .order(ByteOrder.LITTLE_ENDIAN);
+    if (data instanceof boolean[] a) {
+      for (boolean v : a) b.put((byte) (v ? 1 : 0));
+    } else if (data instanceof byte[] a) {
+      b.put(a);
+    } else if (data instanceof short[] a) {
+      b.asShortBuffer().put(a);
+    } else if (data instanceof int[] a) {
+      b.asIntBuffer().put(a);
+    } else if (data instanceof long[] a) {
+      b.asLongBuffer().put(a);
+    } else if (data instanceof float[] a) {
+      b.asFloatBuffer().put(a);
+    } else if (data instanceof double[] a) {
+      b.asDoubleBuffer().put(a);
+    }
+    return b.array();
+  }
+
+  /** A primitive or object array seen as a list, for writing. */
+  private static final class ArrayView extends java.util.AbstractList<Object> {
+    private final Object array;
+
+    ArrayView(Object array) {
+      this.array = array;
+    }
+
+    @Override
+    public Object get(int index) {
+      return Array.get(array, index);
+    }
+
+    @Override
+    public int size() {
+      return Array.getLength(array);
+    }
+  }
+
+}
