@@ -7,10 +7,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -59,18 +57,7 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private Connection connect() throws IOException {
-    try {
-      return Client.connect(endpoint.address, endpoint.connectionOptions());
-    } catch (ConnectException e) {
-      // The core names the address for Unix sockets but passes a refused TCP connect on as the
-      // JDK words it ("Connection refused"); the line on stderr must say where.
-      String message = String.valueOf(e.getMessage());
-      if (message.contains(endpoint.address.toString())) throw e;
-      if (message.toLowerCase(Locale.ROOT).contains("refused")) {
-        throw new CommandFailure("connection refused: " + endpoint.address);
-      }
-      throw new CommandFailure("cannot connect to " + endpoint.address + ": " + message);
-    }
+    return Client.connect(endpoint.address, endpoint.connectionOptions());
   }
 
   private void exchange(Connection connection, String message) throws IOException {

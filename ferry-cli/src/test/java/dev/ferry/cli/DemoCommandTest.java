@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** The demo against a real CPython, found the way the demo finds it. */
@@ -43,7 +42,6 @@ class DemoCommandTest {
   }
 
   @Test
-  @Disabled("needs handshake merge")
   void exchangesMessagesBothWaysWithPythonUsingFreshKey() throws Exception {
     Path python = python();
     Map<String, String> env = new HashMap<>(System.getenv());

@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,7 +129,6 @@ class EchoCommandTest {
   }
 
   @Test
-  @Disabled("needs handshake merge")
   void echoesWithMatchingKey() throws Exception {
     Path socket = dir.resolve("echo.sock");
     Cli.Running echo = Cli.start("echo", "--address", "unix:" + socket, "--authkey-hex", KEY,
@@ -142,7 +140,6 @@ class EchoCommandTest {
   }
 
   @Test
-  @Disabled("needs handshake merge")
   void dropsClientWithWrongKeyAndKeepsServingOthers() throws Exception {
     Path socket = dir.resolve("echo.sock");
     Cli.Running echo = Cli.start("echo", "--address", "unix:" + socket, "--authkey-hex", KEY,

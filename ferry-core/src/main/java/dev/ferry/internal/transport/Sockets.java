@@ -90,12 +90,13 @@ public final class Sockets {
       if (address instanceof Address.Tcp) channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
       if (!channel.connect(socketAddress)) awaitConnect(channel, address, timeout);
       return channel;
-    } catch (ConnectException | SocketTimeoutException e) {
+    } catch (SocketTimeoutException e) {
       channel.close();
       throw e;
     } catch (IOException e) {
       channel.close();
       String reason = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+      if (e.getMessage() != null && e.getMessage().contains(address.toString())) throw e;
       if (reason.contains("refused")) throw new ConnectException("connection refused: " + address);
       if (reason.contains("no such file")) throw new ConnectException("no such socket file: " + address);
       throw new ConnectException("cannot connect to " + address + ": " + e.getMessage());
