@@ -45,7 +45,7 @@ public final class Client {
     Endpoint endpoint;
     try {
       endpoint = new Endpoint(new SocketTransport(channel), address.toString(), true, true,
-          options.maxMessageSize());
+          options);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;

@@ -27,6 +27,7 @@ public final class ConnectionOptions {
   private final int backlog;
   private final long maxMessageSize;
   private final boolean unauthenticatedNetworkAllowed;
+  private final PythonVersion peerPython;
 
   private ConnectionOptions(Builder b) {
     this.authKey = b.authKey;
@@ -35,6 +36,7 @@ public final class ConnectionOptions {
     this.backlog = b.backlog;
     this.maxMessageSize = b.maxMessageSize;
     this.unauthenticatedNetworkAllowed = b.unauthenticatedNetworkAllowed;
+    this.peerPython = b.peerPython;
   }
 
   /** No key, 10 s handshake and connect timeouts, backlog 128, 1 GiB messages. */
@@ -55,6 +57,7 @@ public final class ConnectionOptions {
     b.backlog = backlog;
     b.maxMessageSize = maxMessageSize;
     b.unauthenticatedNetworkAllowed = unauthenticatedNetworkAllowed;
+    b.peerPython = peerPython;
     return b;
   }
 
@@ -91,6 +94,19 @@ public final class ConnectionOptions {
     return unauthenticatedNetworkAllowed;
   }
 
+  /** The peer's Python version, if the caller named it; empty for Java peers or unknown ones. */
+  public java.util.Optional<PythonVersion> peerPython() {
+    return java.util.Optional.ofNullable(peerPython);
+  }
+
+  /**
+   * The largest message a send may write: unlimited, except 2^31-1 bytes toward a Python peer
+   * older than 3.8, which cannot read the 64-bit length escape.
+   */
+  public long maxSendSize() {
+    return peerPython != null && !peerPython.readsLongFrames() ? 0x7fffffffL : Long.MAX_VALUE;
+  }
+
   @Override
   public String toString() {
     return "ConnectionOptions[authKey=" + authKey + ", handshakeTimeout=" + handshakeTimeout
@@ -106,6 +122,7 @@ public final class ConnectionOptions {
     private int backlog = 128;
     private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private boolean unauthenticatedNetworkAllowed;
+    private PythonVersion peerPython;
 
     private Builder() {}
 
@@ -151,6 +168,15 @@ public final class ConnectionOptions {
      */
     public Builder allowUnauthenticatedNetwork() {
       this.unauthenticatedNetworkAllowed = true;
+      return this;
+    }
+
+    /**
+     * Names the Python version of the peer, so that a send it could not read fails loudly here
+     * instead of desynchronising its stream: messages over 2 GiB toward Python 3.7 and older.
+     */
+    public Builder peerPython(PythonVersion version) {
+      this.peerPython = Objects.requireNonNull(version, "version");
       return this;
     }
 

@@ -38,6 +38,8 @@ final class Endpoint implements Connection {
   private final SocketTransport transport;
   private final String description;
   private final long maxMessageSize;
+  private final long maxSendSize;
+  private final String peer;
 
   /** A one-way pipe's read end: closed, not made write-only, by a too-large message. */
   private final boolean readOnlyEnd;
@@ -56,13 +58,15 @@ final class Endpoint implements Connection {
   private volatile boolean writable;
 
   Endpoint(SocketTransport transport, String description, boolean readable, boolean writable,
-      long maxMessageSize) {
+      ConnectionOptions options) {
     this.transport = transport;
     this.description = description;
     this.readable = readable;
     this.writable = writable;
     this.readOnlyEnd = readable && !writable;
-    this.maxMessageSize = maxMessageSize;
+    this.maxMessageSize = options.maxMessageSize();
+    this.maxSendSize = options.maxSendSize();
+    this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
   }
 
   @Override
@@ -430,6 +434,10 @@ final class Endpoint implements Connection {
   public void sendFrom(ReadableByteChannel source, long size) throws IOException {
     Objects.requireNonNull(source, "source");
     if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
+    if (size > maxSendSize) {
+      throw new IllegalArgumentException("message of " + size + " bytes is over " + maxSendSize
+          + ", the most " + peer + " can receive (python 3.8+ reads longer ones)");
+    }
     lockForSend();
     try {
       ensureSendBuffer();

@@ -136,7 +136,7 @@ public final class Listener implements AutoCloseable {
     try {
       Sockets.configureAccepted(channel);
       endpoint = new Endpoint(new SocketTransport(channel), "accepted on " + address, true, true,
-          options.maxMessageSize());
+          options);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;

@@ -55,7 +55,7 @@ public final class Pipe {
   private static Endpoint end(AFUNIXSocketChannel channel, String description, boolean readable,
       boolean writable, ConnectionOptions options) throws IOException {
     return new Endpoint(new SocketTransport(channel), description, readable, writable,
-        options.maxMessageSize());
+        options);
   }
 
   /** Both ends of a duplex pipe. Closing the pair closes both. */

@@ -216,6 +216,19 @@ class FramingTest {
     }
   }
 
+  @Test
+  void refusesLongFrameTowardPythonOlderThan38BeforeSendingAnything() throws Exception {
+    ConnectionOptions old = ConnectionOptions.builder().peerPython(PythonVersion.parse("3.7.16")).build();
+    try (RawPeer p = RawPeer.open(old, true, true)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> p.endpoint.sendFrom(new Zeros(0x80000000L), 0x80000000L));
+      assertEquals("message of 2147483648 bytes is over 2147483647, the most python 3.7 can"
+          + " receive (python 3.8+ reads longer ones)", e.getMessage());
+      p.endpoint.sendBytes(new byte[] {1});
+      assertEquals("0000000101", p.read(5), "nothing of the refused message went out");
+    }
+  }
+
   /** An endless source of zero bytes, without holding them in memory. */
   private static final class Zeros implements ReadableByteChannel {
     private long left;

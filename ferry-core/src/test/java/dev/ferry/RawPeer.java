@@ -24,7 +24,7 @@ final class RawPeer implements AutoCloseable {
       throws IOException {
     AFUNIXSocketChannel[] pair = SocketPairs.open();
     Endpoint endpoint = new Endpoint(new SocketTransport(pair[0]), "raw test", readable, writable,
-        options.maxMessageSize());
+        options);
     return new RawPeer(endpoint, pair[1]);
   }
 
