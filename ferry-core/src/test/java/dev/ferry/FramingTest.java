@@ -35,6 +35,30 @@ class FramingTest {
   }
 
   @Test
+  void writesAndReadsTheFramesCpythonRecorded() throws Exception {
+    String[] names = {"frame.py313.send_bytes.hi", "frame.py313.send_bytes.empty",
+        "frame.py313.send.int1", "frame.py36.send.int1", "frame.py27.send.int1"};
+    try (RawPeer p = RawPeer.open()) {
+      for (String name : names) {
+        byte[] frame = GoldenVectors.get(name);
+        byte[] payload = GoldenVectors.payload(frame);
+        p.endpoint.sendBytes(payload);
+        assertEquals(java.util.HexFormat.of().formatHex(frame), p.read(frame.length), name);
+        p.write(java.util.HexFormat.of().formatHex(frame));
+        assertArrayEquals(payload, p.endpoint.receiveBytes(), name);
+      }
+      for (String name : new String[] {"frame.py313.send_bytes.16384.header",
+          "frame.py313.send_bytes.16385.header"}) {
+        byte[] header = GoldenVectors.get(name);
+        int length = ByteBuffer.wrap(header).getInt();
+        p.endpoint.sendBytes(new byte[length]);
+        assertEquals(java.util.HexFormat.of().formatHex(header), p.read(4), name);
+        p.read(length);
+      }
+    }
+  }
+
+  @Test
   void writesLongHeaderAbove2GiB() throws Exception {
     try (RawPeer p = RawPeer.open()) {
       long size = 0x80000000L;

@@ -22,14 +22,21 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
     // makes the JDK open a socket it keeps for good) before any baseline.
     try {
       Pipe.duplex().close();
-      try (Listener listener = Listener.bind(new Address.Tcp("127.0.0.1", 0));
-          Connection c = Client.connect(listener.address());
-          Connection d = listener.accept()) {
-        c.sendBytes(new byte[1]);
-        d.receiveBytes();
-      }
+      warmUp(new Address.Abstract("ferry-leakcheck-" + ProcessHandle.current().pid()));
+      warmUp(new Address.Tcp("127.0.0.1", 0));
     } catch (IOException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static void warmUp(Address address) throws IOException {
+    try (Listener listener = Listener.bind(address);
+        Connection c = Client.connect(listener.address());
+        Connection d = listener.accept()) {
+      c.sendBytes(new byte[1]);
+      d.receiveBytes();
+      // A blocking wait opens the selector machinery of each kind of socket once for good.
+      c.poll(java.time.Duration.ofMillis(1));
     }
   }
 
@@ -62,20 +69,12 @@ public final class LeakCheck implements BeforeEachCallback, AfterEachCallback {
     if (fds == null) return result;
     for (File fd : fds) {
       try {
-        result.add(fd.getName() + " -> " + fd.toPath().toRealPath());
+        result.add(fd.getName() + " -> " + java.nio.file.Files.readSymbolicLink(fd.toPath()));
       } catch (IOException e) {
-        result.add(fd.getName() + " -> " + readLink(fd));
+        // Gone already: the directory handle of this very listing, or another short-lived one.
       }
     }
     return result;
-  }
-
-  private static String readLink(File fd) {
-    try {
-      return java.nio.file.Files.readSymbolicLink(fd.toPath()).toString();
-    } catch (IOException e) {
-      return "?";
-    }
   }
 
   static Set<String> ferryThreads() {
