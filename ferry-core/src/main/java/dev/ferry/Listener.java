@@ -40,6 +40,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Python: {@code multiprocessing.connection.Listener}.
  */
 public final class Listener implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Listener.class.getName());
+
   private final ServerSocketChannel server;
   private final Address address;
   private final ConnectionOptions options;
@@ -152,10 +154,12 @@ public final class Listener implements AutoCloseable {
       Handshake.serverSide(endpoint.handshakeChannel(deadline), options.authKey().get().bytes());
     } catch (SocketTimeoutException e) {
       endpoint.close();
+      LOG.log(System.Logger.Level.DEBUG, "handshake timed out on {0}", address);
       throw new SocketTimeoutException("handshake timed out after "
           + options.handshakeTimeout().toMillis() + " ms on " + address);
     } catch (IOException | RuntimeException e) {
       endpoint.close();
+      LOG.log(System.Logger.Level.DEBUG, "handshake failed on {0}: {1}", address, e.toString());
       throw e;
     }
   }

@@ -212,6 +212,26 @@ class ConnectionContractTest {
 
   @ParameterizedTest
   @EnumSource(Transports.class)
+  void closeFromAnotherThreadWakesBlockedSender(Transports transport) throws Exception {
+    try (Transports.Pair p = transport.open(OPTIONS)) {
+      // Nobody reads on the right, so a 64 MiB send fills the socket buffers and blocks.
+      CompletableFuture<Throwable> outcome = CompletableFuture.supplyAsync(() -> {
+        try {
+          p.left().sendBytes(new byte[64 << 20]);
+          return null;
+        } catch (Throwable t) {
+          return t;
+        }
+      });
+      Thread.sleep(100); // let it block; the assertion holds either way
+      p.left().close();
+      Throwable t = outcome.get(5, TimeUnit.SECONDS);
+      assertTrue(t instanceof ConnectionClosedException, "got " + t);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Transports.class)
   void concurrentSendersNeverInterleaveMessages(Transports transport) throws Exception {
     try (Transports.Pair p = transport.open(OPTIONS)) {
       int threads = 4;
