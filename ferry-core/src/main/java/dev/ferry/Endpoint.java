@@ -246,20 +246,29 @@ final class Endpoint implements Connection {
   }
 
   private void lockForReceive() throws IOException {
-    checkReadable();
+    lock(readLock, this::checkReadable, "receive");
+    ensureBuffer();
+  }
+
+  /** Takes {@code lock}, checking the state before waiting for it and again once it is held. */
+  private void lock(ReentrantLock lock, StateCheck check, String action) throws IOException {
+    check.run();
     try {
-      readLock.lockInterruptibly();
+      lock.lockInterruptibly();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting to receive on " + description);
+      throw new InterruptedIOException("interrupted while waiting to " + action + " on " + description);
     }
     try {
-      checkReadable();
-      ensureBuffer();
+      check.run();
     } catch (IOException | RuntimeException e) {
-      readLock.unlock();
+      lock.unlock();
       throw e;
     }
+  }
+
+  private interface StateCheck {
+    void run() throws IOException;
   }
 
   private void checkReadable() throws IOException {
@@ -480,19 +489,7 @@ final class Endpoint implements Connection {
   }
 
   private void lockForSend() throws IOException {
-    checkWritable();
-    try {
-      writeLock.lockInterruptibly();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting to send on " + description);
-    }
-    try {
-      checkWritable();
-    } catch (IOException | RuntimeException e) {
-      writeLock.unlock();
-      throw e;
-    }
+    lock(writeLock, this::checkWritable, "send");
   }
 
   private void checkWritable() throws IOException {
