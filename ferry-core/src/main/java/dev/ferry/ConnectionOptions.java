@@ -25,6 +25,7 @@ public final class ConnectionOptions {
   private final Duration handshakeTimeout;
   private final Duration connectTimeout;
   private final int backlog;
+  private final int maxPendingHandshakes;
   private final long maxMessageSize;
   private final boolean unauthenticatedNetworkAllowed;
   private final PythonVersion peerPython;
@@ -34,12 +35,16 @@ public final class ConnectionOptions {
     this.handshakeTimeout = b.handshakeTimeout;
     this.connectTimeout = b.connectTimeout;
     this.backlog = b.backlog;
+    this.maxPendingHandshakes = b.maxPendingHandshakes;
     this.maxMessageSize = b.maxMessageSize;
     this.unauthenticatedNetworkAllowed = b.unauthenticatedNetworkAllowed;
     this.peerPython = b.peerPython;
   }
 
-  /** No key, 10 s handshake and connect timeouts, backlog 128, 1 GiB messages. */
+  /**
+   * No key, 10 s handshake and connect timeouts, backlog 128, 1,024 handshakes at once, 1 GiB
+   * messages.
+   */
   public static ConnectionOptions defaults() {
     return DEFAULTS;
   }
@@ -55,6 +60,7 @@ public final class ConnectionOptions {
     b.handshakeTimeout = handshakeTimeout;
     b.connectTimeout = connectTimeout;
     b.backlog = backlog;
+    b.maxPendingHandshakes = maxPendingHandshakes;
     b.maxMessageSize = maxMessageSize;
     b.unauthenticatedNetworkAllowed = unauthenticatedNetworkAllowed;
     b.peerPython = peerPython;
@@ -79,6 +85,15 @@ public final class ConnectionOptions {
   /** The listen queue length. CPython uses 1, which drops connections under load. */
   public int backlog() {
     return backlog;
+  }
+
+  /**
+   * How many accepted clients may be in their handshake at once; more wait in the listen queue.
+   * All handshakes run on the listener's one thread, each bounded by
+   * {@link #handshakeTimeout()}.
+   */
+  public int maxPendingHandshakes() {
+    return maxPendingHandshakes;
   }
 
   /**
@@ -120,6 +135,7 @@ public final class ConnectionOptions {
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private Duration connectTimeout = Duration.ofSeconds(10);
     private int backlog = 128;
+    private int maxPendingHandshakes = 1024;
     private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private boolean unauthenticatedNetworkAllowed;
     private PythonVersion peerPython;
@@ -151,6 +167,14 @@ public final class ConnectionOptions {
     public Builder backlog(int backlog) {
       if (backlog < 1) throw new IllegalArgumentException("backlog < 1: " + backlog);
       this.backlog = backlog;
+      return this;
+    }
+
+    public Builder maxPendingHandshakes(int maxPendingHandshakes) {
+      if (maxPendingHandshakes < 1) {
+        throw new IllegalArgumentException("maxPendingHandshakes < 1: " + maxPendingHandshakes);
+      }
+      this.maxPendingHandshakes = maxPendingHandshakes;
       return this;
     }
 

@@ -235,6 +235,54 @@ final class Endpoint implements Connection {
     }
   }
 
+  /**
+   * For the accept loop's handshakes: reads what has arrived without waiting and returns one whole
+   * message of at most {@code maxLength} bytes if it is there, or null if it is not complete yet.
+   */
+  byte[] receiveNow(int maxLength) throws IOException {
+    lockForReceive();
+    try {
+      if (!endOfStream) {
+        in.compact();
+        try {
+          if (transport.readNow(in) < 0) endOfStream = true;
+        } finally {
+          in.flip();
+        }
+      }
+      long frame = bufferedFrame(maxLength);
+      if (frame < 0) {
+        if (!endOfStream) return null;
+        if (in.hasRemaining()) throw truncated();
+        throw new EOFException("end of stream");
+      }
+      long length = readHeader(maxLength, Deadlines.NONE);
+      return readPayloadArray((int) length, Deadlines.NONE);
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /**
+   * The size of the whole frame at the head of the buffer if all of it is there, else -1. A
+   * header that {@link #readHeader} would refuse counts as complete, so that it gets refused.
+   */
+  private long bufferedFrame(long limit) {
+    int available = in.remaining();
+    if (available < Frames.SHORT_HEADER) return -1;
+    int header = in.getInt(in.position());
+    if (header >= 0) {
+      if (header > limit) return 0;
+      return available >= Frames.SHORT_HEADER + header ? Frames.SHORT_HEADER + header : -1;
+    }
+    if (header != Frames.LONG_LENGTH_MARKER) return 0;
+    if (available < Frames.SHORT_HEADER + Frames.LONG_LENGTH) return -1;
+    long length = in.getLong(in.position() + Frames.SHORT_HEADER);
+    if (length < 0 || length > limit) return 0;
+    long total = Frames.SHORT_HEADER + Frames.LONG_LENGTH + length;
+    return available >= total ? total : -1;
+  }
+
   /** Whether bytes or end of stream are already buffered, so that {@code Wait} need not select. */
   boolean hasBufferedInput() {
     if (!readLock.tryLock()) return false; // a receiver is at work; the selector will tell

@@ -1,24 +1,16 @@
 package dev.ferry;
 
-import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.transport.Deadlines;
-import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Accepts connections at an {@link Address}, authenticating each with the HMAC handshake when the
@@ -31,33 +23,34 @@ import java.util.concurrent.locks.ReentrantLock;
  * }
  * }</pre>
  *
+ * <p>A thread of the listener's own, named {@code ferry-accept-N}, accepts clients as they come and
+ * runs all their handshakes at once, each bounded by {@link ConnectionOptions#handshakeTimeout()}:
+ * a silent or slow client holds up nobody else (CPython runs the handshake inside
+ * {@code accept()}, where one silent client blocks it forever). {@link #accept()} hands out the
+ * results in the order the handshakes finish: the next authenticated connection, or the exception
+ * a failed handshake ended with ({@link AuthenticationException} with CPython's wording,
+ * {@link SocketTimeoutException}, ...), after which the listener stays usable.
+ *
  * <p>A Unix socket file is made readable and writable by its owner only, and removed on close.
  * Several threads may call {@link #accept()} at once; {@link #close()} wakes them with
- * {@link ConnectionClosedException}. A failed handshake throws from {@code accept} and leaves the
- * listener usable. Each handshake is bounded by {@link ConnectionOptions#handshakeTimeout()}, so a
- * silent client cannot hold {@code accept} forever.
+ * {@link ConnectionClosedException} and closes the connections nobody accepted.
  *
  * <p>Python: {@code multiprocessing.connection.Listener}.
  */
 public final class Listener implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(Listener.class.getName());
-
   private final ServerSocketChannel server;
   private final Address address;
   private final ConnectionOptions options;
-
-  // Guarded by acceptLock: the selector blocking accepts wait on.
-  private final ReentrantLock acceptLock = new ReentrantLock();
-  private final Selector selector;
+  private final AcceptLoop loop;
 
   private volatile boolean closed;
 
   private Listener(ServerSocketChannel server, Address address, ConnectionOptions options,
-      Selector selector) {
+      AcceptLoop loop) {
     this.server = server;
     this.address = address;
     this.options = options;
-    this.selector = selector;
+    this.loop = loop;
   }
 
   /** Listens at {@code address} with no key. */
@@ -83,16 +76,15 @@ public final class Listener implements AutoCloseable {
           + " unauthenticated network listeners explicitly)");
     }
     ServerSocketChannel server = Sockets.bind(address, options.backlog());
-    Selector selector = null;
     try {
       if (address instanceof Address.Unix unix) {
         Files.setPosixFilePermissions(unix.path(), PosixFilePermissions.fromString("rw-------"));
       }
-      selector = server.provider().openSelector();
-      server.register(selector, SelectionKey.OP_ACCEPT);
-      return new Listener(server, Sockets.boundAddress(address, server), options, selector);
+      Address bound = Sockets.boundAddress(address, server);
+      Listener listener = new Listener(server, bound, options, new AcceptLoop(server, bound, options));
+      listener.loop.start();
+      return listener;
     } catch (IOException | RuntimeException e) {
-      if (selector != null) selector.close();
       server.close();
       deleteSocketFile(address);
       throw e;
@@ -101,8 +93,7 @@ public final class Listener implements AutoCloseable {
 
   private static boolean isLoopback(Address address) throws IOException {
     InetSocketAddress inet = (InetSocketAddress) Sockets.socketAddress(address);
-    InetAddress host = inet.getAddress();
-    return host.isLoopbackAddress();
+    return inet.getAddress().isLoopbackAddress();
   }
 
   /** The address clients connect to; for TCP port 0, the port that was bound. */
@@ -118,14 +109,16 @@ public final class Listener implements AutoCloseable {
     return closed;
   }
 
-  /** Waits for the next client and authenticates it. Python: {@code accept()}. */
+  /**
+   * Returns the next client whose handshake succeeded, waiting as long as it takes, or throws the
+   * exception of the next handshake that failed. Python: {@code accept()}.
+   */
   public Connection accept() throws IOException {
     return accept(Deadlines.NONE);
   }
 
   /**
-   * As {@link #accept()}, but gives up after {@code timeout} with
-   * {@link SocketTimeoutException}. The handshake has its own timeout on top.
+   * As {@link #accept()}, but gives up after {@code timeout} with {@link SocketTimeoutException}.
    */
   public Connection accept(Duration timeout) throws IOException {
     Objects.requireNonNull(timeout, "timeout");
@@ -133,92 +126,45 @@ public final class Listener implements AutoCloseable {
   }
 
   private Connection accept(long deadline) throws IOException {
-    SocketChannel channel = acceptChannel(deadline);
-    Endpoint endpoint;
+    if (closed) throw new ConnectionClosedException("listener is closed");
+    Object result;
     try {
-      Sockets.configureAccepted(channel);
-      endpoint = new Endpoint(new SocketTransport(channel), "accepted on " + address, true, true,
-          options);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
-    }
-    authenticate(endpoint);
-    return endpoint;
-  }
-
-  private void authenticate(Endpoint endpoint) throws IOException {
-    if (options.authKey().isEmpty()) return;
-    long deadline = Deadlines.after(options.handshakeTimeout());
-    try {
-      Handshake.serverSide(endpoint.handshakeChannel(deadline), options.authKey().get().bytes());
-    } catch (SocketTimeoutException e) {
-      endpoint.close();
-      LOG.log(System.Logger.Level.DEBUG, "handshake timed out on {0}", address);
-      throw new SocketTimeoutException("handshake timed out after "
-          + options.handshakeTimeout().toMillis() + " ms on " + address);
-    } catch (IOException | RuntimeException e) {
-      endpoint.close();
-      LOG.log(System.Logger.Level.DEBUG, "handshake failed on {0}: {1}", address, e.toString());
-      throw e;
-    }
-  }
-
-  private SocketChannel acceptChannel(long deadline) throws IOException {
-    try {
-      acceptLock.lockInterruptibly();
+      result = loop.take(deadline);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting to accept on " + address);
     }
-    try {
-      while (true) {
-        if (closed) throw new ConnectionClosedException("listener is closed");
-        SocketChannel channel = server.accept();
-        if (channel != null) return channel;
-        long millis = Deadlines.selectMillis(deadline);
-        if (millis < 0) throw new SocketTimeoutException("accept timed out on " + address);
-        try {
-          selector.select(millis);
-        } catch (ClosedSelectorException e) {
-          throw new ConnectionClosedException("listener is closed");
-        }
-        selector.selectedKeys().clear();
-        if (Thread.interrupted()) {
-          Thread.currentThread().interrupt();
-          throw new InterruptedIOException("interrupted while waiting to accept on " + address);
-        }
-      }
-    } catch (java.nio.channels.ClosedChannelException e) {
+    if (result == null) throw new SocketTimeoutException("accept timed out on " + address);
+    if (result == AcceptLoop.CLOSED) {
+      loop.results.add(AcceptLoop.CLOSED); // for the next waiter
       throw new ConnectionClosedException("listener is closed");
-    } finally {
-      acceptLock.unlock();
     }
+    if (result instanceof IOException e) throw e;
+    return (Connection) result;
   }
 
-  ServerSocketChannel serverChannel() {
-    return server;
+  /** Whether {@link #accept()} would return (or throw) at once: for {@link Wait}. */
+  boolean hasResult() {
+    return loop.hasResult();
+  }
+
+  java.util.List<Runnable> watchers() {
+    return loop.watchers;
   }
 
   /**
-   * Stops listening, removes the socket file and wakes threads blocked in {@link #accept()}.
-   * Idempotent. Connections already accepted stay open.
+   * Stops listening, removes the socket file, closes the connections nobody accepted and wakes
+   * threads blocked in {@link #accept()}. Idempotent. Connections already accepted stay open.
    */
   @Override
   public void close() throws IOException {
     if (closed) return;
     closed = true;
-    selector.wakeup();
     try {
+      loop.close();
       server.close();
     } finally {
-      acceptLock.lock(); // the woken acceptor lets go promptly; then nobody selects any more
-      try {
-        selector.close();
-      } finally {
-        acceptLock.unlock();
-        deleteSocketFile(address);
-      }
+      deleteSocketFile(address);
     }
   }
 

@@ -66,7 +66,7 @@ public final class Wait {
     Map<T, Object> seen = new IdentityHashMap<>();
     List<T> immediate = new ArrayList<>();
     Map<SelectorProvider, List<T>> groups = new LinkedHashMap<>();
-    List<T> processes = new ArrayList<>();
+    List<T> watched = new ArrayList<>(); // processes and listeners: they call back when ready
     for (T object : objects) {
       Objects.requireNonNull(object, "objects contains null");
       if (seen.put(object, object) != null) {
@@ -80,21 +80,20 @@ public final class Wait {
             .add(object);
       } else if (object instanceof Listener listener) {
         if (listener.isClosed()) throw new ConnectionClosedException("listener is closed");
-        groups.computeIfAbsent(listener.serverChannel().provider(), p -> new ArrayList<>())
-            .add(object);
+        watched.add(object);
       } else if (object instanceof Process || object instanceof ProcessHandle) {
-        processes.add(object);
+        watched.add(object);
       } else {
         throw new IllegalArgumentException("cannot wait on " + object.getClass().getName()
             + ": expected a Receiver, Listener, Process or ProcessHandle");
       }
     }
-    for (T process : processes) {
-      if (!handle(process).isAlive()) immediate.add(process);
+    for (T object : watched) {
+      if (isReady(object)) immediate.add(object);
     }
     // Something is ready already: report everything ready now without blocking.
     long effective = immediate.isEmpty() ? deadline : System.nanoTime();
-    List<T> selected = select(groups, processes, effective);
+    List<T> selected = select(groups, watched, effective);
     List<T> result = new ArrayList<>();
     for (T object : objects) {
       if (containsIdentity(immediate, object) || containsIdentity(selected, object)) {
@@ -113,32 +112,49 @@ public final class Wait {
     return process instanceof Process p ? p.toHandle() : (ProcessHandle) process;
   }
 
-  private static <T> List<T> select(Map<SelectorProvider, List<T>> groups, List<T> processes,
+  private static boolean isReady(Object watched) {
+    return watched instanceof Listener listener ? listener.hasResult() : !handle(watched).isAlive();
+  }
+
+  /** Calls {@code onReady} once {@code watched} is ready; returns how to stop watching. */
+  private static Runnable watch(Object watched, Runnable onReady) {
+    if (watched instanceof Listener listener) {
+      listener.watchers().add(onReady);
+      if (listener.hasResult()) onReady.run(); // a result may have come before we listened
+      return () -> listener.watchers().remove(onReady);
+    }
+    CompletableFuture<?> exit = handle(watched).onExit().thenRun(onReady);
+    return () -> exit.cancel(false);
+  }
+
+  private static <T> List<T> select(Map<SelectorProvider, List<T>> groups, List<T> watched,
       long deadline) throws IOException {
     List<Round<T>> rounds = new ArrayList<>();
     try {
       for (Map.Entry<SelectorProvider, List<T>> group : groups.entrySet()) {
         rounds.add(new Round<>(group.getKey(), group.getValue()));
       }
-      if (rounds.isEmpty() && processes.isEmpty()) return List.of();
+      if (rounds.isEmpty() && watched.isEmpty()) return List.of();
       AtomicBoolean done = new AtomicBoolean();
+      Thread waiter = Thread.currentThread();
       Runnable wakeAll = () -> {
         done.set(true);
         for (Round<T> round : rounds) round.selector.wakeup();
+        java.util.concurrent.locks.LockSupport.unpark(waiter);
       };
-      List<T> exited = new ArrayList<>();
-      List<CompletableFuture<?>> watches = new ArrayList<>();
-      for (T process : processes) {
-        watches.add(handle(process).onExit().thenRun(() -> {
-          synchronized (exited) {
-            exited.add(process);
+      List<T> woken = new ArrayList<>();
+      List<Runnable> unwatch = new ArrayList<>();
+      for (T object : watched) {
+        unwatch.add(watch(object, () -> {
+          synchronized (woken) {
+            if (!containsIdentity(woken, object)) woken.add(object);
           }
           wakeAll.run();
         }));
       }
       try {
         if (rounds.isEmpty()) {
-          awaitProcesses(done, deadline);
+          awaitCallbacks(done, deadline);
         } else {
           List<Thread> helpers = new ArrayList<>();
           for (Round<T> round : rounds.subList(1, rounds.size())) {
@@ -152,15 +168,15 @@ public final class Wait {
           for (Thread t : helpers) joinUninterruptibly(t);
         }
       } finally {
-        for (CompletableFuture<?> watch : watches) watch.cancel(false);
+        for (Runnable stop : unwatch) stop.run();
       }
       List<T> ready = new ArrayList<>();
       for (Round<T> round : rounds) {
         if (round.failure != null) throw round.failure;
         ready.addAll(round.ready);
       }
-      synchronized (exited) {
-        ready.addAll(exited);
+      synchronized (woken) {
+        ready.addAll(woken);
       }
       if (Thread.interrupted()) {
         Thread.currentThread().interrupt();
@@ -172,13 +188,13 @@ public final class Wait {
     }
   }
 
-  private static void awaitProcesses(AtomicBoolean done, long deadline) throws IOException {
+  private static void awaitCallbacks(AtomicBoolean done, long deadline) throws IOException {
     Object monitorless = new Object();
     while (!done.get()) {
       long nanos = Deadlines.remaining(deadline);
       if (nanos <= 0) return;
-      // Processes only: poll the flag; onExit callbacks set it. Parking is cheap and rare here.
-      java.util.concurrent.locks.LockSupport.parkNanos(monitorless, Math.min(nanos, 5_000_000L));
+      // Processes and listeners only: their callbacks set the flag and unpark this thread.
+      java.util.concurrent.locks.LockSupport.parkNanos(monitorless, nanos);
       if (Thread.interrupted()) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while waiting");
@@ -209,20 +225,11 @@ public final class Wait {
     Round(SelectorProvider provider, List<T> objects) throws IOException {
       selector = provider.openSelector();
       for (T object : objects) {
-        SelectableChannel channel;
-        int ops;
-        if (object instanceof Endpoint endpoint) {
-          channel = endpoint.selectableChannel();
-          ops = SelectionKey.OP_READ;
-        } else {
-          channel = ((Listener) object).serverChannel();
-          ops = SelectionKey.OP_ACCEPT;
-        }
+        SelectableChannel channel = ((Endpoint) object).selectableChannel();
         try {
-          keys.put(channel.register(selector, ops), object);
+          keys.put(channel.register(selector, SelectionKey.OP_READ), object);
         } catch (java.nio.channels.ClosedChannelException e) {
-          throw new ConnectionClosedException(
-              (object instanceof Listener ? "listener" : "connection") + " is closed");
+          throw new ConnectionClosedException("connection is closed");
         }
       }
     }

@@ -107,6 +107,40 @@ class ListenerTest {
   }
 
   @Test
+  void silentClientsDoNotHoldUpAGoodOne() throws Exception {
+    Path file = dir.resolve("l.sock");
+    java.util.List<AFUNIXSocketChannel> silent = new java.util.ArrayList<>();
+    try (Listener listener = Listener.bind(new Address.Unix(file), withKey(KEY, Duration.ofSeconds(60)))) {
+      for (int i = 0; i < 50; i++) silent.add(AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(file)));
+      // Each silent client would hold CPython's accept() forever; here they wait on their own.
+      CompletableFuture<Connection> server = CompletableFuture.supplyAsync(() -> {
+        try {
+          return listener.accept(Duration.ofSeconds(10));
+        } catch (IOException e) {
+          throw new RuntimeException(e);
+        }
+      });
+      try (Connection c = Client.connect(listener.address(), withKey(KEY, Duration.ofSeconds(10)));
+          Connection s = server.get(10, TimeUnit.SECONDS)) {
+        c.sendBytes(new byte[] {5});
+        assertEquals(5, s.receiveBytes()[0]);
+      }
+    } finally {
+      for (AFUNIXSocketChannel c : silent) c.close();
+    }
+  }
+
+  @Test
+  void closingClosesConnectionsNobodyAccepted() throws Exception {
+    Listener listener = Listener.bind(Address.parse("tcp:127.0.0.1:0"), withKey(KEY, Duration.ofSeconds(5)));
+    try (Connection c = Client.connect(listener.address(), withKey(KEY, Duration.ofSeconds(5)))) {
+      assertEquals(java.util.List.of(listener), Wait.ready(java.util.List.of(listener), Duration.ofSeconds(5)));
+      listener.close();
+      assertThrows(java.io.EOFException.class, c::receiveBytes);
+    }
+  }
+
+  @Test
   void wrongKeyFailsBothSidesAndTheListenerStaysUsable() throws Exception {
     try (Listener listener = Listener.bind(Address.parse("tcp:127.0.0.1:0"),
         withKey(KEY, Duration.ofSeconds(5)))) {

@@ -93,8 +93,18 @@ public final class Handshake {
 
   static void serverSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
       throws IOException {
-    deliverChallenge(channel, key, nonces);
-    answerChallenge(channel, key);
+    ServerHandshake handshake = new ServerHandshake(key, nonces);
+    channel.sendMessage(handshake.start());
+    while (!handshake.isDone()) {
+      ServerHandshake.Step step = handshake.onMessage(channel.receiveMessage(MAX_MESSAGE_LENGTH));
+      try {
+        for (byte[] reply : step.replies()) channel.sendMessage(reply);
+      } catch (IOException sendFailed) {
+        if (step.failure() == null) throw sendFailed;
+        step.failure().addSuppressed(sendFailed);
+      }
+      if (step.failure() != null) throw step.failure();
+    }
   }
 
   /**
@@ -144,12 +154,8 @@ public final class Handshake {
       throws IOException {
     Objects.requireNonNull(channel, "channel == null");
     Objects.requireNonNull(key, "key == null");
-    byte[] nonce = nonces.get();
-    if (nonce.length != NONCE_LENGTH) {
-      throw new IllegalStateException("nonce length != " + NONCE_LENGTH + ": " + nonce.length);
-    }
-    byte[] message = concat(OFFERED.prefix(), nonce);
-    channel.sendMessage(concat(CHALLENGE, message));
+    byte[] message = challengeBody(nonces);
+    channel.sendMessage(challengeFrame(message));
     byte[] response = channel.receiveMessage(MAX_MESSAGE_LENGTH);
     try {
       verify(key, message, response);
@@ -186,7 +192,33 @@ public final class Handshake {
   public static void answerChallenge(HandshakeChannel channel, byte[] key) throws IOException {
     Objects.requireNonNull(channel, "channel == null");
     Objects.requireNonNull(key, "key == null");
-    byte[] received = channel.receiveMessage(MAX_MESSAGE_LENGTH);
+    channel.sendMessage(answer(key, channel.receiveMessage(MAX_MESSAGE_LENGTH)));
+    checkVerdict(channel.receiveMessage(MAX_MESSAGE_LENGTH));
+  }
+
+  /** The challenge message, {@code {sha256}} and the nonce: what the peer must MAC. */
+  static byte[] challengeBody(Supplier<byte[]> nonces) {
+    byte[] nonce = nonces.get();
+    if (nonce.length != NONCE_LENGTH) {
+      throw new IllegalStateException("nonce length != " + NONCE_LENGTH + ": " + nonce.length);
+    }
+    return concat(OFFERED.prefix(), nonce);
+  }
+
+  static byte[] challengeFrame(byte[] body) {
+    return concat(CHALLENGE, body);
+  }
+
+  static byte[] welcome() {
+    return WELCOME.clone();
+  }
+
+  static byte[] failure() {
+    return FAILURE.clone();
+  }
+
+  /** The reply to a received challenge; Python: the first half of {@code answer_challenge}. */
+  static byte[] answer(byte[] key, byte[] received) throws AuthenticationException {
     if (!startsWith(received, CHALLENGE)) {
       throw new AuthenticationException(
           "Protocol error, expected challenge: message=" + PythonRepr.of(received));
@@ -195,8 +227,10 @@ public final class Handshake {
     if (message.length < LEGACY_CHALLENGE_LENGTH) {
       throw new AuthenticationException("challenge too short: " + message.length + " bytes");
     }
-    channel.sendMessage(response(key, message));
-    byte[] verdict = channel.receiveMessage(MAX_MESSAGE_LENGTH);
+    return response(key, message);
+  }
+
+  static void checkVerdict(byte[] verdict) throws AuthenticationException {
     if (!Arrays.equals(verdict, WELCOME)) {
       throw new AuthenticationException("digest sent was rejected");
     }
@@ -210,7 +244,7 @@ public final class Handshake {
   }
 
   /** CPython's {@code _verify_challenge}. */
-  private static void verify(byte[] key, byte[] message, byte[] response)
+  static void verify(byte[] key, byte[] message, byte[] response)
       throws AuthenticationException {
     Tagged tagged = Tagged.parse(response);
     byte[] expected = tagged.digest().mac(key, message);

@@ -1,0 +1,83 @@
+package dev.ferry.internal.auth;
+
+import dev.ferry.AuthenticationException;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * The accepting side of the handshake as a state machine fed one received message at a time, so
+ * that one thread can drive many handshakes and no peer can hold a thread by staying silent.
+ *
+ * <pre>
+ *   start()          -&gt; #CHALLENGE#{sha256}nonce
+ *   peer's response  -&gt; #WELCOME#  (or #FAILURE# and the failure)
+ *   peer's challenge -&gt; our response
+ *   peer's verdict   -&gt; done       (or the failure "digest sent was rejected")
+ * </pre>
+ *
+ * Python: {@code deliver_challenge} then {@code answer_challenge}, as {@code Listener.accept}
+ * runs them.
+ */
+public final class ServerHandshake {
+  private enum State { NEW, AWAIT_RESPONSE, AWAIT_CHALLENGE, AWAIT_VERDICT, DONE, FAILED }
+
+  /** What to send after a message, and the failure if the handshake is over for good. */
+  public record Step(List<byte[]> replies, AuthenticationException failure) {}
+
+  private final byte[] key;
+  private final Supplier<byte[]> nonces;
+  private byte[] challenge;
+  private State state = State.NEW;
+
+  public ServerHandshake(byte[] key) {
+    this(key, Handshake.SECURE_NONCES);
+  }
+
+  ServerHandshake(byte[] key, Supplier<byte[]> nonces) {
+    this.key = Objects.requireNonNull(key, "key == null");
+    this.nonces = nonces;
+  }
+
+  /** The challenge to send first. */
+  public byte[] start() {
+    if (state != State.NEW) throw new IllegalStateException("already started");
+    challenge = Handshake.challengeBody(nonces);
+    state = State.AWAIT_RESPONSE;
+    return Handshake.challengeFrame(challenge);
+  }
+
+  /** Feeds the peer's next message, of at most 256 bytes. */
+  public Step onMessage(byte[] message) {
+    try {
+      switch (state) {
+        case AWAIT_RESPONSE:
+          try {
+            Handshake.verify(key, challenge, message);
+          } catch (AuthenticationException e) {
+            state = State.FAILED;
+            return new Step(List.of(Handshake.failure()), e); // tell the peer, as CPython does
+          }
+          state = State.AWAIT_CHALLENGE;
+          return new Step(List.of(Handshake.welcome()), null);
+        case AWAIT_CHALLENGE:
+          byte[] answer = Handshake.answer(key, message);
+          state = State.AWAIT_VERDICT;
+          return new Step(List.of(answer), null);
+        case AWAIT_VERDICT:
+          Handshake.checkVerdict(message);
+          state = State.DONE;
+          return new Step(List.of(), null);
+        default:
+          throw new IllegalStateException("no message expected in state " + state);
+      }
+    } catch (AuthenticationException e) {
+      state = State.FAILED;
+      return new Step(List.of(), e);
+    }
+  }
+
+  public boolean isDone() {
+    return state == State.DONE;
+  }
+}
