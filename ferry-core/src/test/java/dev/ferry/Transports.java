@@ -5,16 +5,30 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 
-/** Every transport, as a way to make a connected pair for the contract suites. */
+/**
+ * Every transport, as a way to make a connected pair for the contract suites: what {@code left}
+ * sends, {@code right} receives. All but the one-way pipe are duplex both ways.
+ */
 enum Transports {
   SOCKET_PAIR,
+  ONE_WAY_PIPE,
   UNIX_PATH,
   ABSTRACT_NAME,
   TCP_V4,
   TCP_V6;
 
   /** A connected pair and whatever else must be closed with it. */
-  record Pair(Connection left, Connection right, java.io.Closeable extra) implements AutoCloseable {
+  record Pair(Sender left, Receiver right, java.io.Closeable extra) implements AutoCloseable {
+    /** The left end as a duplex connection; only for duplex transports. */
+    Connection leftConnection() {
+      return (Connection) left;
+    }
+
+    /** The right end as a duplex connection; only for duplex transports. */
+    Connection rightConnection() {
+      return (Connection) right;
+    }
+
     @Override
     public void close() throws IOException {
       try {
@@ -27,6 +41,10 @@ enum Transports {
   }
 
   Pair open(ConnectionOptions options) throws IOException {
+    if (this == ONE_WAY_PIPE) {
+      Pipe.OneWay pipe = Pipe.oneWay(options);
+      return new Pair(pipe.writer(), pipe.reader(), () -> {});
+    }
     if (this == SOCKET_PAIR) {
       Pipe.Duplex pipe = Pipe.duplex(options);
       return new Pair(pipe.first(), pipe.second(), () -> {});
