@@ -113,13 +113,7 @@ class ListenerTest {
     try (Listener listener = Listener.bind(new Address.Unix(file), withKey(KEY, Duration.ofSeconds(60)))) {
       for (int i = 0; i < 50; i++) silent.add(AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(file)));
       // Each silent client would hold CPython's accept() forever; here they wait on their own.
-      CompletableFuture<Connection> server = CompletableFuture.supplyAsync(() -> {
-        try {
-          return listener.accept(Duration.ofSeconds(10));
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Connection> server = acceptLater(listener);
       try (Connection c = Client.connect(listener.address(), withKey(KEY, Duration.ofSeconds(10)));
           Connection s = server.get(10, TimeUnit.SECONDS)) {
         c.sendBytes(new byte[] {5});
@@ -167,13 +161,7 @@ class ListenerTest {
     AuthKey empty = AuthKey.of(new byte[0]);
     try (Listener listener = Listener.bind(Address.parse("tcp:127.0.0.1:0"),
         withKey(empty, Duration.ofSeconds(5)))) {
-      CompletableFuture<Connection> server = CompletableFuture.supplyAsync(() -> {
-        try {
-          return listener.accept(Duration.ofSeconds(5));
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Connection> server = acceptLater(listener);
       try (Connection c = Client.connect(listener.address(), withKey(empty, Duration.ofSeconds(5)));
           Connection s = server.get(5, TimeUnit.SECONDS)) {
         c.sendBytes(new byte[] {42});
@@ -186,13 +174,7 @@ class ListenerTest {
   void clientWithKeyTimesOutAgainstListenerWithout() throws Exception {
     // CPython's client hangs forever here (python/cpython#123736).
     try (Listener listener = Listener.bind(Address.parse("tcp:127.0.0.1:0"))) {
-      CompletableFuture<Connection> server = CompletableFuture.supplyAsync(() -> {
-        try {
-          return listener.accept(Duration.ofSeconds(5));
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Connection> server = acceptLater(listener);
       SocketTimeoutException e = assertThrows(SocketTimeoutException.class,
           () -> Client.connect(listener.address(), withKey(KEY, Duration.ofMillis(200))));
       assertEquals("handshake timed out after 200 ms with " + listener.address(), e.getMessage());
@@ -232,17 +214,22 @@ class ListenerTest {
   }
 
   private static void assertGoodClientIsServed(Listener listener) throws Exception {
-    CompletableFuture<Connection> server = CompletableFuture.supplyAsync(() -> {
-      try {
-        return listener.accept(Duration.ofSeconds(5));
-      } catch (IOException e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<Connection> server = acceptLater(listener);
     try (Connection c = Client.connect(listener.address(), withKey(KEY, Duration.ofSeconds(5)));
         Connection s = server.get(5, TimeUnit.SECONDS)) {
       c.sendBytes(new byte[] {7});
       assertEquals(7, s.receiveBytes()[0]);
     }
+  }
+
+  /** Accepts on another thread, so the test can be the client. */
+  private static CompletableFuture<Connection> acceptLater(Listener listener) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return listener.accept(Duration.ofSeconds(10));
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
   }
 }
