@@ -171,6 +171,27 @@ class ConnectionContractTest {
 
   @ParameterizedTest
   @EnumSource(Transports.class)
+  void seesEndOfStreamAfterWaitingForEarlierMessages(Transports transport) throws Exception {
+    try (Transports.Pair p = transport.open(OPTIONS)) {
+      CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+        try {
+          while (true) p.right().receiveBytes();
+        } catch (Throwable t) {
+          return t;
+        }
+      });
+      for (int i = 0; i < 3; i++) {
+        p.left().sendBytes(new byte[] {(byte) i});
+        Thread.sleep(30); // the reader goes back to waiting between messages
+      }
+      p.left().close();
+      Throwable t = reader.get(5, TimeUnit.SECONDS);
+      assertTrue(t instanceof EOFException, "got " + t);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Transports.class)
   void pollsWithoutConsuming(Transports transport) throws Exception {
     try (Transports.Pair p = transport.open(OPTIONS)) {
       assertFalse(p.right().poll());

@@ -146,6 +146,31 @@ class FramingTest {
   }
 
   @Test
+  void seesLastMessageAndEndOfStreamThatArriveTogether() throws Exception {
+    // A peer that sends and closes at once (as a Python client's send_bytes(); close() does):
+    // the message and the hang-up reach a waiting reader in one wake-up.
+    for (int round = 0; round < 20; round++) {
+      try (RawPeer p = RawPeer.open()) {
+        CompletableFuture<String> reader = CompletableFuture.supplyAsync(() -> {
+          try {
+            String got = new String(p.endpoint.receiveBytes(), UTF_8);
+            p.endpoint.receiveBytes();
+            return got + ", then no end of stream";
+          } catch (EOFException e) {
+            return "end";
+          } catch (IOException e) {
+            return e.toString();
+          }
+        });
+        Thread.sleep(5);
+        p.write("00000003 656e64");
+        p.closeRaw();
+        assertEquals("end", reader.get(5, TimeUnit.SECONDS));
+      }
+    }
+  }
+
+  @Test
   void endOfStreamInsideHeaderIsFramingError() throws Exception {
     try (RawPeer p = RawPeer.open()) {
       p.write("0000");

@@ -32,6 +32,13 @@ public final class SocketTransport {
 
   private volatile boolean closed;
 
+  /**
+   * The peer hung up: junixsocket's selector flags POLLHUP as an invalid key and closes the
+   * channel at its next select, even with data still unread, so no select may follow. Only the
+   * reading thread touches it.
+   */
+  private boolean hungUp;
+
   public SocketTransport(SocketChannel channel) throws IOException {
     this.channel = channel;
     channel.configureBlocking(false);
@@ -83,8 +90,11 @@ public final class SocketTransport {
 
   /** Waits until the socket is readable (data, end of stream or error); false if the deadline passed. */
   public boolean awaitReadable(long deadline) throws IOException {
+    if (hungUp) return true; // end of stream (or an error) is what a read will find
     if (readSelector == null) readSelector = register(SelectionKey.OP_READ);
-    return await(readSelector, deadline);
+    boolean ready = await(readSelector, deadline);
+    if (ready && !readSelector.keys().iterator().next().isValid()) hungUp = true;
+    return ready;
   }
 
   /** Writes all of {@code src}, waiting for buffer space as long as it takes. */
