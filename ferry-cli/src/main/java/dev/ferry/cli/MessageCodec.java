@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import picocli.CommandLine.ITypeConverter;
 
 /**
  * How the command line turns its text into messages and messages into lines of text.
@@ -151,7 +152,7 @@ sealed interface MessageCodec {
     }
   }
 
-  final class Converter implements picocli.CommandLine.ITypeConverter<MessageCodec> {
+  final class Converter implements ITypeConverter<MessageCodec> {
     @Override
     public MessageCodec convert(String value) {
       return switch (value) {
