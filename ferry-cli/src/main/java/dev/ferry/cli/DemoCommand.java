@@ -6,16 +6,22 @@ import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.Wait;
+import dev.ferry.pickle.NdArray;
+import dev.ferry.pickle.PickleCodec;
+import dev.ferry.pickle.PyTuple;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +32,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
-        "Exchange messages with a Python process and show them.",
+        "Exchange messages and objects with a Python process and show them.",
         "",
         "Starts Python (standard library only) with multiprocessing.connection.Client, which "
             + "connects to a Ferry listener on a fresh Unix socket with a fresh random authkey; "
@@ -143,7 +149,7 @@ final class DemoCommand implements Callable<Integer> {
 
   /**
    * Python sends several messages and Java acknowledges each one, until Python says "bye"; then
-   * Java sends a greeting that Python prints.
+   * Java sends a greeting that Python prints. Then the two exchange objects.
    */
   private void converse(Connection connection) throws IOException {
     PrintWriter out = context.out();
@@ -164,6 +170,47 @@ final class DemoCommand implements Callable<Integer> {
     connection.sendBytes(greeting.getBytes(StandardCharsets.UTF_8));
     out.println("java -> python: " + greeting);
     out.flush();
+    exchangeObjects(connection);
+  }
+
+  /**
+   * Objects, pickled: Python sends its version, Java answers with an object in a protocol that
+   * version reads, then prints what Python sends until it says "bye": a dict, and a numpy array
+   * when Python has numpy.
+   */
+  private void exchangeObjects(Connection connection) throws IOException {
+    PrintWriter out = context.out();
+    Object version = connection.receive(PickleCodec.standard());
+    out.println("python -> java: " + PyRepr.of(version));
+    String pythonVersion = pythonVersion(version);
+    PickleCodec codec = PickleCodec.builder().peer(pythonVersion).build();
+    out.println("demo: objects from here on, pickled with protocol " + codec.protocol()
+        + " for python " + pythonVersion);
+    Map<String, Object> value = new LinkedHashMap<>();
+    value.put("text", "hello from java");
+    value.put("nested", List.of(1, 2, List.of(3, 4)));
+    value.put("bytes", new byte[] {0, 1, (byte) 0xfe, (byte) 0xff});
+    value.put("big", BigInteger.TWO.pow(100));
+    connection.send(value, codec);
+    out.println("java -> python: " + PyRepr.of(value));
+    out.flush();
+    while (true) {
+      Object received = connection.receive(codec);
+      String shown = PyRepr.of(received);
+      if (received instanceof NdArray array) shown += " with values " + PyRepr.elements(array);
+      out.println("python -> java: " + shown);
+      out.flush();
+      if ("bye".equals(received)) return;
+    }
+  }
+
+  /** {@code "3.11"} from Python's {@code sys.version_info[:2]}. */
+  private static String pythonVersion(Object versionInfo) {
+    if (versionInfo instanceof PyTuple tuple && tuple.size() == 2
+        && tuple.get(0) instanceof Integer major && tuple.get(1) instanceof Integer minor) {
+      return major + "." + minor;
+    }
+    throw new CommandFailure("python peer sent no version: " + PyRepr.of(versionInfo));
   }
 
   private static CommandFailure peerFailed(String what, Process peer, Path peerErrors)

@@ -12,7 +12,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
-        "Listen at ADDR and send every message back unchanged.",
+        "Listen at ADDR and send every message back unchanged (with --codec pickle: the same "
+            + "value, decoded and pickled again).",
         "",
         "Prints 'listening on ADDR' once bound (with the real port for tcp port 0), then serves "
             + "every client on its own thread. A client that fails the handshake or breaks the "
@@ -39,7 +40,7 @@ final class EchoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MessageCodec codec = endpoint.codec;
+    MessageCodec codec = endpoint.codec();
     return ServeCommand.run(context, spec, endpoint, maxConnections, connection -> {
       while (true) codec.echo(connection);
     });

@@ -3,8 +3,12 @@ package dev.ferry.cli;
 import dev.ferry.Address;
 import dev.ferry.AuthKey;
 import dev.ferry.ConnectionOptions;
+import dev.ferry.pickle.PickleCodec;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The options every networking command shares: where, with which key, and how to read messages. */
 final class EndpointOptions {
@@ -20,8 +24,30 @@ final class EndpointOptions {
 
   @Option(names = "--codec", paramLabel = "CODEC", defaultValue = "bytes",
       converter = MessageCodec.Converter.class, completionCandidates = MessageCodec.Names.class,
-      description = "bytes or utf8 (default: ${DEFAULT-VALUE})")
+      description = "bytes, utf8 or pickle (default: ${DEFAULT-VALUE})")
   MessageCodec codec;
+
+  @Option(names = "--pickle-protocol", paramLabel = "N", converter = ProtocolConverter.class,
+      description = "With --codec pickle: the protocol to write, 2 to 5 (default: "
+          + PickleCodec.DEFAULT_PROTOCOL + "; 2 for a Python 2.7 peer). Any protocol is read.")
+  Integer pickleProtocol;
+
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
+
+  /**
+   * The codec of {@code --codec}, with {@code --pickle-protocol} applied.
+   *
+   * @throws ParameterException if {@code --pickle-protocol} comes without {@code --codec pickle}
+   */
+  MessageCodec codec() {
+    if (pickleProtocol == null) return codec;
+    if (!(codec instanceof MessageCodec.Pickle)) {
+      throw new ParameterException(command.commandLine(),
+          "--pickle-protocol needs --codec pickle (the codec is " + codec.cliName() + ")");
+    }
+    return MessageCodec.pickle(PickleCodec.builder().protocol(pickleProtocol).build());
+  }
 
   ConnectionOptions connectionOptions() {
     ConnectionOptions.Builder builder = ConnectionOptions.builder();
@@ -50,6 +76,22 @@ final class EndpointOptions {
         throw new BadValueException("--authkey-hex is not hexadecimal (" + value.length()
             + " characters; expected an even number of 0-9a-f)");
       }
+    }
+  }
+
+  static final class ProtocolConverter implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      int protocol;
+      try {
+        protocol = Integer.parseInt(value.strip());
+      } catch (NumberFormatException e) {
+        protocol = -1;
+      }
+      if (protocol < 2 || protocol > 5) {
+        throw new BadValueException("--pickle-protocol must be 2 to 5: " + value);
+      }
+      return protocol;
     }
   }
 }

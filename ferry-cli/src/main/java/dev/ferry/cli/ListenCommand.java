@@ -16,8 +16,8 @@ import picocli.CommandLine.Spec;
         "Listen at ADDR and print every message received as a line; send nothing back.",
         "",
         "Prints 'listening on ADDR' first. With --codec bytes, a payload that is not valid "
-            + "UTF-8 prints as 'hex:' followed by lowercase hex digits. Drops clients and ends "
-            + "like echo.",
+            + "UTF-8 prints as 'hex:' followed by lowercase hex digits; with --codec pickle, each "
+            + "value prints as Python's repr would show it. Drops clients and ends like echo.",
         ""})
 final class ListenCommand implements Callable<Integer> {
   private final CliContext context;
@@ -38,7 +38,7 @@ final class ListenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MessageCodec codec = endpoint.codec;
+    MessageCodec codec = endpoint.codec();
     PrintWriter out = context.out();
     return ServeCommand.run(context, spec, endpoint, maxConnections, connection -> {
       while (true) {

@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.Connection;
 import dev.ferry.codec.Codecs;
+import dev.ferry.pickle.PickleCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 
 /**
@@ -18,72 +18,34 @@ import picocli.CommandLine.ITypeConverter;
  *
  * <p>{@code bytes} takes any payload: sent text is its UTF-8 bytes, received payloads print as
  * UTF-8 text. {@code utf8} insists on valid UTF-8 both ways: a peer that sends anything else is
- * sending garbage.
+ * sending garbage. {@code pickle} speaks Python's {@code send(obj)}/{@code recv()}: text goes out
+ * as a {@code str}, and values print as Python's {@code repr} would show them ({@link PyRepr}).
  */
-enum MessageCodec {
-  BYTES {
-    @Override
-    void send(Connection connection, String text) throws IOException {
-      connection.sendBytes(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    @Override
-    String receiveReply(Connection connection) throws IOException {
-      return new String(connection.receiveBytes(), StandardCharsets.UTF_8); // replaces malformed
-    }
-
-    @Override
-    String receiveLine(Connection connection) throws IOException {
-      return render(connection.receiveBytes());
-    }
-
-    @Override
-    void echo(Connection connection) throws IOException {
-      connection.sendBytes(connection.receiveBytes());
-    }
-  },
-
-  UTF8 {
-    @Override
-    void send(Connection connection, String text) throws IOException {
-      connection.send(text, Codecs.utf8());
-    }
-
-    @Override
-    String receiveReply(Connection connection) throws IOException {
-      return connection.receive(Codecs.utf8());
-    }
-
-    @Override
-    String receiveLine(Connection connection) throws IOException {
-      return connection.receive(Codecs.utf8());
-    }
-
-    @Override
-    void echo(Connection connection) throws IOException {
-      // Valid UTF-8 decodes and encodes back to the same bytes; anything else is refused.
-      connection.send(connection.receive(Codecs.utf8()), Codecs.utf8());
-    }
-  };
+sealed interface MessageCodec {
+  MessageCodec BYTES = new Bytes();
+  MessageCodec UTF8 = new Utf8();
 
   /** The prefix of a payload printed in hexadecimal because it is not valid UTF-8. */
-  static final String HEX_PREFIX = "hex:";
+  String HEX_PREFIX = "hex:";
 
   /** Sends {@code text} as one message. */
-  abstract void send(Connection connection, String text) throws IOException;
+  void send(Connection connection, String text) throws IOException;
 
   /** Receives one message as text for {@code send}: malformed UTF-8 is replaced, not refused. */
-  abstract String receiveReply(Connection connection) throws IOException;
+  String receiveReply(Connection connection) throws IOException;
 
   /** Receives one message as text for {@code listen}: payloads that aren't UTF-8 print as hex. */
-  abstract String receiveLine(Connection connection) throws IOException;
+  String receiveLine(Connection connection) throws IOException;
 
-  /** Receives one message and sends it back unchanged. */
-  abstract void echo(Connection connection) throws IOException;
+  /** Receives one message and sends it back: the same bytes, or for pickle the same value. */
+  void echo(Connection connection) throws IOException;
 
   /** The name on the command line. */
-  String cliName() {
-    return name().toLowerCase(Locale.ROOT);
+  String cliName();
+
+  /** Python's {@code send(obj)} with {@code codec}'s protocol, at its default unless set. */
+  static MessageCodec pickle(PickleCodec codec) {
+    return new Pickle(codec);
   }
 
   /** Valid UTF-8 as text; anything else as {@code hex:} and lowercase hexadecimal. */
@@ -99,20 +61,114 @@ enum MessageCodec {
     }
   }
 
-  static final class Converter implements ITypeConverter<MessageCodec> {
+  final class Bytes implements MessageCodec {
+    private Bytes() {}
+
     @Override
-    public MessageCodec convert(String value) {
-      for (MessageCodec codec : values()) {
-        if (codec.cliName().equals(value)) return codec;
-      }
-      throw new BadValueException("unknown codec: " + value + " (expected bytes or utf8)");
+    public void send(Connection connection, String text) throws IOException {
+      connection.sendBytes(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String receiveReply(Connection connection) throws IOException {
+      return new String(connection.receiveBytes(), StandardCharsets.UTF_8); // replaces malformed
+    }
+
+    @Override
+    public String receiveLine(Connection connection) throws IOException {
+      return render(connection.receiveBytes());
+    }
+
+    @Override
+    public void echo(Connection connection) throws IOException {
+      connection.sendBytes(connection.receiveBytes());
+    }
+
+    @Override
+    public String cliName() {
+      return "bytes";
     }
   }
 
-  static final class Names implements Iterable<String> {
+  final class Utf8 implements MessageCodec {
+    private Utf8() {}
+
+    @Override
+    public void send(Connection connection, String text) throws IOException {
+      connection.send(text, Codecs.utf8());
+    }
+
+    @Override
+    public String receiveReply(Connection connection) throws IOException {
+      return connection.receive(Codecs.utf8());
+    }
+
+    @Override
+    public String receiveLine(Connection connection) throws IOException {
+      return connection.receive(Codecs.utf8());
+    }
+
+    @Override
+    public void echo(Connection connection) throws IOException {
+      // Valid UTF-8 decodes and encodes back to the same bytes; anything else is refused.
+      connection.send(connection.receive(Codecs.utf8()), Codecs.utf8());
+    }
+
+    @Override
+    public String cliName() {
+      return "utf8";
+    }
+  }
+
+  /**
+   * Pickled values. A payload the codec refuses (a global outside its allow-list, a malformed
+   * pickle) fails the receive with the codec's own words, which name the global.
+   */
+  record Pickle(PickleCodec codec) implements MessageCodec {
+    @Override
+    public void send(Connection connection, String text) throws IOException {
+      connection.send(text, codec);
+    }
+
+    @Override
+    public String receiveReply(Connection connection) throws IOException {
+      return PyRepr.of(connection.receive(codec));
+    }
+
+    @Override
+    public String receiveLine(Connection connection) throws IOException {
+      return PyRepr.of(connection.receive(codec));
+    }
+
+    @Override
+    public void echo(Connection connection) throws IOException {
+      // Decoded and encoded again, not copied: what comes back is what this codec understood.
+      connection.send(connection.receive(codec), codec);
+    }
+
+    @Override
+    public String cliName() {
+      return "pickle";
+    }
+  }
+
+  final class Converter implements ITypeConverter<MessageCodec> {
+    @Override
+    public MessageCodec convert(String value) {
+      return switch (value) {
+        case "bytes" -> BYTES;
+        case "utf8" -> UTF8;
+        case "pickle" -> pickle(PickleCodec.standard());
+        default -> throw new BadValueException(
+            "unknown codec: " + value + " (expected bytes, utf8 or pickle)");
+      };
+    }
+  }
+
+  final class Names implements Iterable<String> {
     @Override
     public Iterator<String> iterator() {
-      return List.of(BYTES.cliName(), UTF8.cliName()).iterator();
+      return List.of("bytes", "utf8", "pickle").iterator();
     }
   }
 }

@@ -23,8 +23,9 @@ import picocli.CommandLine.Parameters;
         "",
         "Sends each MESSAGE, or each line of stdin when none is given, as one message, waits "
             + "for its reply and prints the reply as a line. With --codec bytes, text goes out "
-            + "as UTF-8 and replies print as UTF-8 with malformed bytes replaced. Exits 0, or 1 "
-            + "with one line on stderr saying what went wrong.",
+            + "as UTF-8 and replies print as UTF-8 with malformed bytes replaced. With --codec "
+            + "pickle, text goes out as a Python str and replies print as Python's repr would "
+            + "show them. Exits 0, or 1 with one line on stderr saying what went wrong.",
         ""})
 final class SendCommand implements Callable<Integer> {
   private final CliContext context;
@@ -41,15 +42,16 @@ final class SendCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    MessageCodec codec = endpoint.codec(); // a usage error comes before connecting
     try (Connection connection = connect()) {
       if (messages != null && !messages.isEmpty()) {
-        for (String message : messages) exchange(connection, message);
+        for (String message : messages) exchange(connection, codec, message);
       } else {
         // Line by line, so an interactive session sees each reply as soon as it comes.
         BufferedReader lines = new BufferedReader(
             new InputStreamReader(context.in(), StandardCharsets.UTF_8));
         for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-          exchange(connection, line);
+          exchange(connection, codec, line);
         }
       }
     }
@@ -60,8 +62,8 @@ final class SendCommand implements Callable<Integer> {
     return Client.connect(endpoint.address, endpoint.connectionOptions());
   }
 
-  private void exchange(Connection connection, String message) throws IOException {
-    MessageCodec codec = endpoint.codec;
+  private void exchange(Connection connection, MessageCodec codec, String message)
+      throws IOException {
     codec.send(connection, message);
     String reply;
     try {

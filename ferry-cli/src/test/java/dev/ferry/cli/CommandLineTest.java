@@ -66,9 +66,9 @@ class CommandLineTest {
 
   @Test
   void rejectsUnknownCodecNamingIt() {
-    Cli.Result r = Cli.run("send", "--address", "unix:/tmp/x", "--codec", "pickle", "hi");
+    Cli.Result r = Cli.run("send", "--address", "unix:/tmp/x", "--codec", "json", "hi");
     assertEquals(2, r.exitCode());
-    assertEquals("unknown codec: pickle (expected bytes or utf8)\n", r.err());
+    assertEquals("unknown codec: json (expected bytes, utf8 or pickle)\n", r.err());
   }
 
   @Test
