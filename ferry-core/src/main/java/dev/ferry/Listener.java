@@ -175,7 +175,7 @@ public final class Listener implements AutoCloseable {
         long millis = Deadlines.selectMillis(deadline);
         if (millis < 0) throw new SocketTimeoutException("accept timed out on " + address);
         try {
-          selector.select(millis);
+          Deadlines.select(selector, millis);
         } catch (ClosedSelectorException e) {
           throw new ConnectionClosedException("listener is closed");
         }
