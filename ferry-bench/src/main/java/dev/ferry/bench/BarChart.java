@@ -29,7 +29,13 @@ final class BarChart {
   static void write(List<Row> rows, Path file) throws IOException {
     System.setProperty("java.awt.headless", "true");
     List<Row> bars = new ArrayList<>();
-    for (Row row : rows) if (row.ratio != null) bars.add(row);
+    for (Row row : rows) {
+      // MB/s says the same as msg/s beside it: one bar per configuration is enough.
+      if (row.ratio != null
+          && !(row.metric.equals(Metric.MB_PER_S) && hasMessagesPerSecond(rows, row))) {
+        bars.add(row);
+      }
+    }
     double most = 1.0;
     for (Row row : bars) most = Math.max(most, row.ratio);
     most = Math.min(most, 10); // one outlier should not squash the rest
@@ -71,6 +77,16 @@ final class BarChart {
       g.dispose();
     }
     if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer");
+  }
+
+  private static boolean hasMessagesPerSecond(List<Row> rows, Row row) {
+    for (Row other : rows) {
+      if (other.workload.equals(row.workload) && other.configuration.equals(row.configuration)
+          && other.metric.equals(Metric.MESSAGES_PER_S)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String fit(Graphics2D g, String label) {

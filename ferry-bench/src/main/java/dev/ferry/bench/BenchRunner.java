@@ -13,7 +13,9 @@ import dev.ferry.pickle.PickleCodec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,7 +56,7 @@ public final class BenchRunner {
   private static final Map<String, Object> SMALL_DICT = smallDict();
 
   private final BenchOptions options;
-  private final PrintStream progress;
+  private final PrintWriter progress;
   private final Path dir;
   private final Map<String, Row> rows = new LinkedHashMap<>();
   private final List<Case> cases = new ArrayList<>();
@@ -69,7 +71,7 @@ public final class BenchRunner {
     double[] run() throws Exception;
   }
 
-  private BenchRunner(BenchOptions options, PrintStream progress, Path dir) {
+  private BenchRunner(BenchOptions options, PrintWriter progress, Path dir) {
     this.options = options;
     this.progress = progress;
     this.dir = dir;
@@ -80,6 +82,13 @@ public final class BenchRunner {
    * {@code progress}, and writes the JSON and PNG files the options ask for. Blocks until done.
    */
   public static void run(BenchOptions options, PrintStream out, PrintStream progress)
+      throws IOException, InterruptedException {
+    run(options, new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true),
+        new PrintWriter(new OutputStreamWriter(progress, StandardCharsets.UTF_8), true));
+  }
+
+  /** As {@link #run(BenchOptions, PrintStream, PrintStream)}, for callers that hold writers. */
+  public static void run(BenchOptions options, PrintWriter out, PrintWriter progress)
       throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("ferry-bench-");
     BenchRunner runner = new BenchRunner(options, progress, dir);
@@ -247,6 +256,7 @@ public final class BenchRunner {
           List.of(Metric.MESSAGES_PER_S),
           s -> new double[] {perSecond(echoes, pythonClientAgainstFerry(py, s, echoes))});
       referenceOf(clients, "CPython " + minor + " client → Ferry server", pythonServer);
+      referenceOf(clients, pythonServer, pythonServer);
     });
     if (pythons.isEmpty()) {
       cases.add(new Case(clients, "CPython", List.of(Metric.MESSAGES_PER_S),
@@ -262,7 +272,7 @@ public final class BenchRunner {
   private final Map<String, String> setupFailures = new LinkedHashMap<>();
 
   private <T> Optional<T> setUp(String what, Setup<T> setup) throws InterruptedException {
-    progress.println("setting up: " + what);
+    say("setting up: " + what);
     try {
       T value = setup.get();
       if (value instanceof AutoCloseable closeable) resources.push(closeable);
@@ -271,7 +281,7 @@ public final class BenchRunner {
       throw e;
     } catch (Exception e) {
       setupFailures.put(what, "skipped: " + e.getMessage());
-      progress.println("  skipped: " + e);
+      say("  skipped: " + e);
       return Optional.empty();
     }
   }
@@ -357,7 +367,7 @@ public final class BenchRunner {
       for (Case c : cases) {
         List<Row> caseRows = rowsFor(c);
         if (caseRows.get(0).skipped != null) continue;
-        progress.printf("[%d/%d] %s: %s%n", rep, total, c.workload, c.configuration);
+        say(String.format("[%d/%d] %s: %s", rep, total, c.workload, c.configuration));
         try {
           double[] values = c.trial.run();
           for (int i = 0; i < values.length; i++) caseRows.get(i).samples.add(values[i]);
@@ -366,7 +376,7 @@ public final class BenchRunner {
         } catch (InterruptedException e) {
           throw e;
         } catch (Exception e) {
-          progress.println("  failed: " + e);
+          say("  failed: " + e);
           caseRows.forEach(r -> r.skipped = "failed: " + e.getMessage());
         }
       }
@@ -499,7 +509,7 @@ public final class BenchRunner {
       try (remote) {
         PeerLoop.serve(remote, codec);
       } catch (IOException e) {
-        progress.println("peer " + name + " failed: " + e);
+        say("peer " + name + " failed: " + e);
       }
     });
     return new PeeredLink(local, () -> {
@@ -536,13 +546,18 @@ public final class BenchRunner {
       try {
         resources.pop().close();
       } catch (Exception e) {
-        progress.println("closing: " + e);
+        say("closing: " + e);
       }
     }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Small helpers
+
+  private void say(String line) {
+    progress.println(line);
+    progress.flush();
+  }
 
   private static Thread startThread(String name, Runnable body) {
     Thread thread = new Thread(body, name);

@@ -1,7 +1,7 @@
 package dev.ferry.bench;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +28,7 @@ final class Report {
     }
   }
 
-  static void markdown(List<Row> rows, BenchOptions options, PrintStream out) {
+  static void markdown(List<Row> rows, BenchOptions options, PrintWriter out) {
     out.println("| workload | configuration | metric | median | min | max | ratio | vs |");
     out.println("|---|---|---|--:|--:|--:|--:|---|");
     for (Row row : rows) {
