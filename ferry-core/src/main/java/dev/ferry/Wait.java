@@ -168,7 +168,7 @@ public final class Wait {
       }
       return ready;
     } finally {
-      for (Round<T> round : rounds) round.selector.close();
+      for (Round<T> round : rounds) round.close();
     }
   }
 
@@ -206,6 +206,16 @@ public final class Wait {
     final List<T> ready = new ArrayList<>();
     volatile IOException failure;
 
+    /**
+     * Cancels every key, then closes the selector. junixsocket's selector close does not take its
+     * keys off the channels, so without the cancel each call left one dead key on every channel:
+     * a leak, and registering got slower with every call.
+     */
+    void close() throws IOException {
+      for (SelectionKey key : keys.keySet()) key.cancel();
+      selector.close();
+    }
+
     Round(SelectorProvider provider, List<T> objects) throws IOException {
       selector = provider.openSelector();
       for (T object : objects) {
@@ -221,6 +231,7 @@ public final class Wait {
         try {
           keys.put(channel.register(selector, ops), object);
         } catch (java.nio.channels.ClosedChannelException e) {
+          close();
           throw new ConnectionClosedException(
               (object instanceof Listener ? "listener" : "connection") + " is closed");
         }
