@@ -526,7 +526,11 @@ public final class BenchRunner {
       if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Peer.class.getName(),
           address.toString()));
-      Process process = new ProcessBuilder(command).inheritIO().start();
+      // Our stdout carries the table: the peer's stdout is dropped, its stderr joins the progress.
+      Process process = new ProcessBuilder(command)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(ProcessBuilder.Redirect.INHERIT)
+          .start();
       Connection local;
       try {
         local = listener.accept(Duration.ofSeconds(30));
