@@ -92,7 +92,7 @@ final class AcceptLoop implements Runnable {
   public void run() {
     try {
       while (!closing) {
-        selector.select(nextTimeoutMillis());
+        Deadlines.select(selector, nextTimeoutMillis());
         for (Iterator<SelectionKey> i = selector.selectedKeys().iterator(); i.hasNext(); ) {
           SelectionKey k = i.next();
           i.remove();
@@ -126,6 +126,7 @@ final class AcceptLoop implements Runnable {
     return options.backlog() + options.maxPendingHandshakes();
   }
 
+  /** For {@link Deadlines#select}: until the next handshake deadline, 0 for none pending. */
   private long nextTimeoutMillis() {
     long next = Deadlines.NONE;
     for (Pending p : pending.values()) next = Math.min(next, p.deadline);

@@ -144,9 +144,19 @@ final class Endpoint implements Connection {
         throw new BufferTooShortException(message, buffer.remaining());
       }
       int n = (int) length;
-      ByteBuffer target = buffer.slice().limit(n);
-      readPayload(target, Deadlines.NONE);
-      buffer.position(buffer.position() + n);
+      // Read into the caller's buffer through its own limit, not a slice: a slice per message
+      // is garbage on the hot path. Position and limit are as before if the read fails.
+      int start = buffer.position();
+      int oldLimit = buffer.limit();
+      buffer.limit(start + n);
+      boolean done = false;
+      try {
+        readPayload(buffer, Deadlines.NONE);
+        done = true;
+      } finally {
+        buffer.limit(oldLimit);
+        if (!done) buffer.position(start);
+      }
       return n;
     } finally {
       readLock.unlock();

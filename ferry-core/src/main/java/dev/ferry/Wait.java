@@ -184,7 +184,7 @@ public final class Wait {
       }
       return ready;
     } finally {
-      for (Round<T> round : rounds) round.selector.close();
+      for (Round<T> round : rounds) round.close();
     }
   }
 
@@ -222,6 +222,16 @@ public final class Wait {
     final List<T> ready = new ArrayList<>();
     volatile IOException failure;
 
+    /**
+     * Cancels every key, then closes the selector. junixsocket's selector close does not take its
+     * keys off the channels, so without the cancel each call left one dead key on every channel:
+     * a leak, and registering got slower with every call.
+     */
+    void close() throws IOException {
+      for (SelectionKey key : keys.keySet()) key.cancel();
+      selector.close();
+    }
+
     Round(SelectorProvider provider, List<T> objects) throws IOException {
       selector = provider.openSelector();
       for (T object : objects) {
@@ -229,6 +239,7 @@ public final class Wait {
         try {
           keys.put(channel.register(selector, SelectionKey.OP_READ), object);
         } catch (java.nio.channels.ClosedChannelException e) {
+          close();
           throw new ConnectionClosedException("connection is closed");
         }
       }
@@ -238,7 +249,7 @@ public final class Wait {
       try {
         while (!done.get()) {
           long millis = Deadlines.selectMillis(deadline);
-          int n = millis < 0 ? selector.selectNow() : selector.select(millis);
+          int n = millis < 0 ? selector.selectNow() : Deadlines.select(selector, millis);
           if (n > 0) {
             for (SelectionKey key : selector.selectedKeys()) ready.add(keys.get(key));
             selector.selectedKeys().clear();

@@ -53,6 +53,7 @@ public final class Main {
     commandLine.addSubcommand(new SendCommand(context));
     commandLine.addSubcommand(new DemoCommand(context));
     commandLine.addSubcommand(new SelftestCommand(context));
+    commandLine.addSubcommand(new BenchCommand(context));
     commandLine.addSubcommand(new CommandLine.HelpCommand());
     commandLine.setOut(context.out());
     commandLine.setErr(context.err());

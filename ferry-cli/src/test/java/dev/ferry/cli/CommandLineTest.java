@@ -30,7 +30,7 @@ class CommandLineTest {
   void printsHelpListingEveryCommand() {
     Cli.Result r = Cli.run("--help");
     assertEquals(0, r.exitCode());
-    for (String command : new String[] {"echo", "listen", "send", "demo", "selftest", "help"}) {
+    for (String command : new String[] {"echo", "listen", "send", "demo", "selftest", "bench", "help"}) {
       assertTrue(r.out().contains("  " + command), command + " missing from " + r.out());
     }
     assertEquals("", r.err());
@@ -45,10 +45,18 @@ class CommandLineTest {
   }
 
   @Test
+  void rejectsZeroBenchRepetitionsWithOneLineAndExitTwo() {
+    Cli.Result r = Cli.run("bench", "--repetitions", "0");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().startsWith("--repetitions < 1: 0\n"), r.err());
+    assertEquals("", r.out());
+  }
+
+  @Test
   void rejectsMissingCommandWithOneLine() {
     Cli.Result r = Cli.run();
     assertEquals(2, r.exitCode());
-    assertEquals("missing command (one of: echo, listen, send, demo, selftest, help)\n", r.err());
+    assertEquals("missing command (one of: echo, listen, send, demo, selftest, bench, help)\n", r.err());
     assertEquals("", r.out());
   }
 

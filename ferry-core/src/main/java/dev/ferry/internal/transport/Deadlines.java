@@ -1,5 +1,7 @@
 package dev.ferry.internal.transport;
 
+import java.io.IOException;
+import java.nio.channels.Selector;
 import java.time.Duration;
 
 /** Deadlines as {@link System#nanoTime()} values, with {@link #NONE} for "wait forever". */
@@ -34,4 +36,25 @@ public final class Deadlines {
     if (nanos <= 0) return -1;
     return Math.max(1, (nanos + 999_999) / 1_000_000);
   }
+
+  /** The longest single select when waiting without limit; callers loop until ready. */
+  static final long SELECT_SLICE_MILLIS = 100;
+
+  /**
+   * Selects for up to {@code millis} from {@link #selectMillis}, where 0 means without limit;
+   * callers loop, so a return with nothing ready is fine.
+   *
+   * <p>Never {@code select(0)}: the JDK reads it as "forever", but junixsocket's selector passes
+   * the 0 on to poll(2), which returns at once, so a caller looping until ready would spin and
+   * starve the peer of a CPU. Nor junixsocket's {@code select()}: a poll(2) without limit missed
+   * the peer's close in FramingTest. A bounded slice costs at most one wake-up per slice. The
+   * JDK's own selectors keep their "0 is forever".
+   */
+  public static int select(Selector selector, long millis) throws IOException {
+    if (millis == 0 && selector.provider() != JDK_SELECTORS) millis = SELECT_SLICE_MILLIS;
+    return selector.select(millis);
+  }
+
+  private static final java.nio.channels.spi.SelectorProvider JDK_SELECTORS =
+      java.nio.channels.spi.SelectorProvider.provider();
 }

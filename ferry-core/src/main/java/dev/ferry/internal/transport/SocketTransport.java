@@ -140,7 +140,7 @@ public final class SocketTransport {
       if (millis < 0) return false;
       int ready;
       try {
-        ready = selector.select(millis);
+        ready = Deadlines.select(selector, millis);
       } catch (ClosedSelectorException e) {
         throw new ConnectionClosedException("connection closed while waiting");
       }

@@ -117,7 +117,7 @@ public final class Sockets {
           throw new SocketTimeoutException("connect timed out after " + timeout.toMillis()
               + " ms: " + address);
         }
-        selector.select(millis);
+        Deadlines.select(selector, millis);
         selector.selectedKeys().clear();
       }
     }

@@ -1,0 +1,71 @@
+package dev.ferry.cli;
+
+import dev.ferry.bench.BenchOptions;
+import dev.ferry.bench.BenchRunner;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = {
+        "Measure Ferry beside a C socketpair program, a raw JDK SocketChannel and CPython's "
+            + "multiprocessing.connection, in one run on this machine.",
+        "",
+        "Prints a Markdown table on stdout (median, min and max over repetitions, and each "
+            + "median as a ratio to its reference) and progress on stderr. Needs gcc for the C "
+            + "reference and $(pyenv root)/versions/3.11* and 3.13* for CPython; what is "
+            + "missing is named in the table.",
+        ""})
+final class BenchCommand implements Callable<Integer> {
+  private final CliContext context;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--quick", description = "Fewer messages and 3 repetitions: about a minute.")
+  boolean quick;
+
+  @Option(names = "--repetitions", paramLabel = "N",
+      description = "Runs of each configuration, round-robin (default: 5, or 3 with --quick).")
+  Integer repetitions;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+  Path json;
+
+  @Option(names = "--plot", paramLabel = "FILE",
+      description = "Also draw the ratios as a PNG bar chart.")
+  Path plot;
+
+  BenchCommand(CliContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    BenchOptions options = quick ? BenchOptions.quickRun() : BenchOptions.defaults();
+    if (repetitions != null) {
+      if (repetitions < 1) {
+        throw new ParameterException(spec.commandLine(), "--repetitions < 1: " + repetitions);
+      }
+      options = options.withRepetitions(repetitions);
+    }
+    if (json != null) options = options.withJson(json);
+    if (plot != null) options = options.withPlot(plot);
+    try {
+      BenchRunner.run(options, context.out(), context.err());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while benchmarking");
+    }
+    return 0;
+  }
+}
