@@ -38,6 +38,9 @@ public interface DescriptorChannel {
   /** Receives one raw byte, outside framing, and its descriptors: CPython's {@code recv_handle}. */
   Received receiveByteWithDescriptors() throws IOException;
 
+  /** Closes this end. */
+  void close() throws IOException;
+
   /** Close without shutting the socket down for other processes that hold a duplicate. */
   void keepPeerCopiesOnClose();
 

@@ -178,6 +178,7 @@ public final class SocketTransport {
     if (r != null) r.wakeup();
     if (w != null) w.wakeup();
     try {
+      if (keepPeerCopies) releaseDescriptorOnly();
       channel.close();
     } finally {
       try {
@@ -246,7 +247,22 @@ public final class SocketTransport {
    * down for other processes that hold a duplicate (junixsocket shuts down by default).
    */
   public void keepPeerCopiesOnClose() {
-    if (channel instanceof AFUNIXSocketChannel unix) unix.setShutdownOnClose(false);
+    if (channel instanceof AFUNIXSocketChannel unix) {
+      unix.setShutdownOnClose(false);
+      keepPeerCopies = true;
+    }
+  }
+
+  private volatile boolean keepPeerCopies;
+
+  /**
+   * Closes the descriptor behind junixsocket's back. Its close shuts the socket down even with
+   * setShutdownOnClose(false) (2.10.1: AFSocketImpl.close calls shutdown first), but it skips the
+   * shutdown when the descriptor is no longer valid, and a plain close marks it so.
+   */
+  private void releaseDescriptorOnly() throws IOException {
+    java.io.FileDescriptor fd = ((AFUNIXSocketChannel) channel).getFileDescriptor();
+    if (fd != null && fd.valid()) new java.io.FileInputStream(fd).close();
   }
 
   /** This socket's descriptor, for passing it on; Unix sockets only. */
