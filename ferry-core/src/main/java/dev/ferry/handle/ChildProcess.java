@@ -53,10 +53,21 @@ public final class ChildProcess implements AutoCloseable {
 
   private final Process process;
   private final Connection connection;
+  private final AuthKey authKey;
 
-  private ChildProcess(Process process, Connection connection) {
+  private ChildProcess(Process process, Connection connection, AuthKey authKey) {
     this.process = process;
     this.connection = connection;
+    this.authKey = authKey;
+  }
+
+  /**
+   * The one-time key the child authenticated with. A Python child's
+   * {@code ferry_child.connect_to_parent()} also makes it the child's multiprocessing authkey,
+   * which pickled connections need on both sides (see {@code dev.ferry.pickle.ResourceSharer}).
+   */
+  public AuthKey authKey() {
+    return authKey;
   }
 
   public Process process() {
@@ -166,7 +177,7 @@ public final class ChildProcess implements AutoCloseable {
         }
         Connection connection = acceptFrom(listener, process);
         closeStreams(process);
-        return new ChildProcess(process, connection);
+        return new ChildProcess(process, connection, key);
       } catch (IOException | RuntimeException e) {
         process.destroyForcibly();
         closeStreams(process);

@@ -9,8 +9,11 @@
 #     unix:@<one-time abstract name>
 #     <one-time authkey, hex>
 #
-# so that neither the address nor the key ever appears on a command line.
+# so that neither the address nor the key ever appears on a command line. The key also becomes
+# this process's multiprocessing authkey, so that connections pickled between parent and child
+# (multiprocessing's resource sharer) authenticate with a key both sides know.
 import binascii
+import multiprocessing
 import sys
 from multiprocessing.connection import Client
 
@@ -32,4 +35,5 @@ def connect_to_parent():
     if lines[0] != _MAGIC:
         raise RuntimeError("not started by a ferry parent: stdin began with %r" % (lines[0],))
     key = binascii.unhexlify(lines[2].encode("ascii"))
+    multiprocessing.current_process().authkey = key
     return Client(_parse(lines[1]), authkey=key)

@@ -228,4 +228,44 @@ class HandlesTest {
       mine.close();
     }
   }
+
+  @Test
+  void messageNeverReceivedDoesNotPinTheMovedDescriptorInTheSender() throws IOException {
+    try (Pipe.Duplex carrier = Pipe.duplex(); Pipe.Duplex target = Pipe.duplex()) {
+      int before = openDescriptorCount();
+      Handles.send(carrier.first(), new ArrayList<>(List.of(target.first())), Ownership.MOVE);
+      // Nobody receives: the descriptor waits in the carrier's queue in the kernel, not here.
+      assertEquals(before - 1, openDescriptorCount());
+      carrier.second().close();
+      // Closing the receiving end drops the queued message and its descriptor: the peer of the
+      // moved connection sees end of stream.
+      assertThrows(java.io.EOFException.class, () -> target.second().receiveBytes());
+    }
+  }
+
+  @Test
+  void unclaimedDescriptorsAreClosedWithTheConnection() throws IOException {
+    try (Pipe.Duplex carrier = Pipe.duplex(); Pipe.Duplex target = Pipe.duplex()) {
+      Handles.send(carrier.first(), new ArrayList<>(List.of(target.first())), Ownership.MOVE);
+      assertTrue(carrier.second().poll(java.time.Duration.ofSeconds(5))); // read ahead, fd taken in
+      carrier.second().close();
+      assertThrows(java.io.EOFException.class, () -> target.second().receiveBytes());
+    }
+  }
+
+  @Test
+  void receivedConnectionOutlivesTheConnectionItCameOver() throws IOException {
+    // junixsocket closes what a socket received when that socket closes, unless Ferry detaches it.
+    try (Pipe.Duplex target = Pipe.duplex()) {
+      Connection got;
+      try (Pipe.Duplex carrier = Pipe.duplex()) {
+        Handles.sendConnection(carrier.first(), target.first(), Ownership.MOVE);
+        got = Handles.receiveConnection(carrier.second(), Access.DUPLEX);
+      }
+      try (got) {
+        got.sendBytes(b("after the carrier closed"));
+        assertArrayEquals(b("after the carrier closed"), target.second().receiveBytes());
+      }
+    }
+  }
 }

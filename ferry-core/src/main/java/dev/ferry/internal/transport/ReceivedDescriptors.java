@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
  * Descriptors that arrived (SCM_RIGHTS) with the bytes of a Unix stream socket, each batch
@@ -36,8 +37,9 @@ final class ReceivedDescriptors {
 
   void afterRead(AFUNIXSocketChannel channel, int n) throws IOException {
     bytesRead += n;
-    FileDescriptor[] fds = channel.getReceivedFileDescriptors();
-    if (fds == null || fds.length == 0) return;
+    FileDescriptor[] received = channel.getReceivedFileDescriptors();
+    if (received == null || received.length == 0) return;
+    FileDescriptor[] fds = detach(received);
     synchronized (this) {
       if (closed) {
         closeQuietly(fds);
@@ -45,6 +47,26 @@ final class ReceivedDescriptors {
       }
       batches.add(new Batch(bytesRead - 1, fds));
     }
+  }
+
+  /**
+   * Copies of {@code received} that the socket they came over does not own. junixsocket closes
+   * every received descriptor still open when that socket closes, which would end a connection
+   * passed over a short-lived socket (a resource-sharer fetch) right after it arrived.
+   */
+  private static FileDescriptor[] detach(FileDescriptor[] received) throws IOException {
+    FileDescriptor[] own = new FileDescriptor[received.length];
+    try {
+      for (int i = 0; i < received.length; i++) {
+        own[i] = FileDescriptorCast.duplicating(received[i]).getFileDescriptor();
+      }
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(own);
+      throw e;
+    } finally {
+      closeQuietly(received);
+    }
+    return own;
   }
 
   synchronized FileDescriptor[] take(long from, long to) {
@@ -76,6 +98,7 @@ final class ReceivedDescriptors {
    */
   static void closeQuietly(FileDescriptor[] fds) {
     for (FileDescriptor fd : fds) {
+      if (fd == null) continue;
       try {
         new FileInputStream(fd).close();
       } catch (IOException e) {
