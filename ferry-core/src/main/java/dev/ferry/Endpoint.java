@@ -668,4 +668,10 @@ final class Endpoint implements Connection, DescriptorChannel {
       boolean readable, boolean writable) throws IOException {
     return new Endpoint(new SocketTransport(channel), description, readable, writable, options);
   }
+
+  @Override
+  public AutoCloseable adoptListener(java.nio.channels.ServerSocketChannel server, Address address,
+      ConnectionOptions listenerOptions) throws IOException {
+    return Listener.adopt(server, address, listenerOptions);
+  }
 }

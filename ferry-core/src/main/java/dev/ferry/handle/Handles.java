@@ -1,11 +1,16 @@
 package dev.ferry.handle;
 
+import dev.ferry.Address;
+import dev.ferry.AuthKey;
 import dev.ferry.Connection;
+import dev.ferry.ConnectionOptions;
 import dev.ferry.Receiver;
 import dev.ferry.Sender;
 import dev.ferry.internal.handle.DescriptorChannel;
 import dev.ferry.internal.handle.Descriptors;
 import dev.ferry.internal.handle.HandleStreams;
+import dev.ferry.internal.handle.PassableListener;
+import dev.ferry.internal.handle.PassedHandle;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.Serializable;
@@ -123,8 +128,17 @@ public final class Handles {
     HandleStreams.Encoded encoded = HandleStreams.encode(message);
     FileDescriptor[] fds = new FileDescriptor[encoded.passed().size()];
     for (int i = 0; i < fds.length; i++) {
-      DescriptorChannel end = encoded.passed().get(i);
-      if (end == channel) throw new IllegalArgumentException("cannot pass a connection over itself");
+      Object passed = encoded.passed().get(i);
+      if (passed == channel) throw new IllegalArgumentException("cannot pass a connection over itself");
+      if (passed instanceof PassableListener listener) {
+        if (!listener.passesDescriptor()) {
+          throw new IllegalArgumentException("cannot pass " + listener
+              + ": only unix socket listeners travel between processes");
+        }
+        fds[i] = listener.serverDescriptor();
+        continue;
+      }
+      DescriptorChannel end = (DescriptorChannel) passed;
       if (!end.passesDescriptors()) {
         throw new IllegalArgumentException("cannot pass " + end + ": only unix socket connections"
             + " travel between processes");
@@ -151,8 +165,11 @@ public final class Handles {
     DescriptorChannel channel = channel(via, "via");
     DescriptorChannel.Received received = channel.receiveWithDescriptors();
     Object value = HandleStreams.decode(received.payload(), received.fds(), copy,
-        (fd, readable, writable) -> channel.adopt(Descriptors.unixChannel(fd),
-            "received connection", readable, writable));
+        (fd, handle) -> handle.isListener()
+            ? channel.adoptListener(Descriptors.unixServerChannel(fd),
+                Address.parse(handle.listenerAddress()), listenerOptions(handle))
+            : channel.adopt(Descriptors.unixChannel(fd), "received connection",
+                handle.readable(), handle.writable()));
     if (!type.isInstance(value)) {
       throw new dev.ferry.codec.CodecException("expected " + type.getName() + ", got "
           + (value == null ? "null" : value.getClass().getName()));
@@ -162,9 +179,20 @@ public final class Handles {
 
   // ---------------------------------------------------------------------------------------------
 
-  private static void release(List<DescriptorChannel> passed, Ownership ownership)
-      throws IOException {
-    for (DescriptorChannel end : passed) {
+  private static ConnectionOptions listenerOptions(PassedHandle handle) {
+    ConnectionOptions.Builder options = ConnectionOptions.builder();
+    if (handle.listenerKey() != null) options.authKey(AuthKey.fromHex(handle.listenerKey()));
+    return options.build();
+  }
+
+  private static void release(List<?> passed, Ownership ownership) throws IOException {
+    for (Object p : passed) {
+      if (p instanceof PassableListener listener) {
+        listener.markPassedOn();
+        if (ownership == Ownership.MOVE) listener.close();
+        continue;
+      }
+      DescriptorChannel end = (DescriptorChannel) p;
       end.keepPeerCopiesOnClose();
       if (ownership == Ownership.MOVE) end.close();
     }

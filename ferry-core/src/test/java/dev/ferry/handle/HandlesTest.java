@@ -268,4 +268,47 @@ class HandlesTest {
       }
     }
   }
+
+  @Test
+  void movedListenerAcceptsInTheReceiverAndKeepsItsKeyAndSocketFile() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ferry-handles");
+    Address address = new Address.Unix(dir.resolve("l.sock"));
+    dev.ferry.AuthKey key = dev.ferry.AuthKey.random();
+    dev.ferry.ConnectionOptions options = dev.ferry.ConnectionOptions.builder().authKey(key).build();
+    try (Pipe.Duplex carrier = Pipe.duplex()) {
+      Listener listener = Listener.bind(address, options);
+      Handles.send(carrier.first(), new ArrayList<>(List.of(listener)), Ownership.MOVE);
+      assertTrue(listener.isClosed());
+      assertTrue(java.nio.file.Files.exists(dir.resolve("l.sock")), "socket file kept for the receiver");
+      List<?> got = Handles.receive(carrier.second(), List.class, Set.of(ArrayList.class));
+      try (Listener received = (Listener) got.get(0);
+          Connection client = Client.connect(address, options);
+          Connection server = received.accept(java.time.Duration.ofSeconds(10))) {
+        assertEquals(address, received.address());
+        client.sendBytes(b("accepted by the listener that travelled"));
+        assertArrayEquals(b("accepted by the listener that travelled"), server.receiveBytes());
+      }
+      assertFalse(java.nio.file.Files.exists(dir.resolve("l.sock")), "the receiver removes it");
+    } finally {
+      java.nio.file.Files.deleteIfExists(dir.resolve("l.sock"));
+      java.nio.file.Files.deleteIfExists(dir);
+    }
+  }
+
+  @Test
+  void duplicatedListenerKeepsAcceptingAfterTheSenderCopyCloses() throws Exception {
+    Address address = new Address.Abstract("ferry-handles-" + java.util.UUID.randomUUID());
+    try (Pipe.Duplex carrier = Pipe.duplex()) {
+      Listener listener = Listener.bind(address);
+      Handles.send(carrier.first(), new ArrayList<>(List.of(listener)), Ownership.DUPLICATE);
+      List<?> got = Handles.receive(carrier.second(), List.class, Set.of(ArrayList.class));
+      listener.close();
+      try (Listener received = (Listener) got.get(0);
+          Connection client = Client.connect(address);
+          Connection server = received.accept(java.time.Duration.ofSeconds(10))) {
+        server.sendBytes(b("still listening"));
+        assertArrayEquals(b("still listening"), client.receiveBytes());
+      }
+    }
+  }
 }

@@ -48,6 +48,13 @@ public interface DescriptorChannel {
   Connection adopt(SocketChannel channel, String description, boolean readable, boolean writable)
       throws IOException;
 
+  /**
+   * A listener accepting on {@code server}, a listening socket received from another process, with
+   * {@code options} (its key).
+   */
+  AutoCloseable adoptListener(java.nio.channels.ServerSocketChannel server, dev.ferry.Address address,
+      dev.ferry.ConnectionOptions options) throws IOException;
+
   /** A message (or a raw byte) and the descriptors that came with it. */
   record Received(byte[] payload, FileDescriptor[] fds) {}
 }

@@ -28,6 +28,18 @@ public final class Descriptors {
     }
   }
 
+  /** A listening Unix socket channel on {@code fd}; closes {@code fd} if it is not one. */
+  public static org.newsclub.net.unix.AFUNIXServerSocketChannel unixServerChannel(FileDescriptor fd)
+      throws IOException {
+    try {
+      return FileDescriptorCast.using(fd).as(org.newsclub.net.unix.AFUNIXServerSocketChannel.class);
+    } catch (IOException | RuntimeException e) {
+      close(fd);
+      throw new IOException("received descriptor is not a listening unix socket: "
+          + e.getMessage(), e);
+    }
+  }
+
   /**
    * A Unix stream socket channel owning {@code fd}; closes {@code fd} if it is not one. The
    * channel does not shut the socket down on close, since the sender may still hold it.

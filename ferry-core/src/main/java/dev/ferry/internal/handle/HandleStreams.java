@@ -24,11 +24,12 @@ public final class HandleStreams {
   private HandleStreams() {}
 
   /** A serialized message and the connections it refers to, in descriptor order. */
-  public record Encoded(byte[] payload, List<DescriptorChannel> passed) {}
+  /** {@code passed} holds {@link DescriptorChannel}s and {@link PassableListener}s. */
+  public record Encoded(byte[] payload, List<Object> passed) {}
 
   public static Encoded encode(Object message) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    List<DescriptorChannel> passed = new ArrayList<>();
+    List<Object> passed = new ArrayList<>();
     try (ObjectOutputStream out = new Replacing(bytes, passed)) {
       out.writeObject(message);
     }
@@ -36,10 +37,10 @@ public final class HandleStreams {
   }
 
   private static final class Replacing extends ObjectOutputStream {
-    private final List<DescriptorChannel> passed;
+    private final List<Object> passed;
     private final Map<Object, PassedHandle> seen = new IdentityHashMap<>();
 
-    Replacing(ByteArrayOutputStream out, List<DescriptorChannel> passed) throws IOException {
+    Replacing(ByteArrayOutputStream out, List<Object> passed) throws IOException {
       super(out);
       this.passed = passed;
       enableReplaceObject(true);
@@ -47,11 +48,21 @@ public final class HandleStreams {
 
     @Override
     protected Object replaceObject(Object obj) {
-      if (!(obj instanceof DescriptorChannel channel)) return obj;
-      return seen.computeIfAbsent(obj, o -> {
-        passed.add(channel);
-        return new PassedHandle(passed.size() - 1, channel.receivingEnd(), channel.sendingEnd());
-      });
+      if (obj instanceof DescriptorChannel channel) {
+        return seen.computeIfAbsent(obj, o -> {
+          passed.add(channel);
+          return new PassedHandle(passed.size() - 1, channel.receivingEnd(), channel.sendingEnd(),
+              null, null);
+        });
+      }
+      if (obj instanceof PassableListener listener) {
+        return seen.computeIfAbsent(obj, o -> {
+          passed.add(listener);
+          return new PassedHandle(passed.size() - 1, false, false, listener.address().toString(),
+              listener.options().authKey().map(k -> k.toHex()).orElse(null));
+        });
+      }
+      return obj;
     }
   }
 
@@ -94,7 +105,7 @@ public final class HandleStreams {
 
   /** Builds a connection end that owns {@code fd}. */
   public interface Rebuilder {
-    AutoCloseable rebuild(FileDescriptor fd, boolean readable, boolean writable) throws IOException;
+    AutoCloseable rebuild(FileDescriptor fd, PassedHandle handle) throws IOException;
   }
 
   private static final class Resolving extends ObjectInputStream {
@@ -122,7 +133,7 @@ public final class HandleStreams {
       }
       FileDescriptor fd = unclaimed[i];
       unclaimed[i] = null;
-      AutoCloseable end = rebuild.rebuild(fd, handle.readable(), handle.writable());
+      AutoCloseable end = rebuild.rebuild(fd, handle);
       rebuilt.add(end);
       return end;
     }
@@ -143,7 +154,8 @@ public final class HandleStreams {
       // Collections keep their elements in Object[]: the elements are checked one by one.
       if (array && (c == Object.class || c == Map.Entry.class)) return ObjectInputFilter.Status.ALLOWED;
       // The JDK checks what resolveObject returns too: the connections rebuilt from handles.
-      if (ok.apply(c) || DescriptorChannel.class.isAssignableFrom(c)) {
+      if (ok.apply(c) || DescriptorChannel.class.isAssignableFrom(c)
+          || PassableListener.class.isAssignableFrom(c)) {
         return ObjectInputFilter.Status.ALLOWED;
       }
       refused[0] = c.getName();
