@@ -8,7 +8,11 @@
 #   wait       -> blocks until the parent goes away
 import os
 import sys
-from multiprocessing.connection import Connection, Pipe
+from multiprocessing import Pipe
+try:
+    from multiprocessing.connection import Connection
+except ImportError:  # Python 2.7: the C type
+    from _multiprocessing import Connection
 from multiprocessing.reduction import recv_handle, send_handle
 
 import ferry_child

@@ -28,10 +28,16 @@ def _parse(address):
     raise ValueError("unsupported parent address: %r" % (address,))
 
 
+def _line(stream):
+    text = stream.readline().decode("ascii").strip()
+    # Python 2: multiprocessing wants a native str address, not unicode.
+    return text if isinstance(text, str) else text.encode("ascii")
+
+
 def connect_to_parent():
     """Reads the parent's address and key from stdin and returns the connection to it."""
     stream = getattr(sys.stdin, "buffer", sys.stdin)
-    lines = [stream.readline().decode("ascii").strip() for _ in range(3)]
+    lines = [_line(stream) for _ in range(3)]
     if lines[0] != _MAGIC:
         raise RuntimeError("not started by a ferry parent: stdin began with %r" % (lines[0],))
     key = binascii.unhexlify(lines[2].encode("ascii"))

@@ -190,4 +190,21 @@ class ChildProcessTest {
     }
     return result;
   }
+
+  @Test
+  void plainFormWorksBothWaysWithPython27() throws Exception {
+    try (ChildProcess python = ChildProcess.startPython(Pythons.require("2.7"), script, List.of());
+        Pipe.Duplex pipe = Pipe.duplex()) {
+      python.connection().sendBytes(b("give"));
+      try (Connection fromPython = Handles.receiveConnection(python.connection(), Access.DUPLEX)) {
+        fromPython.sendBytes(b("to python 2.7"));
+      }
+      assertEquals("to python 2.7", s(python.connection().receiveBytes()));
+      python.connection().sendBytes(b("reply"));
+      python.connection().sendBytes(b("old?"));
+      Handles.sendConnection(python.connection(), pipe.second(), Ownership.MOVE);
+      assertEquals("python says 42 to: old?", s(pipe.first().receiveBytes()));
+      assertEquals(0, python.closeAndWait(Duration.ofSeconds(10)));
+    }
+  }
 }
