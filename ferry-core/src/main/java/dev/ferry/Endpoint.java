@@ -666,7 +666,10 @@ final class Endpoint implements Connection, DescriptorChannel {
   @Override
   public Connection adopt(java.nio.channels.SocketChannel channel, String description,
       boolean readable, boolean writable) throws IOException {
-    return new Endpoint(new SocketTransport(channel), description, readable, writable, options);
+    SocketTransport adopted = new SocketTransport(channel);
+    // The sender may still hold the socket: closing this copy must not shut it down for them.
+    adopted.keepPeerCopiesOnClose();
+    return new Endpoint(adopted, description, readable, writable, options);
   }
 
   @Override

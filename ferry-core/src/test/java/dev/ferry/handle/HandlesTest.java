@@ -311,4 +311,19 @@ class HandlesTest {
       }
     }
   }
+
+  @Test
+  void receiverClosingItsCopyLeavesTheSendersDuplicateWorking() throws IOException {
+    try (Pipe.Duplex carrier = Pipe.duplex(); Pipe.Duplex target = Pipe.duplex()) {
+      Handles.sendConnection(carrier.first(), target.first(), Ownership.DUPLICATE);
+      Handles.receiveConnection(carrier.second(), Access.DUPLEX).close();
+      Handles.send(carrier.first(), new ArrayList<>(List.of(target.first())), Ownership.DUPLICATE);
+      ((Connection) Handles.receive(carrier.second(), List.class, Set.of(ArrayList.class)).get(0))
+          .close();
+      target.first().sendBytes(b("mine still works"));
+      assertArrayEquals(b("mine still works"), target.second().receiveBytes());
+      target.second().sendBytes(b("both ways"));
+      assertArrayEquals(b("both ways"), target.first().receiveBytes());
+    }
+  }
 }
