@@ -42,7 +42,8 @@ public final class Descriptors {
 
   /**
    * A Unix stream socket channel owning {@code fd}; closes {@code fd} if it is not one. The
-   * channel does not shut the socket down on close, since the sender may still hold it.
+   * sender may still hold the socket: the connection built on it must close without shutdown
+   * (SocketTransport.keepPeerCopiesOnClose; junixsocket 2.10.1 ignores setShutdownOnClose).
    */
   public static AFUNIXSocketChannel unixChannel(FileDescriptor fd) throws IOException {
     AFUNIXSocketChannel channel;
