@@ -3,6 +3,7 @@ package dev.ferry;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.auth.HandshakeChannel;
 import dev.ferry.internal.framing.Frames;
+import dev.ferry.internal.handle.DescriptorChannel;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
@@ -28,7 +29,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Send side: small messages are copied with their header into a direct buffer and leave in one
  * write.
  */
-final class Endpoint implements Connection {
+final class Endpoint implements Connection, DescriptorChannel {
   /** Receive buffer size; also the largest message (with header) sent in one write. */
   static final int BUFFER_SIZE = 64 * 1024;
 
@@ -67,6 +68,9 @@ final class Endpoint implements Connection {
     this.maxMessageSize = options.maxMessageSize();
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
+    this.options = options;
+    this.receivingEnd = readable;
+    this.sendingEnd = writable;
   }
 
   @Override
@@ -352,6 +356,7 @@ final class Endpoint implements Connection {
    */
   private long readHeader(long limit, long deadline) throws IOException {
     if (!fillOrEnd(Frames.SHORT_HEADER, deadline)) throw new EOFException("end of stream");
+    transport.discardDescriptorsBefore(streamPosition()); // earlier messages left them unclaimed
     int header = in.getInt();
     long length = header;
     if (header < 0) {
@@ -574,5 +579,112 @@ final class Endpoint implements Connection {
         return receiveBytes(maxLength, deadline);
       }
     };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Descriptor passing, for dev.ferry.handle (Unix sockets only).
+
+  /** For connections adopted from received descriptors. */
+  private final ConnectionOptions options;
+
+  /** What this end was made to do, before any too-large message changed it. */
+  private final boolean receivingEnd;
+  private final boolean sendingEnd;
+
+  /** The stream position of the next unread byte. Call with the read lock held. */
+  private long streamPosition() {
+    return transport.bytesRead() - in.remaining();
+  }
+
+  @Override
+  public boolean passesDescriptors() {
+    return transport.passesDescriptors();
+  }
+
+  @Override
+  public java.io.FileDescriptor fileDescriptor() throws IOException {
+    return transport.fileDescriptor();
+  }
+
+  @Override
+  public boolean receivingEnd() {
+    return receivingEnd;
+  }
+
+  @Override
+  public boolean sendingEnd() {
+    return sendingEnd;
+  }
+
+  @Override
+  public void sendWithDescriptors(byte[] payload, java.io.FileDescriptor[] fds)
+      throws IOException {
+    ByteBuffer frame = ByteBuffer.allocate(Frames.SHORT_HEADER + payload.length);
+    frame.putInt(payload.length).put(payload).flip();
+    lockForSend();
+    try {
+      transport.writeFully(frame, fds);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  @Override
+  public Received receiveWithDescriptors() throws IOException {
+    lockForReceive();
+    try {
+      if (!fillOrEnd(Frames.SHORT_HEADER, Deadlines.NONE)) throw new EOFException("end of stream");
+      long start = streamPosition();
+      long length = readHeader(maxMessageSize, Deadlines.NONE);
+      byte[] payload = readPayloadArray((int) length, Deadlines.NONE);
+      return new Received(payload, transport.takeDescriptors(start, streamPosition()));
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  @Override
+  public void sendByteWithDescriptors(byte value, java.io.FileDescriptor[] fds)
+      throws IOException {
+    lockForSend();
+    try {
+      transport.writeFully(ByteBuffer.wrap(new byte[] {value}), fds);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  @Override
+  public Received receiveByteWithDescriptors() throws IOException {
+    lockForReceive();
+    try {
+      if (!fillOrEnd(1, Deadlines.NONE)) throw new EOFException("end of stream");
+      long start = streamPosition();
+      transport.discardDescriptorsBefore(start);
+      byte value = in.get();
+      return new Received(new byte[] {value}, transport.takeDescriptors(start, start + 1));
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  @Override
+  public void keepPeerCopiesOnClose() {
+    transport.keepPeerCopiesOnClose();
+  }
+
+  @Override
+  public Connection adopt(java.nio.channels.SocketChannel channel, String description,
+      boolean readable, boolean writable) throws IOException {
+    SocketTransport adopted = new SocketTransport(channel);
+    // The sender may still hold the socket: closing this copy must not shut it down for them.
+    adopted.keepPeerCopiesOnClose();
+    return new Endpoint(adopted, description, readable, writable, options);
+  }
+
+  @Override
+  public AutoCloseable adoptListener(java.nio.channels.ServerSocketChannel server, Address address,
+      ConnectionOptions listenerOptions) throws IOException {
+    return Listener.adopt(server, address, listenerOptions);
   }
 }

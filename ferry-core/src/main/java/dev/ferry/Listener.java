@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.handle.PassableListener;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.Sockets;
 import java.io.IOException;
@@ -37,7 +38,9 @@ import java.util.Objects;
  *
  * <p>Python: {@code multiprocessing.connection.Listener}.
  */
-public final class Listener implements AutoCloseable {
+// PassableListener is internal, for dev.ferry.handle; callers outside the module cannot see it.
+@SuppressWarnings("exports")
+public final class Listener implements AutoCloseable, PassableListener {
   private final ServerSocketChannel server;
   private final Address address;
   private final ConnectionOptions options;
@@ -162,9 +165,10 @@ public final class Listener implements AutoCloseable {
     closed = true;
     try {
       loop.close();
+      if (passedOn || adopted) closeDescriptorOnly();
       server.close();
     } finally {
-      deleteSocketFile(address);
+      if (!passedOn) deleteSocketFile(address);
     }
   }
 
@@ -175,5 +179,46 @@ public final class Listener implements AutoCloseable {
   @Override
   public String toString() {
     return "Listener[" + address + (closed ? ", closed" : "") + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Passing to another process, for dev.ferry.handle (Unix sockets only).
+
+  /** Set once this listener's socket went to another process: it is theirs to unlink and shut. */
+  private volatile boolean passedOn;
+
+  /** Set on a listener made from a received socket: other processes may hold it too. */
+  private volatile boolean adopted;
+
+  /** A listener on a server socket received from another process, already bound and listening. */
+  static Listener adopt(ServerSocketChannel server, Address address, ConnectionOptions options)
+      throws IOException {
+    server.configureBlocking(false);
+    Listener listener = new Listener(server, address, options,
+        new AcceptLoop(server, address, options));
+    listener.adopted = true;
+    listener.loop.start();
+    return listener;
+  }
+
+  @Override
+  public boolean passesDescriptor() {
+    return server instanceof org.newsclub.net.unix.AFUNIXServerSocketChannel;
+  }
+
+  @Override
+  public java.io.FileDescriptor serverDescriptor() throws IOException {
+    return ((org.newsclub.net.unix.AFUNIXServerSocketChannel) server).getFileDescriptor();
+  }
+
+  @Override
+  public void markPassedOn() {
+    passedOn = true;
+  }
+
+  /** A plain close(2): junixsocket's close would shut the socket down for the other process too. */
+  private void closeDescriptorOnly() throws IOException {
+    java.io.FileDescriptor fd = serverDescriptor();
+    if (fd != null && fd.valid()) new java.io.FileInputStream(fd).close();
   }
 }

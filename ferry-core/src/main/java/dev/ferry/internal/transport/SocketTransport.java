@@ -11,6 +11,7 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * One stream socket, JDK or junixsocket, held in non-blocking mode so that it can be registered
@@ -42,6 +43,13 @@ public final class SocketTransport {
   public SocketTransport(SocketChannel channel) throws IOException {
     this.channel = channel;
     channel.configureBlocking(false);
+    if (channel instanceof AFUNIXSocketChannel unix) {
+      // Without room for ancillary data the kernel drops (and closes) descriptors a peer sends.
+      unix.setAncillaryReceiveBufferSize(ReceivedDescriptors.ANCILLARY_BUFFER_SIZE);
+      descriptors = new ReceivedDescriptors();
+    } else {
+      descriptors = null;
+    }
   }
 
   public SocketChannel channel() {
@@ -82,7 +90,9 @@ public final class SocketTransport {
   public int readNow(ByteBuffer dst) throws IOException {
     checkOpen();
     try {
-      return channel.read(dst);
+      int n = channel.read(dst);
+      if (n > 0 && descriptors != null) descriptors.afterRead((AFUNIXSocketChannel) channel, n);
+      return n;
     } catch (IOException e) {
       throw closedOr(e);
     }
@@ -178,14 +188,95 @@ public final class SocketTransport {
     if (r != null) r.wakeup();
     if (w != null) w.wakeup();
     try {
+      if (keepPeerCopies) releaseDescriptorOnly();
       channel.close();
     } finally {
-      closeSelector(r);
-      closeSelector(w);
+      try {
+        closeSelector(r);
+        closeSelector(w);
+      } finally {
+        if (descriptors != null) descriptors.closeAll();
+      }
     }
   }
 
   private static void closeSelector(Selector selector) throws IOException {
     if (selector != null) selector.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Descriptor passing (Unix sockets only)
+
+  /**
+   * Descriptors received with the bytes read so far, keyed by stream position; null for TCP.
+   * Touched only by the thread holding the caller's read lock, and by close.
+   */
+  private final ReceivedDescriptors descriptors;
+
+  /** Whether this socket can carry descriptors (SCM_RIGHTS): a Unix socket. */
+  public boolean passesDescriptors() {
+    return descriptors != null;
+  }
+
+  /** How many bytes have been read from the socket so far. */
+  public long bytesRead() {
+    return descriptors == null ? 0 : descriptors.bytesRead();
+  }
+
+  /** The descriptors received with the stream bytes {@code from} (inclusive) to {@code to}. */
+  public java.io.FileDescriptor[] takeDescriptors(long from, long to) {
+    return descriptors == null ? new java.io.FileDescriptor[0] : descriptors.take(from, to);
+  }
+
+  /** Closes the unclaimed descriptors that came with bytes before stream position {@code position}. */
+  public void discardDescriptorsBefore(long position) {
+    if (descriptors != null) descriptors.discardBefore(position);
+  }
+
+  /**
+   * Writes all of {@code src}, with {@code fds} attached (SCM_RIGHTS) to the first byte that
+   * leaves. Unix sockets only.
+   */
+  public void writeFully(ByteBuffer src, java.io.FileDescriptor[] fds) throws IOException {
+    AFUNIXSocketChannel unix = (AFUNIXSocketChannel) channel;
+    checkOpen();
+    try {
+      unix.setOutboundFileDescriptors(fds);
+    } catch (IOException e) {
+      throw closedOr(e);
+    }
+    try {
+      writeFully(src);
+    } finally {
+      if (unix.hasOutboundFileDescriptors()) unix.setOutboundFileDescriptors((java.io.FileDescriptor[]) null);
+    }
+  }
+
+  /**
+   * Makes {@link #close()} release only this process's descriptor, without shutting the socket
+   * down for other processes that hold a duplicate (junixsocket shuts down by default).
+   */
+  public void keepPeerCopiesOnClose() {
+    if (channel instanceof AFUNIXSocketChannel unix) {
+      unix.setShutdownOnClose(false);
+      keepPeerCopies = true;
+    }
+  }
+
+  private volatile boolean keepPeerCopies;
+
+  /**
+   * Closes the descriptor behind junixsocket's back. Its close shuts the socket down even with
+   * setShutdownOnClose(false) (2.10.1: AFSocketImpl.close calls shutdown first), but it skips the
+   * shutdown when the descriptor is no longer valid, and a plain close marks it so.
+   */
+  private void releaseDescriptorOnly() throws IOException {
+    java.io.FileDescriptor fd = ((AFUNIXSocketChannel) channel).getFileDescriptor();
+    if (fd != null && fd.valid()) new java.io.FileInputStream(fd).close();
+  }
+
+  /** This socket's descriptor, for passing it on; Unix sockets only. */
+  public java.io.FileDescriptor fileDescriptor() throws IOException {
+    return ((AFUNIXSocketChannel) channel).getFileDescriptor();
   }
 }
