@@ -191,6 +191,44 @@ class MatrixTest {
     assertEquals("error AuthenticationError: digest received was wrong", python.result());
   }
 
+  /**
+   * Python 2.7 to 3.12 listeners authenticate only if the key is truthy (PROTOCOL §2.6): with
+   * {@code b''} they talk to a Ferry client that has no key at all.
+   */
+  @ParameterizedTest(name = "python {0} listener with b'' takes a ferry client without a key")
+  @MethodSource("versionsBefore313")
+  void pythonListenersBefore313TakeTheEmptyKeyAsNoKey(String version) throws IOException {
+    PythonPeer python = peers.get(version);
+    Address address = python.serve(address(Family.UNIX), AuthKey.of(new byte[0]), "bytes");
+    try (Connection c = Client.connect(address, options(null, version))) {
+      exchange(c, Payload.BYTES, version);
+    }
+    assertEquals(okLine(Payload.BYTES), python.result());
+  }
+
+  /** Python clients of every version run the handshake with {@code b''}, as Ferry does. */
+  @ParameterizedTest(name = "ferry listener with the empty key, python {0} client with b''")
+  @MethodSource("versions")
+  void pythonClientsOfEveryVersionAuthenticateWithTheEmptyKey(String version) throws IOException {
+    PythonPeer python = peers.get(version);
+    AuthKey empty = AuthKey.of(new byte[0]);
+    try (Listener listener = Listener.bind(address(Family.UNIX), options(empty, version))) {
+      python.connect(listener.address(), empty, "bytes");
+      try (Connection c = listener.accept(PythonPeer.STEP)) {
+        exchange(c, Payload.BYTES, version);
+      }
+    }
+    assertEquals(okLine(Payload.BYTES), python.result());
+  }
+
+  static Stream<String> versions() {
+    return Peers.ALL.stream();
+  }
+
+  static Stream<String> versionsBefore313() {
+    return Peers.ALL.stream().filter(v -> !v.equals("3.13"));
+  }
+
   static Stream<Family> allFamilies() {
     return Stream.of(Family.values());
   }
