@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("slow")
 @ExtendWith(LeakCheck.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class MatrixTestLongFrames {
+class MatrixLongFramesTest {
   /** One message just over the 2^31-1 bytes a 4-byte header holds: driver.py's BIG_SIZE. */
   private static final long BIG = (1L << 31) + 16;
   private static final Duration BIG_STEP = Duration.ofMinutes(5);
