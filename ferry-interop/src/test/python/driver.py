@@ -67,7 +67,7 @@ VALUE = {
 
 
 def latin1_text(value):
-    """VALUE as Ferry echoes it to Python 2: str (bytes) arrives in Java as text and goes back as unicode."""
+    """VALUE as Ferry echoes it to Python 2: str (bytes) reaches Java as text, comes back unicode."""
     if isinstance(value, bytes):
         return value.decode("latin-1")
     if isinstance(value, dict):
@@ -86,7 +86,7 @@ XML_VALUE = ["hello world", None, True, 2.25, 42, "hall\u00e5 v\u00e4rlden", {"k
 
 
 def pattern(n):
-    """n bytes whose value at i is (i + n) % 251: cheap here and in Java, and sensitive to shifts."""
+    """n bytes whose value at i is (i + n) % 251: cheap here and in Java, sensitive to shifts."""
     cycle = bytearray((i + n) % 251 for i in range(251))
     whole, rest = divmod(n, 251)
     return bytes(cycle * whole + cycle[:rest])
@@ -273,7 +273,8 @@ def wait_for(address, key, count, stdin):
         ready = connection.wait(conns, 10)
         indexes = sorted(conns.index(c) for c in ready)
         for i in indexes:
-            expect("message on connection %d" % i, conns[i].recv_bytes(), ("go %d" % i).encode("ascii"))
+            got = conns[i].recv_bytes()
+            expect("message on connection %d" % i, got, ("go %d" % i).encode("ascii"))
         return "ready " + ",".join(str(i) for i in indexes)
     finally:
         for c in conns:

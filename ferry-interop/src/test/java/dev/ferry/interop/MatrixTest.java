@@ -250,7 +250,9 @@ class MatrixTest {
           byIndex.put(c.receiveBytes()[0] & 0xff, c);
         }
         assertEquals("connected", python.line(PythonPeer.STEP));
-        for (int i : new int[] {0, 2}) byIndex.get(i).sendBytes(("go " + i).getBytes(StandardCharsets.US_ASCII));
+        for (int i : new int[] {0, 2}) {
+          byIndex.get(i).sendBytes(("go " + i).getBytes(StandardCharsets.US_ASCII));
+        }
         python.tell("go");
         assertEquals("ok ready 0,2", python.result());
       } finally {

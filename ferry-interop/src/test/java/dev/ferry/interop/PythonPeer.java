@@ -135,7 +135,9 @@ final class PythonPeer implements AutoCloseable {
 
   private void command(String line) throws IOException {
     if (busy) throw new IllegalStateException("python " + version + " is still busy");
-    if (!lines.isEmpty()) throw new AssertionError("unread output from python " + version + ": " + lines);
+    if (!lines.isEmpty()) {
+      throw new AssertionError("unread output from python " + version + ": " + lines);
+    }
     busy = true;
     tell(line);
   }
@@ -184,7 +186,9 @@ final class PythonPeer implements AutoCloseable {
       // exits below regardless
     }
     try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();

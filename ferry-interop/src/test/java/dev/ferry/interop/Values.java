@@ -61,7 +61,7 @@ final class Values {
     }
     if (value instanceof List<?> list) return list.stream().map(Values::bytesAsLatin1).toList();
     if (value instanceof PyTuple tuple) {
-      return new PyTuple(new ArrayList<>(tuple.items().stream().map(Values::bytesAsLatin1).toList()));
+      return new PyTuple(tuple.items().stream().map(Values::bytesAsLatin1).toList());
     }
     return value;
   }
