@@ -128,7 +128,7 @@ class MatrixTest {
     assertEquals(okLine(payload), python.result());
   }
 
-  @ParameterizedTest(name = "python {0} listener refuses a ferry client's wrong key, {1}")
+  @ParameterizedTest(name = "python {0} listener refuses a wrong key from a ferry client, {1}")
   @MethodSource("families")
   void pythonListenerAndFerryClientReportAWrongKeyAsCPythonDoes(String version, Family family)
       throws IOException {
@@ -140,7 +140,7 @@ class MatrixTest {
     assertEquals("error AuthenticationError: digest received was wrong", python.result());
   }
 
-  @ParameterizedTest(name = "ferry listener refuses a python {0} client's wrong key, {1}")
+  @ParameterizedTest(name = "ferry listener refuses a wrong key from a python {0} client, {1}")
   @MethodSource("families")
   void ferryListenerAndPythonClientReportAWrongKeyAsCPythonDoes(String version, Family family)
       throws IOException {
@@ -195,7 +195,7 @@ class MatrixTest {
    * Python 2.7 to 3.12 listeners authenticate only if the key is truthy (PROTOCOL §2.6): with
    * {@code b''} they talk to a Ferry client that has no key at all.
    */
-  @ParameterizedTest(name = "python {0} listener with b'' takes a ferry client without a key")
+  @ParameterizedTest(name = "python {0} listener with the empty key, ferry client without a key")
   @MethodSource("versionsBefore313")
   void pythonListenersBefore313TakeTheEmptyKeyAsNoKey(String version) throws IOException {
     PythonPeer python = peers.get(version);
@@ -207,7 +207,7 @@ class MatrixTest {
   }
 
   /** Python clients of every version run the handshake with {@code b''}, as Ferry does. */
-  @ParameterizedTest(name = "ferry listener with the empty key, python {0} client with b''")
+  @ParameterizedTest(name = "ferry listener with the empty key, python {0} client with the empty key")
   @MethodSource("versions")
   void pythonClientsOfEveryVersionAuthenticateWithTheEmptyKey(String version) throws IOException {
     PythonPeer python = peers.get(version);
