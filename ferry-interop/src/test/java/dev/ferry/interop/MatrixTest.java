@@ -207,7 +207,7 @@ class MatrixTest {
   }
 
   /** Python clients of every version run the handshake with {@code b''}, as Ferry does. */
-  @ParameterizedTest(name = "ferry listener with the empty key, python {0} client with the empty key")
+  @ParameterizedTest(name = "ferry listener, python {0} client, both with the empty key")
   @MethodSource("versions")
   void pythonClientsOfEveryVersionAuthenticateWithTheEmptyKey(String version) throws IOException {
     PythonPeer python = peers.get(version);
