@@ -6,6 +6,7 @@ import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
+import dev.ferry.internal.transport.Sockets;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -53,6 +54,9 @@ final class Endpoint implements Connection {
   private final ReentrantLock writeLock = new ReentrantLock();
   private ByteBuffer out;
 
+  /** Read once, when first asked; the kernel fixed them at connect time. */
+  private volatile PeerCredentials credentials;
+
   // State only moves towards false.
   private volatile boolean readable;
   private volatile boolean writable;
@@ -72,6 +76,20 @@ final class Endpoint implements Connection {
   @Override
   public String description() {
     return description;
+  }
+
+  @Override
+  public java.util.Optional<PeerCredentials> peerCredentials() {
+    PeerCredentials c = credentials;
+    if (c == null) {
+      try {
+        c = Sockets.peerCredentials(transport.channel()).orElse(null);
+      } catch (IOException e) {
+        return java.util.Optional.empty();
+      }
+      credentials = c;
+    }
+    return java.util.Optional.ofNullable(c);
   }
 
   @Override

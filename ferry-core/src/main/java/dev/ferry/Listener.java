@@ -75,6 +75,10 @@ public final class Listener implements AutoCloseable {
           + " without an authkey: any host could connect (set an authkey, or allow"
           + " unauthenticated network listeners explicitly)");
     }
+    if (address instanceof Address.Tcp && options.peerPolicy().isPresent()) {
+      throw new IllegalArgumentException("a peer policy needs a unix socket, and " + address
+          + " is tcp: tcp peers carry no credentials");
+    }
     ServerSocketChannel server = Sockets.bind(address, options.backlog());
     try {
       if (address instanceof Address.Unix unix) {

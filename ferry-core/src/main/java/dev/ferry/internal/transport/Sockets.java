@@ -123,6 +123,19 @@ public final class Sockets {
     }
   }
 
+  /**
+   * The kernel's record of the process at the other end of a Unix socket; empty for TCP.
+   *
+   * @throws IOException if the socket is closed or the credentials cannot be read
+   */
+  public static java.util.Optional<dev.ferry.PeerCredentials> peerCredentials(SocketChannel channel)
+      throws IOException {
+    if (!(channel instanceof AFUNIXSocketChannel unix)) return java.util.Optional.empty();
+    org.newsclub.net.unix.AFUNIXSocketCredentials c = unix.getPeerCredentials();
+    if (c == null || c.isEmpty()) return java.util.Optional.empty();
+    return java.util.Optional.of(new dev.ferry.PeerCredentials(c.getPid(), c.getUid(), c.getGid()));
+  }
+
   /** Sets the per-connection options an accepted channel needs. */
   public static void configureAccepted(SocketChannel channel) throws IOException {
     if (!(channel instanceof AFUNIXSocketChannel)) {
