@@ -52,7 +52,11 @@ public final class Sockets {
         // junixsocket would replace the file; CPython fails instead, and so do we: it may be live.
         throw new java.net.BindException("address already in use: " + address);
       }
-      server = AFUNIXServerSocketChannel.open();
+      AFUNIXServerSocketChannel unix = AFUNIXServerSocketChannel.open();
+      // junixsocket would delete whatever is at the path on close, even a file someone put there
+      // after ours was removed; Listener deletes the socket file itself, only if it is still ours.
+      unix.setDeleteOnClose(false);
+      server = unix;
     }
     try {
       server.bind(socketAddress, backlog);
