@@ -120,7 +120,9 @@ final class AcceptLoop implements Runnable {
           i.remove();
           if (k == acceptKey) {
             if (k.isValid() && k.isAcceptable()) acceptAll();
-          } else if (k.isValid()) {
+          } else {
+            // Even if invalid: junixsocket's selector invalidates the key of a Unix peer that
+            // hung up, selecting it once. Reading is how the handshake learns of the end.
             advance(k);
           }
         }
@@ -227,8 +229,18 @@ final class AcceptLoop implements Runnable {
     Pending p = pending.get(k);
     if (p == null) return;
     try {
-      byte[] message;
-      while (!p.handshake.isDone() && (message = p.endpoint.receiveNow(256)) != null) {
+      // Only the first read follows the selector's word that the socket is readable; a key that
+      // junixsocket invalidated on hang-up is never selected again, so read that one to the end.
+      boolean hungUp = !k.isValid();
+      boolean readable = true;
+      for (int reads = 0; !p.handshake.isDone(); reads++) {
+        byte[] message = p.endpoint.receiveNow(256, readable);
+        readable = hungUp;
+        if (message == null) {
+          if (!hungUp) break;
+          if (reads > 1024) throw new IOException("peer hung up and its stream does not end");
+          continue;
+        }
         ServerHandshake.Step step = p.handshake.onMessage(message);
         try {
           for (byte[] reply : step.replies()) p.endpoint.sendBytes(reply);

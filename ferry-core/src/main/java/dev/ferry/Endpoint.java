@@ -258,12 +258,24 @@ final class Endpoint implements Connection {
    * message of at most {@code maxLength} bytes if it is there, or null if it is not complete yet.
    */
   byte[] receiveNow(int maxLength) throws IOException {
+    return receiveNow(maxLength, false);
+  }
+
+  /**
+   * As {@link #receiveNow(int)}, for a caller whose selector has just reported this socket
+   * readable: then a read that finds nothing means end of stream (junixsocket's non-blocking read
+   * returns 0 there, not -1). Without this, a Unix peer that closes with half a frame sent, or
+   * with nothing sent, stays readable forever and its selector spins.
+   */
+  byte[] receiveNow(int maxLength, boolean reportedReadable) throws IOException {
     lockForReceive();
     try {
       if (!endOfStream) {
         in.compact();
         try {
-          if (transport.readNow(in) < 0) endOfStream = true;
+          boolean room = in.hasRemaining();
+          int n = transport.readNow(in);
+          if (n < 0 || (n == 0 && room && reportedReadable)) endOfStream = true;
         } finally {
           in.flip();
         }
