@@ -113,7 +113,7 @@ final class AcceptLoop implements Runnable {
     try {
       while (!closing) {
         // Keys that a deregistering selectNow found ready are already selected: don't block.
-        if (selector.selectedKeys().isEmpty()) selector.select(nextTimeoutMillis());
+        if (selector.selectedKeys().isEmpty()) Deadlines.select(selector, nextTimeoutMillis());
         else selector.selectNow();
         for (Iterator<SelectionKey> i = selector.selectedKeys().iterator(); i.hasNext(); ) {
           SelectionKey k = i.next();
@@ -133,7 +133,10 @@ final class AcceptLoop implements Runnable {
         boolean room = pending.size() < options.maxPendingHandshakes()
             && queuedConnections.get() + pending.size() < maxQueued()
             && acceptPausedUntil == Deadlines.NONE;
-        acceptKey.interestOps(room ? SelectionKey.OP_ACCEPT : 0);
+        int ops = room ? SelectionKey.OP_ACCEPT : 0;
+        // Only on change: junixsocket's interestOps wakes its selector, so setting it every
+        // round made the loop of an idle Unix listener spin (20% of a core).
+        if (acceptKey.interestOps() != ops) acceptKey.interestOps(ops);
       }
     } catch (IOException | RuntimeException e) {
       if (!closing) {

@@ -238,7 +238,7 @@ public final class Wait {
       try {
         while (!done.get()) {
           long millis = Deadlines.selectMillis(deadline);
-          int n = millis < 0 ? selector.selectNow() : selector.select(millis);
+          int n = millis < 0 ? selector.selectNow() : Deadlines.select(selector, millis);
           if (n > 0) {
             for (SelectionKey key : selector.selectedKeys()) ready.add(keys.get(key));
             selector.selectedKeys().clear();

@@ -131,7 +131,7 @@ public final class SocketTransport {
       try {
         // Out of time still gets one look: a zero-timeout poll must see an end of stream that
         // junixsocket's read reports as 0 bytes, not -1.
-        ready = millis < 0 ? selector.selectNow() : selector.select(millis);
+        ready = millis < 0 ? selector.selectNow() : Deadlines.select(selector, millis);
       } catch (ClosedSelectorException e) {
         throw new ConnectionClosedException("connection closed while waiting");
       }
