@@ -22,6 +22,8 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  *                                whole messages it can read and prints "received N"
  *   half-close ADDRESS           connects, sends 3 messages, shuts its output down, then prints
  *                                every message it receives as "got TEXT" until the end
+ *   server-mid-handshake ADDRESS listens (tcp port 0 or a unix path), prints its address, accepts
+ *                                one client, sends half a challenge, waits
  * </pre>
  */
 public final class FaultPeer {
@@ -75,6 +77,19 @@ public final class FaultPeer {
             System.out.println("end");
           }
         }
+      }
+      case "server-mid-handshake" -> {
+        java.nio.channels.ServerSocketChannel server =
+            dev.ferry.internal.transport.Sockets.bind(address, 1);
+        server.configureBlocking(true);
+        Address bound = dev.ferry.internal.transport.Sockets.boundAddress(address, server);
+        System.out.println(bound);
+        System.out.flush();
+        SocketChannel client = server.accept();
+        client.configureBlocking(true);
+        write(client, ByteBuffer.wrap(HexFormat.of().parseHex("0000003b" + "234348414c4c454e474523")));
+        ready();
+        Thread.sleep(Long.MAX_VALUE);
       }
       default -> throw new IllegalArgumentException("unknown mode: " + mode);
     }

@@ -144,6 +144,27 @@ class FaultTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"unix", "tcp"})
+  void serverKilledMidHandshakeFailsTheClientWithinASecond(String transport,
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    Address where = transport.equals("unix") ? new Address.Unix(dir.resolve("server.sock"))
+        : new Address.Tcp("127.0.0.1", 0);
+    ConnectionOptions options = ConnectionOptions.builder().authKey(AuthKey.fromHex("abcd"))
+        .handshakeTimeout(Duration.ofSeconds(60)).build();
+    try (Peer server = new Peer("server-mid-handshake", where)) {
+      Address address = Address.parse(server.line());
+      CompletableFuture<Connection> connecting = async(() -> Client.connect(address, options));
+      server.awaitReady(); // it has sent half a challenge
+      long start = System.nanoTime();
+      server.process.destroyForcibly();
+      FramingException e = failsWithin(FramingException.class, connecting);
+      assertEquals("got end of file during message", e.getMessage());
+      System.out.printf("[fault] %s: server killed mid-handshake, client failed after %.1f ms%n",
+          transport, (System.nanoTime() - start) / 1e6);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"unix", "tcp"})
   void halfClosedPeerEndsOurReadsButStillReceives(String transport) throws Exception {
     try (Listener listener = listen(transport, ConnectionOptions.defaults());
         Peer peer = new Peer("half-close", listener.address());
