@@ -45,7 +45,7 @@ class FaultTest {
     }
 
     String line() throws Exception {
-      return CompletableFuture.supplyAsync(() -> {
+      return TestThreads.supply(() -> {
         try {
           return out.readLine();
         } catch (IOException e) {
@@ -91,7 +91,7 @@ class FaultTest {
   }
 
   private static <T> CompletableFuture<T> async(java.util.concurrent.Callable<T> call) {
-    return CompletableFuture.supplyAsync(() -> {
+    return TestThreads.supply(() -> {
       try {
         return call.call();
       } catch (Exception e) {

@@ -63,7 +63,7 @@ class HostileClientsTest {
     CompletableFuture<Void> server = null;
     try (Listener listener = Listener.bind(address, options)) {
       // The server: accept until the good client comes, echoing it; failures are counted.
-      server = CompletableFuture.runAsync(() -> {
+      server = TestThreads.run(() -> {
         while (true) {
           try (Connection c = listener.accept(Duration.ofSeconds(60))) {
             c.sendBytes(c.receiveBytes());
@@ -156,6 +156,44 @@ class HostileClientsTest {
       if (dripper != null) dripper.join();
       for (SocketChannel c : hostile) c.close();
       if (server != null) server.cancel(true);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void floodOfFailingClientsNobodyAcceptsDoesNotStopTheListener() throws Exception {
+    ConnectionOptions options = ConnectionOptions.builder().authKey(KEY).backlog(4)
+        .maxPendingHandshakes(4).build(); // room for 8 results
+    // Unix: over loopback TCP, rapid connect-and-reset makes the kernel drop SYNs now and then,
+    // and each costs a 1 s retransmission that has nothing to do with the listener.
+    try (Listener listener = Listener.bindPrivate(options)) {
+      for (int i = 0; i < 100; i++) {
+        try (SocketChannel c = open(listener.address())) {
+          writeFully(c, new byte[] {(byte) 0x80, 0, 0, 0}); // a negative length: fails at once
+        }
+      }
+      // Nobody called accept() meanwhile; the failures beyond the bound were only logged.
+      CompletableFuture<Connection> good = TestThreads.supply(() -> {
+        try {
+          return Client.connect(listener.address(), options);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      int failures = 0;
+      while (true) {
+        try (Connection served = listener.accept(Duration.ofSeconds(30))) {
+          try (Connection client = good.get(30, TimeUnit.SECONDS)) {
+            client.sendBytes(new byte[] {9});
+            assertEquals(9, served.receiveBytes()[0]);
+          }
+          break;
+        } catch (java.net.SocketTimeoutException wedged) {
+          throw wedged;
+        } catch (IOException expected) {
+          failures++; // the flood's: a negative length, or a reset while sending the challenge
+        }
+      }
+      assertTrue(failures <= 8 + 1, failures + " failures queued, bound 8");
     }
   }
 

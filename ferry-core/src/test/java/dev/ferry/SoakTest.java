@@ -44,7 +44,7 @@ class SoakTest {
         List<CompletableFuture<long[]>> receivers = new ArrayList<>();
         for (int i = 0; i < CONNECTIONS; i++) {
           Connection c = listener.accept(Duration.ofSeconds(60));
-          receivers.add(CompletableFuture.supplyAsync(() -> receiveAll(c)));
+          receivers.add(TestThreads.supply(() -> receiveAll(c)));
         }
         long count = 0;
         long bytes = 0;
