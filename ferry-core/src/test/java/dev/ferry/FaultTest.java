@@ -120,6 +120,37 @@ class FaultTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"unix", "tcp"})
+  void cpythonPeerKilledMidMessageIsAFramingErrorWithinASecond(String transport) throws Exception {
+    java.nio.file.Path python = Pythons.require("3.13");
+    java.nio.file.Path script = Pythons.script("/python/dying_peer.py");
+    AuthKey key = AuthKey.fromHex("c0ffee");
+    ConnectionOptions options = ConnectionOptions.builder().authKey(key).build();
+    try (Listener listener = listen(transport, options)) {
+      String where = listener.address() instanceof Address.Unix unix ? unix.path().toString()
+          : String.valueOf(((Address.Tcp) listener.address()).port());
+      Process process = new ProcessBuilder(python.toString(), script.toString(), transport, where,
+          "c0ffee").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      try (Connection c = listener.accept(Duration.ofSeconds(30));
+          BufferedReader out = Pythons.lines(process)) {
+        assertEquals("ready", out.readLine());
+        CompletableFuture<byte[]> receiving = async(c::receiveBytes);
+        long start = System.nanoTime();
+        process.destroyForcibly();
+        FramingException e = failsWithin(FramingException.class, receiving);
+        assertEquals("got end of file during message", e.getMessage());
+        System.out.printf("[fault] %s: cpython 3.13 killed mid-message, survivor saw it after"
+            + " %.1f ms%n", transport, (System.nanoTime() - start) / 1e6);
+      } finally {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+        process.getOutputStream().close();
+        process.getErrorStream().close();
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"unix", "tcp"})
   void peerKilledMidHandshakeFailsThatHandshakeOnlyWithinASecond(String transport)
       throws Exception {
     ConnectionOptions options = ConnectionOptions.builder().authKey(AuthKey.fromHex("abcd"))
