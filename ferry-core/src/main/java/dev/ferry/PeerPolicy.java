@@ -49,7 +49,7 @@ public final class PeerPolicy {
     return uids.contains(Objects.requireNonNull(peer, "peer").uid());
   }
 
-  /** The real user id of this process (Linux: the owner of {@code /proc/self}). */
+  /** The effective user id of this process (Linux: the owner of {@code /proc/self}). */
   public static long currentUid() {
     try {
       return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
