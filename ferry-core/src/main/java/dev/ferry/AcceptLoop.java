@@ -28,6 +28,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * or slow client costs a descriptor and a few hundred bytes until its handshake timeout, never a
  * thread, so it cannot hold up anyone else. Results (an authenticated connection, or the exception
  * its handshake ended with) queue up for {@link Listener#accept()} in the order they finish.
+ *
+ * <p>What keeps it from being wedged by hostile clients (see {@code HostileClientsTest}): each
+ * connection's failure, even a runtime exception from the handshake code, ends that connection
+ * only; new clients are accepted only while there is room for their handshake, so a full house
+ * waits in the kernel's listen queue instead of spinning the selector; failures are queued for
+ * {@code accept()} up to a bound and beyond it only logged, so a flood of bad clients cannot
+ * stop good ones from being accepted or grow the heap; and an accept that fails (out of
+ * descriptors) pauses accepting briefly instead of spinning.
  */
 final class AcceptLoop implements Runnable {
   private static final System.Logger LOG = System.getLogger(Listener.class.getName());
@@ -35,6 +43,9 @@ final class AcceptLoop implements Runnable {
 
   /** Queued after the last result when the listener closes. */
   static final Object CLOSED = new Object();
+
+  /** How long accepting pauses after accept itself failed (EMFILE, ENFILE, ENOBUFS). */
+  private static final long ACCEPT_BACKOFF_NANOS = 100_000_000L;
 
   private final ServerSocketChannel server;
   private final Address address;
@@ -52,6 +63,15 @@ final class AcceptLoop implements Runnable {
 
   // Only the loop thread touches these.
   private final Map<SelectionKey, Pending> pending = new HashMap<>();
+  /** Keys cancelled this round: deregistered by one selectNow after the round, not during it. */
+  private boolean cancelled;
+  /** While accept keeps failing: the time before which the loop does not try again. */
+  private long acceptPausedUntil = Deadlines.NONE;
+
+  // Counts of what sits in results, so that failures and connections are bounded separately.
+  private final AtomicInteger queuedConnections = new AtomicInteger();
+  private final AtomicInteger queuedFailures = new AtomicInteger();
+  private long droppedFailures;
 
   private volatile boolean closing;
 
@@ -92,19 +112,31 @@ final class AcceptLoop implements Runnable {
   public void run() {
     try {
       while (!closing) {
-        Deadlines.select(selector, nextTimeoutMillis());
+        // Keys that a deregistering selectNow found ready are already selected: don't block.
+        if (selector.selectedKeys().isEmpty()) Deadlines.select(selector, nextTimeoutMillis());
+        else selector.selectNow();
         for (Iterator<SelectionKey> i = selector.selectedKeys().iterator(); i.hasNext(); ) {
           SelectionKey k = i.next();
           i.remove();
           if (k == acceptKey) {
-            acceptAll();
-          } else if (k.isValid()) {
+            if (k.isValid() && k.isAcceptable()) acceptAll();
+          } else {
+            // Even if invalid: junixsocket's selector invalidates the key of a Unix peer that
+            // hung up, selecting it once. Reading is how the handshake learns of the end.
             advance(k);
           }
         }
         expire();
-        // Hold new clients in the kernel's backlog while results wait for accept().
-        acceptKey.interestOps(results.size() + pending.size() < maxQueued() ? SelectionKey.OP_ACCEPT : 0);
+        flushCancelled();
+        // Hold new clients in the kernel's backlog while there is no room for their handshake or
+        // results wait for accept(); interest in accepts we could not take would spin the loop.
+        boolean room = pending.size() < options.maxPendingHandshakes()
+            && queuedConnections.get() + pending.size() < maxQueued()
+            && acceptPausedUntil == Deadlines.NONE;
+        int ops = room ? SelectionKey.OP_ACCEPT : 0;
+        // Only on change: junixsocket's interestOps wakes its selector, so setting it every
+        // round made the loop of an idle Unix listener spin (20% of a core).
+        if (acceptKey.interestOps() != ops) acceptKey.interestOps(ops);
       }
     } catch (IOException | RuntimeException e) {
       if (!closing) {
@@ -128,13 +160,13 @@ final class AcceptLoop implements Runnable {
 
   /** For {@link Deadlines#select}: until the next handshake deadline, 0 for none pending. */
   private long nextTimeoutMillis() {
-    long next = Deadlines.NONE;
+    long next = acceptPausedUntil;
     for (Pending p : pending.values()) next = Math.min(next, p.deadline);
     long millis = Deadlines.selectMillis(next);
     return millis < 0 ? 1 : millis;
   }
 
-  private void acceptAll() throws IOException {
+  private void acceptAll() {
     while (pending.size() < options.maxPendingHandshakes()) {
       SocketChannel channel;
       try {
@@ -142,7 +174,8 @@ final class AcceptLoop implements Runnable {
       } catch (ClosedChannelException e) {
         return;
       } catch (IOException e) {
-        // EMFILE and friends: report to accept() and keep serving the rest.
+        // EMFILE and friends: report to accept(), pause a little, keep serving the rest.
+        acceptPausedUntil = System.nanoTime() + ACCEPT_BACKOFF_NANOS;
         offer(new IOException("accept failed on " + address + ": " + e.getMessage(), e));
         return;
       }
@@ -156,6 +189,7 @@ final class AcceptLoop implements Runnable {
         closeQuietly(channel);
         continue;
       }
+      if (!admitted(channel, endpoint)) continue;
       if (key == null) {
         offer(endpoint);
         continue;
@@ -165,18 +199,52 @@ final class AcceptLoop implements Runnable {
         endpoint.sendBytes(handshake.start());
         SelectionKey k = channel.register(selector, SelectionKey.OP_READ);
         pending.put(k, new Pending(endpoint, handshake, Deadlines.after(options.handshakeTimeout())));
-      } catch (IOException e) {
-        fail(null, endpoint, e);
+      } catch (IOException | RuntimeException e) {
+        fail(null, endpoint, asIOException(e));
       }
     }
+  }
+
+  /** Applies the peer policy, if any; a refused peer is closed and reported. */
+  private boolean admitted(SocketChannel channel, Endpoint endpoint) {
+    PeerPolicy policy = options.peerPolicy().orElse(null);
+    if (policy == null) return true;
+    PeerCredentials peer;
+    try {
+      peer = Sockets.peerCredentials(channel).orElse(null);
+    } catch (IOException | RuntimeException e) {
+      fail(null, endpoint, new PeerRefusedException("peer refused on " + address
+          + ": cannot read its credentials: " + e.getMessage(), null));
+      return false;
+    }
+    if (peer == null) {
+      fail(null, endpoint, new PeerRefusedException("peer refused on " + address
+          + ": no credentials for this kind of socket", null));
+      return false;
+    }
+    if (policy.allows(peer)) return true;
+    fail(null, endpoint, new PeerRefusedException("peer refused on " + address + ": uid "
+        + peer.uid() + " (pid " + peer.pid() + ") is not in the allowed uids "
+        + policy.allowedUids(), peer));
+    return false;
   }
 
   private void advance(SelectionKey k) {
     Pending p = pending.get(k);
     if (p == null) return;
     try {
-      byte[] message;
-      while (!p.handshake.isDone() && (message = p.endpoint.receiveNow(256)) != null) {
+      // Only the first read follows the selector's word that the socket is readable; a key that
+      // junixsocket invalidated on hang-up is never selected again, so read that one to the end.
+      boolean hungUp = !k.isValid();
+      boolean readable = true;
+      for (int reads = 0; !p.handshake.isDone(); reads++) {
+        byte[] message = p.endpoint.receiveNow(256, readable);
+        readable = hungUp;
+        if (message == null) {
+          if (!hungUp) break;
+          if (reads > 1024) throw new IOException("peer hung up and its stream does not end");
+          continue;
+        }
         ServerHandshake.Step step = p.handshake.onMessage(message);
         try {
           for (byte[] reply : step.replies()) p.endpoint.sendBytes(reply);
@@ -190,12 +258,23 @@ final class AcceptLoop implements Runnable {
         forget(k);
         offer(p.endpoint);
       }
-    } catch (IOException e) {
-      fail(k, p.endpoint, e);
+    } catch (IOException | RuntimeException e) {
+      // A bug or a surprise in one handshake ends that connection, never the loop.
+      if (e instanceof RuntimeException) {
+        LOG.log(System.Logger.Level.WARNING, "handshake on " + address + " failed unexpectedly", e);
+      }
+      fail(k, p.endpoint, asIOException(e));
     }
   }
 
+  private static IOException asIOException(Exception e) {
+    return e instanceof IOException io ? io : new IOException("handshake failed: " + e, e);
+  }
+
   private void expire() {
+    if (acceptPausedUntil != Deadlines.NONE && Deadlines.remaining(acceptPausedUntil) <= 0) {
+      acceptPausedUntil = Deadlines.NONE;
+    }
     List<SelectionKey> late = new ArrayList<>();
     for (Map.Entry<SelectionKey, Pending> e : pending.entrySet()) {
       if (Deadlines.remaining(e.getValue().deadline) <= 0) late.add(e.getKey());
@@ -216,22 +295,53 @@ final class AcceptLoop implements Runnable {
   private void forget(SelectionKey k) {
     pending.remove(k);
     k.cancel();
+    cancelled = true;
+  }
+
+  /**
+   * Deregisters the keys cancelled this round, so that the closes of their channels are not
+   * deferred until the next select. Never while iterating the selected keys: selectNow adds to
+   * that set under the iterator.
+   */
+  private void flushCancelled() {
+    if (!cancelled) return;
+    cancelled = false;
     try {
-      selector.selectNow(); // deregisters now, so that a close is not deferred until next select
+      selector.selectNow();
     } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "flushing cancelled key", e);
+      LOG.log(System.Logger.Level.DEBUG, "flushing cancelled keys", e);
     }
   }
 
   private void offer(Object result) {
+    if (result instanceof Endpoint) {
+      queuedConnections.incrementAndGet();
+    } else if (result instanceof IOException e) {
+      if (queuedFailures.get() >= maxQueued()) {
+        // Nobody is taking them: keep the first ones, log the rest, never stop accepting.
+        droppedFailures++;
+        LOG.log(System.Logger.Level.DEBUG, "{0} failures dropped on {1}; last: {2}",
+            droppedFailures, address, e.toString());
+        return;
+      }
+      queuedFailures.incrementAndGet();
+    }
     results.add(result);
     for (Runnable w : watchers) w.run();
   }
 
   /** Takes the next result, waiting until {@code deadline}; null if it passed. */
   Object take(long deadline) throws InterruptedException {
-    if (deadline == Deadlines.NONE) return results.take();
-    return results.poll(Math.max(0, Deadlines.remaining(deadline)), TimeUnit.NANOSECONDS);
+    Object result = deadline == Deadlines.NONE ? results.take()
+        : results.poll(Math.max(0, Deadlines.remaining(deadline)), TimeUnit.NANOSECONDS);
+    if (result instanceof Endpoint) {
+      queuedConnections.decrementAndGet();
+      // The loop may have stopped accepting for want of room: let it look again.
+      if (acceptKey.isValid() && acceptKey.interestOps() == 0) selector.wakeup();
+    } else if (result instanceof IOException) {
+      queuedFailures.decrementAndGet();
+    }
+    return result;
   }
 
   boolean hasResult() {

@@ -7,9 +7,10 @@ import java.io.IOException;
  * not allow. Messages follow CPython's wording so logs read the same on both sides: the client sees
  * {@code "digest sent was rejected"}, the server {@code "digest received was wrong"}.
  *
- * <p>Python: {@code multiprocessing.AuthenticationError}.
+ * <p>Python: {@code multiprocessing.AuthenticationError}. Subclassed only by
+ * {@link PeerRefusedException}, for peers refused before any handshake.
  */
-public final class AuthenticationException extends IOException {
+public class AuthenticationException extends IOException {
   private static final long serialVersionUID = 1L;
 
   public AuthenticationException(String message) {

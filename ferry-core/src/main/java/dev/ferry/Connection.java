@@ -18,4 +18,11 @@ public sealed interface Connection extends Receiver, Sender permits Endpoint {
 
   /** Where this connection leads: the peer's address for a client, this end's for a pipe. */
   String description();
+
+  /**
+   * The process at the other end, as the kernel recorded it when the connection was made, for a
+   * connection over a Unix socket (path, abstract name or pipe); empty over TCP, or if the
+   * socket is closed or the platform does not tell.
+   */
+  java.util.Optional<PeerCredentials> peerCredentials();
 }

@@ -29,6 +29,7 @@ public final class ConnectionOptions {
   private final long maxMessageSize;
   private final boolean unauthenticatedNetworkAllowed;
   private final PythonVersion peerPython;
+  private final PeerPolicy peerPolicy;
 
   private ConnectionOptions(Builder b) {
     this.authKey = b.authKey;
@@ -39,6 +40,7 @@ public final class ConnectionOptions {
     this.maxMessageSize = b.maxMessageSize;
     this.unauthenticatedNetworkAllowed = b.unauthenticatedNetworkAllowed;
     this.peerPython = b.peerPython;
+    this.peerPolicy = b.peerPolicy;
   }
 
   /**
@@ -64,6 +66,7 @@ public final class ConnectionOptions {
     b.maxMessageSize = maxMessageSize;
     b.unauthenticatedNetworkAllowed = unauthenticatedNetworkAllowed;
     b.peerPython = peerPython;
+    b.peerPolicy = peerPolicy;
     return b;
   }
 
@@ -115,6 +118,14 @@ public final class ConnectionOptions {
   }
 
   /**
+   * Which local users a Unix socket listener lets through to the handshake, judged on the peer's
+   * kernel-reported credentials; empty lets everyone who can open the socket file try.
+   */
+  public Optional<PeerPolicy> peerPolicy() {
+    return Optional.ofNullable(peerPolicy);
+  }
+
+  /**
    * The largest message a send may write: unlimited, except 2^31-1 bytes toward a Python peer
    * older than 3.8, which cannot read the 64-bit length escape.
    */
@@ -126,7 +137,7 @@ public final class ConnectionOptions {
   public String toString() {
     return "ConnectionOptions[authKey=" + authKey + ", handshakeTimeout=" + handshakeTimeout
         + ", connectTimeout=" + connectTimeout + ", backlog=" + backlog + ", maxMessageSize="
-        + maxMessageSize + "]";
+        + maxMessageSize + (peerPolicy == null ? "" : ", peerPolicy=" + peerPolicy) + "]";
   }
 
   /** Builds {@link ConnectionOptions}. Every setter checks its argument at once. */
@@ -139,6 +150,7 @@ public final class ConnectionOptions {
     private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private boolean unauthenticatedNetworkAllowed;
     private PythonVersion peerPython;
+    private PeerPolicy peerPolicy;
 
     private Builder() {}
 
@@ -201,6 +213,16 @@ public final class ConnectionOptions {
      */
     public Builder peerPython(PythonVersion version) {
       this.peerPython = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
+    /**
+     * Refuse Unix socket clients whose user the policy does not allow, before the handshake:
+     * {@link Listener#accept()} reports each with a {@link PeerRefusedException} naming the uid.
+     * A TCP listener with a policy refuses to start (TCP peers carry no credentials).
+     */
+    public Builder peerPolicy(PeerPolicy policy) {
+      this.peerPolicy = Objects.requireNonNull(policy, "policy");
       return this;
     }
 

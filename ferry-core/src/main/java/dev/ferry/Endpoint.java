@@ -7,6 +7,7 @@ import dev.ferry.internal.handle.DescriptorChannel;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
+import dev.ferry.internal.transport.Sockets;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -54,6 +55,9 @@ final class Endpoint implements Connection, DescriptorChannel {
   private final ReentrantLock writeLock = new ReentrantLock();
   private ByteBuffer out;
 
+  /** Read once, when first asked; the kernel fixed them at connect time. */
+  private volatile PeerCredentials credentials;
+
   // State only moves towards false.
   private volatile boolean readable;
   private volatile boolean writable;
@@ -76,6 +80,20 @@ final class Endpoint implements Connection, DescriptorChannel {
   @Override
   public String description() {
     return description;
+  }
+
+  @Override
+  public java.util.Optional<PeerCredentials> peerCredentials() {
+    PeerCredentials c = credentials;
+    if (c == null) {
+      try {
+        c = Sockets.peerCredentials(transport.channel()).orElse(null);
+      } catch (IOException e) {
+        return java.util.Optional.empty();
+      }
+      credentials = c;
+    }
+    return java.util.Optional.ofNullable(c);
   }
 
   @Override
@@ -254,12 +272,24 @@ final class Endpoint implements Connection, DescriptorChannel {
    * message of at most {@code maxLength} bytes if it is there, or null if it is not complete yet.
    */
   byte[] receiveNow(int maxLength) throws IOException {
+    return receiveNow(maxLength, false);
+  }
+
+  /**
+   * As {@link #receiveNow(int)}, for a caller whose selector has just reported this socket
+   * readable: then a read that finds nothing means end of stream (junixsocket's non-blocking read
+   * returns 0 there, not -1). Without this, a Unix peer that closes with half a frame sent, or
+   * with nothing sent, stays readable forever and its selector spins.
+   */
+  byte[] receiveNow(int maxLength, boolean reportedReadable) throws IOException {
     lockForReceive();
     try {
       if (!endOfStream) {
         in.compact();
         try {
-          if (transport.readNow(in) < 0) endOfStream = true;
+          boolean room = in.hasRemaining();
+          int n = transport.readNow(in);
+          if (n < 0 || (n == 0 && room && reportedReadable)) endOfStream = true;
         } finally {
           in.flip();
         }

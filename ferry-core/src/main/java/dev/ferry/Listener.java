@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Objects;
@@ -32,7 +33,12 @@ import java.util.Objects;
  * a failed handshake ended with ({@link AuthenticationException} with CPython's wording,
  * {@link SocketTimeoutException}, ...), after which the listener stays usable.
  *
- * <p>A Unix socket file is made readable and writable by its owner only, and removed on close.
+ * <p>A Unix socket file is made readable and writable by its owner only (0600, set right after
+ * bind: for the short moment in between the process umask applies, so put user-given paths in a
+ * directory only the owner can enter, or use {@link #bindPrivate}, whose fresh 0700 directory
+ * closes that gap). On close the file is removed only if it is still the one this listener
+ * created: a file deleted underneath the listener, or replaced by someone else's, is left alone.
+ * An existing file at the path is never removed on bind either: bind fails instead.
  * Several threads may call {@link #accept()} at once; {@link #close()} wakes them with
  * {@link ConnectionClosedException} and closes the connections nobody accepted.
  *
@@ -45,15 +51,56 @@ public final class Listener implements AutoCloseable, PassableListener {
   private final Address address;
   private final ConnectionOptions options;
   private final AcceptLoop loop;
+  /** The socket file's identity right after bind (see fileKey); null if not a Unix path. */
+  private final Object socketFileKey;
+  /** The private directory {@link #bindPrivate} made, removed on close; else null. */
+  private final Path privateDirectory;
 
   private volatile boolean closed;
 
   private Listener(ServerSocketChannel server, Address address, ConnectionOptions options,
-      AcceptLoop loop) {
+      AcceptLoop loop, Object socketFileKey, Path privateDirectory) {
     this.server = server;
     this.address = address;
     this.options = options;
     this.loop = loop;
+    this.socketFileKey = socketFileKey;
+    this.privateDirectory = privateDirectory;
+  }
+
+  /**
+   * Listens on a fresh Unix socket in a new directory that only this user can enter (0700), made
+   * under {@code java.io.tmpdir} (or {@code /tmp} if that path would be too long for a socket),
+   * and removed with the socket on close. Other local users can neither connect nor see the
+   * socket, whatever the umask; clients of the same user find it at {@link #address()}.
+   *
+   * <p>Python: {@code Listener()} with no address, whose {@code arbitrary_address} is a
+   * {@code listener-*} file in a private {@code pymp-*} directory.
+   */
+  public static Listener bindPrivate(ConnectionOptions options) throws IOException {
+    Objects.requireNonNull(options, "options");
+    Path dir = privateDirectory(Path.of(System.getProperty("java.io.tmpdir")));
+    try {
+      return bind(new Address.Unix(dir.resolve("sock")), options, dir);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(dir);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  private static Path privateDirectory(Path tmp) throws IOException {
+    java.nio.file.attribute.FileAttribute<?> ownerOnly =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    // "ferry-" + 10 random digits + "/sock": keep the whole path under sun_path's 107 bytes.
+    int room = Address.MAX_UNIX_NAME_BYTES - "/ferry-01234567890123456789/sock".length();
+    if (tmp.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > room) {
+      tmp = Path.of("/tmp");
+    }
+    return Files.createTempDirectory(tmp, "ferry-", ownerOnly); // created with 0700, no window
   }
 
   /** Listens at {@code address} with no key. */
@@ -70,6 +117,11 @@ public final class Listener implements AutoCloseable, PassableListener {
    *     {@link ConnectionOptions.Builder#allowUnauthenticatedNetwork()} was chosen
    */
   public static Listener bind(Address address, ConnectionOptions options) throws IOException {
+    return bind(address, options, null);
+  }
+
+  private static Listener bind(Address address, ConnectionOptions options, Path privateDirectory)
+      throws IOException {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(options, "options");
     if (address instanceof Address.Tcp && options.authKey().isEmpty()
@@ -78,19 +130,43 @@ public final class Listener implements AutoCloseable, PassableListener {
           + " without an authkey: any host could connect (set an authkey, or allow"
           + " unauthenticated network listeners explicitly)");
     }
+    if (address instanceof Address.Tcp && options.peerPolicy().isPresent()) {
+      throw new IllegalArgumentException("a peer policy needs a unix socket, and " + address
+          + " is tcp: tcp peers carry no credentials");
+    }
     ServerSocketChannel server = Sockets.bind(address, options.backlog());
+    Object fileKey = null;
     try {
       if (address instanceof Address.Unix unix) {
         Files.setPosixFilePermissions(unix.path(), PosixFilePermissions.fromString("rw-------"));
+        fileKey = fileKey(unix.path());
       }
       Address bound = Sockets.boundAddress(address, server);
-      Listener listener = new Listener(server, bound, options, new AcceptLoop(server, bound, options));
+      Listener listener = new Listener(server, bound, options, new AcceptLoop(server, bound, options),
+          fileKey, privateDirectory);
       listener.loop.start();
       return listener;
     } catch (IOException | RuntimeException e) {
       server.close();
-      deleteSocketFile(address);
+      try {
+        deleteSocketFile(address, fileKey);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
       throw e;
+    }
+  }
+
+  /**
+   * The file's identity: device, inode, type and mode, and change time. The inode alone is not
+   * enough: a file created right after ours was deleted often gets the same number.
+   */
+  private static Object fileKey(Path path) {
+    try {
+      return Files.readAttributes(path, "unix:dev,ino,mode,ctime",
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException | UnsupportedOperationException e) {
+      return null;
     }
   }
 
@@ -168,12 +244,29 @@ public final class Listener implements AutoCloseable, PassableListener {
       if (passedOn || adopted) closeDescriptorOnly();
       server.close();
     } finally {
-      if (!passedOn) deleteSocketFile(address);
+      if (!passedOn) {
+        deleteSocketFile(address, socketFileKey);
+        if (privateDirectory != null) deleteEmptyDirectory(privateDirectory);
+      }
     }
   }
 
-  private static void deleteSocketFile(Address address) throws IOException {
-    if (address instanceof Address.Unix unix) Files.deleteIfExists(unix.path());
+  /**
+   * Removes the socket file if it is still the one bound (same inode, mode and ctime): not a file
+   * someone put there after deleting ours. Python raises FileNotFoundError here; a close that
+   * fails for a file that is already gone helps nobody.
+   */
+  private static void deleteSocketFile(Address address, Object fileKey) throws IOException {
+    if (!(address instanceof Address.Unix unix) || fileKey == null) return;
+    if (fileKey.equals(fileKey(unix.path()))) Files.deleteIfExists(unix.path());
+  }
+
+  private static void deleteEmptyDirectory(Path dir) throws IOException {
+    try {
+      Files.deleteIfExists(dir);
+    } catch (java.nio.file.DirectoryNotEmptyException e) {
+      // Someone with our uid put files there: theirs to keep.
+    }
   }
 
   @Override
@@ -194,8 +287,10 @@ public final class Listener implements AutoCloseable, PassableListener {
   static Listener adopt(ServerSocketChannel server, Address address, ConnectionOptions options)
       throws IOException {
     server.configureBlocking(false);
+    // The socket file is ours to remove now, if it is still the one the sender bound.
+    Object fileKey = address instanceof Address.Unix unix ? fileKey(unix.path()) : null;
     Listener listener = new Listener(server, address, options,
-        new AcceptLoop(server, address, options));
+        new AcceptLoop(server, address, options), fileKey, null);
     listener.adopted = true;
     listener.loop.start();
     return listener;

@@ -147,10 +147,11 @@ public final class SocketTransport {
         throw new ConnectionClosedException("connection is closed");
       }
       long millis = Deadlines.selectMillis(deadline);
-      if (millis < 0) return false;
       int ready;
       try {
-        ready = Deadlines.select(selector, millis);
+        // Out of time still gets one look: a zero-timeout poll must see an end of stream that
+        // junixsocket's read reports as 0 bytes, not -1.
+        ready = millis < 0 ? selector.selectNow() : Deadlines.select(selector, millis);
       } catch (ClosedSelectorException e) {
         throw new ConnectionClosedException("connection closed while waiting");
       }
@@ -163,6 +164,7 @@ public final class SocketTransport {
         selector.selectedKeys().clear();
         return true;
       }
+      if (millis < 0) return false;
       // A select with a timeout can wake early (wakeup, spurious): go round until the deadline.
       if (deadline != Deadlines.NONE && Deadlines.remaining(deadline) <= 0) return false;
     }

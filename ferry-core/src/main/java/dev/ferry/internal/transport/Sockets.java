@@ -52,7 +52,11 @@ public final class Sockets {
         // junixsocket would replace the file; CPython fails instead, and so do we: it may be live.
         throw new java.net.BindException("address already in use: " + address);
       }
-      server = AFUNIXServerSocketChannel.open();
+      AFUNIXServerSocketChannel unix = AFUNIXServerSocketChannel.open();
+      // junixsocket would delete whatever is at the path on close, even a file someone put there
+      // after ours was removed; Listener deletes the socket file itself, only if it is still ours.
+      unix.setDeleteOnClose(false);
+      server = unix;
     }
     try {
       server.bind(socketAddress, backlog);
@@ -121,6 +125,19 @@ public final class Sockets {
         selector.selectedKeys().clear();
       }
     }
+  }
+
+  /**
+   * The kernel's record of the process at the other end of a Unix socket; empty for TCP.
+   *
+   * @throws IOException if the socket is closed or the credentials cannot be read
+   */
+  public static java.util.Optional<dev.ferry.PeerCredentials> peerCredentials(SocketChannel channel)
+      throws IOException {
+    if (!(channel instanceof AFUNIXSocketChannel unix)) return java.util.Optional.empty();
+    org.newsclub.net.unix.AFUNIXSocketCredentials c = unix.getPeerCredentials();
+    if (c == null || c.isEmpty()) return java.util.Optional.empty();
+    return java.util.Optional.of(new dev.ferry.PeerCredentials(c.getPid(), c.getUid(), c.getGid()));
   }
 
   /** Sets the per-connection options an accepted channel needs. */

@@ -1,0 +1,27 @@
+package dev.ferry;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * Runs blocking test tasks each on a thread of its own. The common pool will not do: on a
+ * 2-core machine it may have a single thread (JDK 25), and one blocked task then starves the rest.
+ */
+final class TestThreads {
+  private static final Executor EACH = task -> {
+    Thread t = new Thread(task, "test-blocking");
+    t.setDaemon(true);
+    t.start();
+  };
+
+  private TestThreads() {}
+
+  static <T> CompletableFuture<T> supply(Supplier<T> supplier) {
+    return CompletableFuture.supplyAsync(supplier, EACH);
+  }
+
+  static CompletableFuture<Void> run(Runnable runnable) {
+    return CompletableFuture.runAsync(runnable, EACH);
+  }
+}
