@@ -25,14 +25,14 @@ class PeerCredentialsTest {
     for (Transports t : new Transports[] {Transports.SOCKET_PAIR, Transports.UNIX_PATH,
         Transports.ABSTRACT_NAME}) {
       try (Transports.Pair pair = t.open(ConnectionOptions.defaults())) {
-        PeerCredentials peer = pair.right().peerCredentials().orElseThrow();
+        PeerCredentials peer = pair.rightConnection().peerCredentials().orElseThrow();
         assertEquals(pid, peer.pid(), t.name());
         assertEquals(uid, peer.uid(), t.name());
-        assertEquals(pair.left().peerCredentials(), Optional.of(peer), t.name());
+        assertEquals(pair.leftConnection().peerCredentials(), Optional.of(peer), t.name());
       }
     }
     try (Transports.Pair pair = Transports.TCP_V4.open(ConnectionOptions.defaults())) {
-      assertEquals(Optional.empty(), pair.right().peerCredentials());
+      assertEquals(Optional.empty(), pair.rightConnection().peerCredentials());
     }
   }
 

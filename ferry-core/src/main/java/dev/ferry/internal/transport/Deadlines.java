@@ -29,16 +29,6 @@ public final class Deadlines {
     return deadline == NONE ? Long.MAX_VALUE : deadline - System.nanoTime();
   }
 
-  /**
-   * Selects for {@code millis} from {@link #selectMillis}, 0 meaning until something happens.
-   * Always use this, never {@code select(0)}: junixsocket's selector takes 0 as "don't wait" and
-   * returns at once, so a loop waiting "forever" on a Unix socket would spin a core.
-   */
-  public static int select(java.nio.channels.Selector selector, long millis)
-      throws java.io.IOException {
-    return millis == 0 ? selector.select() : selector.select(millis);
-  }
-
   /** Milliseconds to pass to {@code Selector.select}: at least 1 while time is left, 0 for none. */
   public static long selectMillis(long deadline) {
     if (deadline == NONE) return 0;
