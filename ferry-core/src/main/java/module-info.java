@@ -7,4 +7,5 @@ module dev.ferry {
 
   exports dev.ferry;
   exports dev.ferry.codec;
+  exports dev.ferry.async;
 }

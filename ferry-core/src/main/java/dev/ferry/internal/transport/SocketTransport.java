@@ -178,4 +178,14 @@ public final class SocketTransport {
   private static void closeSelector(Selector selector) throws IOException {
     if (selector != null) selector.close();
   }
+
+  /** Writes what the socket takes without waiting; returns the count, possibly 0. */
+  public int writeNow(ByteBuffer src) throws IOException {
+    checkOpen();
+    try {
+      return channel.write(src);
+    } catch (IOException e) {
+      throw closedOr(e);
+    }
+  }
 }
