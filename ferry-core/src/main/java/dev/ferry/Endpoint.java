@@ -603,7 +603,7 @@ final class Endpoint implements Connection, AsyncPort {
    * yet, or part of a header) move to an exact-size heap buffer until the next call.
    */
   @Override
-  public byte[] receiveAvailable(long limit, boolean selected, ByteBuffer scratch)
+  public byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch)
       throws IOException {
     readLock.lock();
     try {
@@ -613,7 +613,7 @@ final class Endpoint implements Connection, AsyncPort {
       if (in != null) scratch.put(in);
       in = scratch.flip();
       try {
-        return assemble(limit, selected);
+        return assemble(limit, selected, hungUp);
       } finally {
         if (in.hasRemaining()) {
           ByteBuffer keep = ByteBuffer.allocate(in.remaining());
@@ -627,7 +627,7 @@ final class Endpoint implements Connection, AsyncPort {
     }
   }
 
-  private byte[] assemble(long limit, boolean selected) throws IOException {
+  private byte[] assemble(long limit, boolean selected, boolean hungUp) throws IOException {
     boolean first = selected;
     while (true) {
       if (partial == null && headerBuffered()) {
@@ -670,7 +670,7 @@ final class Endpoint implements Connection, AsyncPort {
         }
       }
       // junixsocket's non-blocking read gives 0, not -1, at end of stream (see SocketTransport).
-      if (n < 0 || (n == 0 && first && channel().provider() != SelectorProvider.provider())) {
+      if (n < 0 || (n == 0 && (first || hungUp) && channel().provider() != SelectorProvider.provider())) {
         endOfStream = true;
       } else if (n == 0) {
         return null;

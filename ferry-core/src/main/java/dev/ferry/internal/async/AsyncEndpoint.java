@@ -74,6 +74,8 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private boolean wantWrite;
   private boolean retryScheduled;
   private boolean selected;
+  /** junixsocket reported a hang-up and cancelled the key: no more readiness will come. */
+  private boolean hungUp;
   private IOException sendFailure;
 
   private AsyncEndpoint(Connection connection, AsyncPort port, EventLoop loop, long sendQueueBytes) {
@@ -208,7 +210,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       byte[] message = carried.poll();
       if (message == null) {
         try {
-          message = port.receiveAvailable(r.limit, selected, loop.scratch());
+          message = port.receiveAvailable(r.limit, selected, hungUp, loop.scratch());
         } catch (IOException | RuntimeException e) {
           dropHead();
           r.future.completeExceptionally(closed ? closedException() : e);
@@ -254,6 +256,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
 
   @Override
   public void ready(SelectionKey k) {
+    if (!k.isValid()) {
+      if (closed) return;
+      hungUp = true;
+      deliver();
+      if (wantWrite) flush(); // the peer is gone: the write fails, or retries without a key
+      return;
+    }
     int ready = k.readyOps();
     if ((ready & SelectionKey.OP_READ) != 0) {
       selected = true;
@@ -394,7 +403,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       s.started = true;
       if (s.frame.hasRemaining()) {
         wantWrite = true;
-        updateInterest();
+        if (hungUp) retryLater(); else updateInterest();
         return;
       }
       sends.poll();
@@ -457,13 +466,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     if (key != null) key.cancel();
     releaseSendLock();
     ConnectionClosedException e = closedException();
+    failSends(e);
     Receive<?> r;
     while ((r = receives.poll()) != null) {
       if (r.timer != null) r.timer.cancel();
       r.future.completeExceptionally(e);
     }
     carried.clear();
-    failSends(e);
   }
 
   @Override

@@ -31,11 +31,12 @@ public interface AsyncPort {
   /**
    * The next whole message of at most {@code limit} bytes, or null if it has not all arrived; never
    * waits. Reads from the socket as long as it gives bytes. {@code selected} says the selector
-   * just reported the socket readable, so that a first read of nothing means end of stream.
+   * just reported the socket readable, so that a first read of nothing means end of stream;
+   * {@code hungUp} says the peer hung up, so that any read of nothing means end of stream.
    *
    * @param scratch the loop's receive buffer, lent for the duration of the call
    */
-  byte[] receiveAvailable(long limit, boolean selected, ByteBuffer scratch) throws IOException;
+  byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch) throws IOException;
 
   /** Takes the send lock if no blocking sender holds it; blocking sends wait while it is held. */
   boolean tryLockSend();

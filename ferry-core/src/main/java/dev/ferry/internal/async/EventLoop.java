@@ -140,7 +140,9 @@ public final class EventLoop implements Runnable {
         for (Iterator<SelectionKey> i = selector.selectedKeys().iterator(); i.hasNext(); ) {
           SelectionKey key = i.next();
           i.remove();
-          if (key.isValid()) runSafely(() -> ((Handler) key.attachment()).ready(key));
+          // Dispatched even when invalid: junixsocket cancels a key itself when poll reports a
+          // hang-up, in the very select that reports it readable.
+          if (key.attachment() != null) runSafely(() -> ((Handler) key.attachment()).ready(key));
         }
         drainTasks();
       }
