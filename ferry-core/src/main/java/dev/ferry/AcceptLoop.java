@@ -13,7 +13,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -93,9 +92,10 @@ final class AcceptLoop implements Runnable {
     try {
       while (!closing) {
         selector.select(nextTimeoutMillis());
-        for (Iterator<SelectionKey> i = selector.selectedKeys().iterator(); i.hasNext(); ) {
-          SelectionKey k = i.next();
-          i.remove();
+        // A copy: forget() runs selectNow, which adds to the selected set while we walk it.
+        List<SelectionKey> ready = new ArrayList<>(selector.selectedKeys());
+        selector.selectedKeys().clear();
+        for (SelectionKey k : ready) {
           if (k == acceptKey) {
             acceptAll();
           } else if (k.isValid()) {

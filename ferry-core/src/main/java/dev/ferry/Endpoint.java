@@ -712,4 +712,14 @@ final class Endpoint implements Connection, AsyncPort {
   public long maxMessageSize() {
     return maxMessageSize;
   }
+
+  @Override
+  public void trimSendBuffer() {
+    if (!writeLock.tryLock()) return;
+    try {
+      out = null;
+    } finally {
+      writeLock.unlock();
+    }
+  }
 }

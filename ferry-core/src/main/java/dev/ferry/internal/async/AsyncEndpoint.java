@@ -94,6 +94,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     if (connection.isClosed()) throw new IllegalStateException("connection is closed");
     EventLoop loop = group.next(port.channel().provider());
     port.claimReceive();
+    port.trimSendBuffer(); // async sends write their own frames
     AsyncEndpoint endpoint = new AsyncEndpoint(connection, port, loop, group.sendQueueBytes());
     loop.execute(endpoint::register);
     return endpoint;

@@ -51,4 +51,10 @@ public interface AsyncPort {
 
   /** The largest message a receive accepts. */
   long maxMessageSize();
+
+  /**
+   * Drops the blocking send path's buffer (64 KiB of native memory an accepted connection got
+   * from its handshake) if no blocking send holds it; a later blocking send allocates it again.
+   */
+  void trimSendBuffer();
 }
