@@ -131,6 +131,19 @@ class AsyncConnectTest {
   }
 
   @Test
+  void connectingOnClosedLoopsFailsAndLeavesNothingOpen() throws Exception {
+    EventLoops loops = EventLoops.open();
+    loops.close();
+    for (String kind : java.util.List.of("tcp", "unix")) {
+      try (Listener listener = Listener.bind(address(kind))) {
+        Throwable t = cause(Client.connectAsync(listener.address(), ConnectionOptions.defaults(), loops));
+        assertInstanceOf(IllegalStateException.class, t);
+        assertEquals("event loops are closed", t.getMessage());
+      }
+    }
+  }
+
+  @Test
   void acceptAsyncFailsOnceTheListenerCloses() throws Exception {
     Listener listener = Listener.bind(address("tcp"));
     CompletableFuture<Connection> first = listener.acceptAsync();

@@ -38,7 +38,13 @@ public final class AsyncConnect implements EventLoop.Handler {
       c.fail(e);
       return c.result;
     }
-    EventLoop loop = group.next(channel.provider());
+    EventLoop loop;
+    try {
+      loop = group.next(channel.provider());
+    } catch (RuntimeException e) { // the loops are closed
+      c.fail(e);
+      return c.result;
+    }
     loop.execute(() -> {
       if (loop.isClosing()) {
         c.loopClosed();
@@ -85,7 +91,8 @@ public final class AsyncConnect implements EventLoop.Handler {
   }
 
   private Exception describe(Exception e) {
-    if (e instanceof SocketTimeoutException || e instanceof dev.ferry.ConnectionClosedException) {
+    if (e instanceof SocketTimeoutException || e instanceof dev.ferry.ConnectionClosedException
+        || e instanceof IllegalStateException) {
       return e;
     }
     String reason = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
