@@ -111,6 +111,25 @@ class AsyncContractTest {
 
   @ParameterizedTest
   @EnumSource(Transports.class)
+  void keepsManySmallMessagesWholeAndInOrder(Transports transport) throws Exception {
+    // Small queued frames leave together in one write; each must still arrive as itself.
+    try (EventLoops loops = EventLoops.open(); Transports.Pair p = transport.open(OPTIONS)) {
+      AsyncConnection async = AsyncConnection.of(p.left(), loops);
+      List<CompletableFuture<Void>> sends = new ArrayList<>();
+      for (int i = 0; i < 10_000; i++) {
+        sends.add(async.sendAsync(java.nio.ByteBuffer.allocate(4 + i % 100).putInt(0, i)));
+      }
+      for (int i = 0; i < 10_000; i++) {
+        byte[] m = p.right().receiveBytes();
+        assertEquals(4 + i % 100, m.length);
+        assertEquals(i, java.nio.ByteBuffer.wrap(m).getInt());
+      }
+      for (CompletableFuture<Void> f : sends) await(f);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Transports.class)
   void cancelledReceiveGivesItsMessageToTheNext(Transports transport) throws Exception {
     try (EventLoops loops = EventLoops.open(); Transports.Pair p = transport.open(OPTIONS)) {
       AsyncConnection async = AsyncConnection.of(p.right(), loops);

@@ -12,6 +12,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -53,7 +56,31 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     FrameSource source;
     long queued; // bytes counted in queuedBytes
     boolean started;
+    /** For a batch of coalesced small frames: the futures of the sends it holds, in order. */
+    List<CompletableFuture<Void>> members;
+
+    void complete() {
+      if (members == null) {
+        future.complete(null);
+      } else {
+        for (CompletableFuture<Void> f : members) f.complete(null);
+      }
+    }
+
+    void fail(Throwable e) {
+      if (members == null) {
+        future.completeExceptionally(e);
+      } else {
+        for (CompletableFuture<Void> f : members) f.completeExceptionally(e);
+      }
+    }
   }
+
+  /** Frames below this size are copied together into one write when several are queued. */
+  private static final int SMALL_FRAME = 8 * 1024;
+
+  /** The most bytes one coalesced write carries. */
+  private static final int BATCH_BYTES = 64 * 1024;
 
   private final Connection connection;
   private final AsyncPort port;
@@ -385,6 +412,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         queuedBytes.addAndGet(s.queued);
         deferred.decrementAndGet();
       }
+      if (!s.started && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) s = coalesce();
       if (!holdingSendLock) {
         if (!port.tryLockSend()) {
           retryLater(); // a blocking sender is writing: its message goes out whole first
@@ -410,10 +438,43 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       sends.poll();
       forget(s);
       releaseSendLock(); // between messages, blocking senders get their turn
-      s.future.complete(null);
+      s.complete();
     }
     wantWrite = false;
     updateInterest();
+  }
+
+  /**
+   * Replaces the small frames at the head of the queue with one batch holding copies of them all,
+   * so that they leave in one write (decision 5: syscalls per message). Frames still waiting for
+   * room, and sends already cancelled, end the batch.
+   */
+  private Send coalesce() {
+    int total = 0;
+    int count = 0;
+    for (Iterator<Send> i = sends.iterator(); i.hasNext(); ) {
+      Send n = i.next();
+      if (n.frame == null || n.started || n.members != null || n.future.isDone()
+          || n.frame.remaining() >= SMALL_FRAME || total + n.frame.remaining() > BATCH_BYTES) {
+        break;
+      }
+      total += n.frame.remaining();
+      count++;
+    }
+    if (count < 2) return sends.peek();
+    Send batch = new Send();
+    batch.frame = ByteBuffer.allocate(total);
+    batch.members = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      Send m = sends.poll();
+      batch.frame.put(m.frame);
+      batch.queued += m.queued;
+      batch.members.add(m.future);
+    }
+    batch.frame.flip();
+    batch.started = true; // its members can no longer be withdrawn
+    sends.addFirst(batch);
+    return batch;
   }
 
   private void releaseSendLock() {
@@ -436,7 +497,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     Send s;
     while ((s = sends.poll()) != null) {
       forget(s);
-      s.future.completeExceptionally(e);
+      s.fail(e);
     }
   }
 
