@@ -141,10 +141,6 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     }
   }
 
-  EventLoop loop() {
-    return loop;
-  }
-
   @Override
   public Connection connection() {
     return connection;
