@@ -91,7 +91,9 @@ final class AcceptLoop implements Runnable {
   public void run() {
     try {
       while (!closing) {
-        selector.select(nextTimeoutMillis());
+        long timeout = nextTimeoutMillis();
+        // select(0) does not wait on junixsocket's selector: ask for "forever" explicitly.
+        if (timeout == 0) selector.select(); else selector.select(timeout);
         // A copy: forget() runs selectNow, which adds to the selected set while we walk it.
         List<SelectionKey> ready = new ArrayList<>(selector.selectedKeys());
         selector.selectedKeys().clear();

@@ -238,7 +238,9 @@ public final class Wait {
       try {
         while (!done.get()) {
           long millis = Deadlines.selectMillis(deadline);
-          int n = millis < 0 ? selector.selectNow() : selector.select(millis);
+          // select(0) does not wait on junixsocket's selector: ask for "forever" explicitly.
+          int n = millis < 0 ? selector.selectNow()
+              : millis == 0 ? selector.select() : selector.select(millis);
           if (n > 0) {
             for (SelectionKey key : selector.selectedKeys()) ready.add(keys.get(key));
             selector.selectedKeys().clear();

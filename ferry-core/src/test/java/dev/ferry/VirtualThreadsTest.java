@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LeakCheck.class)
 @EnabledForJreRange(min = JRE.JAVA_21)
 class VirtualThreadsTest {
-  private static final int WANTED = Integer.getInteger("ferry.virtual.connections", 2000);
+  private static final int WANTED = Integer.getInteger("ferry.virtual.connections", 10_000);
   private static final int ROUND_TRIPS = 3;
 
   /** Committed after the work: once the stream shows it, earlier events have been seen too. */

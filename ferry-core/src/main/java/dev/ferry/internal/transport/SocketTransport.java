@@ -130,7 +130,8 @@ public final class SocketTransport {
       if (millis < 0) return false;
       int ready;
       try {
-        ready = selector.select(millis);
+        // select(0) is "forever" for the JDK but "don't wait" for junixsocket, which then spins.
+        ready = millis == 0 ? selector.select() : selector.select(millis);
       } catch (ClosedSelectorException e) {
         throw new ConnectionClosedException("connection closed while waiting");
       }
