@@ -126,6 +126,7 @@ public final class SocketTransport {
         selector.close();
         throw new ConnectionClosedException("connection is closed");
       }
+      if (hungUp(selector)) return true; // the next read sees the end of stream, a write fails
       long millis = Deadlines.selectMillis(deadline);
       if (millis < 0) return false;
       int ready;
@@ -188,5 +189,15 @@ public final class SocketTransport {
     } catch (IOException e) {
       throw closedOr(e);
     }
+  }
+
+  /**
+   * Whether the peer hung up: junixsocket's selector cancels a key itself when poll reports a
+   * hang-up, in the very select that also reports data, and never reports the channel again; a
+   * wait on it would last forever.
+   */
+  private static boolean hungUp(Selector selector) {
+    for (SelectionKey key : selector.keys()) if (!key.isValid()) return true;
+    return selector.keys().isEmpty();
   }
 }
