@@ -8,4 +8,5 @@ module dev.ferry {
   exports dev.ferry;
   exports dev.ferry.codec;
   exports dev.ferry.handle;
+  exports dev.ferry.async;
 }

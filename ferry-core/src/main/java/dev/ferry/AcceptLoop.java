@@ -334,6 +334,26 @@ final class AcceptLoop implements Runnable {
   Object take(long deadline) throws InterruptedException {
     Object result = deadline == Deadlines.NONE ? results.take()
         : results.poll(Math.max(0, Deadlines.remaining(deadline)), TimeUnit.NANOSECONDS);
+    taken(result);
+    return result;
+  }
+
+  /** Takes the next result if there is one, without waiting: for acceptAsync. */
+  Object poll() {
+    Object result = results.poll();
+    taken(result);
+    return result;
+  }
+
+  /** Queues again a result that was taken but not handed out (its future was cancelled). */
+  void putBack(Object result) {
+    if (result instanceof Endpoint) queuedConnections.incrementAndGet();
+    else if (result instanceof IOException) queuedFailures.incrementAndGet();
+    results.add(result);
+    for (Runnable w : watchers) w.run();
+  }
+
+  private void taken(Object result) {
     if (result instanceof Endpoint) {
       queuedConnections.decrementAndGet();
       // The loop may have stopped accepting for want of room: let it look again.
@@ -341,7 +361,6 @@ final class AcceptLoop implements Runnable {
     } else if (result instanceof IOException) {
       queuedFailures.decrementAndGet();
     }
-    return result;
   }
 
   boolean hasResult() {

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Connects to a {@link Listener}, or to a Python {@code multiprocessing.connection.Listener}.
@@ -64,5 +66,59 @@ public final class Client {
       }
     }
     return endpoint;
+  }
+
+  /**
+   * Connects and authenticates without blocking: the asynchronous twin of
+   * {@link #connect(Address, ConnectionOptions)}. The connect and the client side of the
+   * handshake run on one of {@code loops}' threads; the future completes there with an
+   * {@link dev.ferry.async.AsyncConnection}, or fails with the exceptions {@code connect} throws.
+   */
+  public static CompletableFuture<dev.ferry.async.AsyncConnection> connectAsync(Address address,
+      ConnectionOptions options, dev.ferry.async.EventLoops loops) {
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(options, "options");
+    dev.ferry.internal.async.LoopGroup group = dev.ferry.internal.async.LoopGroup.of(loops);
+    SocketChannel channel;
+    java.net.SocketAddress target;
+    try {
+      target = Sockets.socketAddress(address);
+      if (address instanceof Address.Unix unix && !java.nio.file.Files.exists(unix.path())) {
+        throw new java.net.ConnectException("no such socket file: " + address);
+      }
+      channel = address instanceof Address.Tcp
+          ? SocketChannel.open() : org.newsclub.net.unix.AFUNIXSocketChannel.open();
+      try {
+        channel.configureBlocking(false);
+        if (address instanceof Address.Tcp) {
+          channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+        }
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return dev.ferry.internal.async.AsyncConnect
+        .connect(group, channel, target, options.connectTimeout(), address.toString())
+        .thenCompose(connected -> {
+          dev.ferry.internal.async.AsyncEndpoint async;
+          try {
+            Endpoint endpoint = new Endpoint(new SocketTransport(connected), address.toString(),
+                true, true, options);
+            async = dev.ferry.internal.async.AsyncEndpoint.open(endpoint, group);
+          } catch (IOException | RuntimeException e) {
+            try {
+              connected.close();
+            } catch (IOException closeFailed) {
+              e.addSuppressed(closeFailed);
+            }
+            throw new CompletionException(e);
+          }
+          if (options.authKey().isEmpty()) return CompletableFuture.completedFuture(async);
+          return async.clientHandshake(options.authKey().get().bytes(),
+              options.handshakeTimeout(), address.toString());
+        });
   }
 }

@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.async.AsyncPort;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.auth.HandshakeChannel;
 import dev.ferry.internal.framing.Frames;
@@ -14,6 +15,8 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectableChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.util.Arrays;
@@ -30,7 +33,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * Send side: small messages are copied with their header into a direct buffer and leave in one
  * write.
  */
-final class Endpoint implements Connection, DescriptorChannel {
+final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   /** Receive buffer size; also the largest message (with header) sent in one write. */
   static final int BUFFER_SIZE = 64 * 1024;
 
@@ -366,6 +369,7 @@ final class Endpoint implements Connection, DescriptorChannel {
   private void checkReadable() throws IOException {
     if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
     if (!readable) throw new IllegalStateException("connection is write-only");
+    if (asyncReceiver) throw new IllegalStateException("connection receives asynchronously");
   }
 
   private void ensureBuffer() {
@@ -716,5 +720,158 @@ final class Endpoint implements Connection, DescriptorChannel {
   public AutoCloseable adoptListener(java.nio.channels.ServerSocketChannel server, Address address,
       ConnectionOptions listenerOptions) throws IOException {
     return Listener.adopt(server, address, listenerOptions);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Event loop access (dev.ferry.async): non-blocking framing for one loop thread.
+
+  /** Set once, under readLock, when an event loop takes over receiving; blocking receives refuse. */
+  private volatile boolean asyncReceiver;
+
+  // Guarded by readLock, used by the event loop only: the message being assembled.
+  private byte[] partial;
+  private int partialFilled;
+  private int partialLength;
+
+  @Override
+  public SocketChannel channel() {
+    return transport.channel();
+  }
+
+  @Override
+  public void claimReceive() {
+    if (!readLock.tryLock()) throw new IllegalStateException("a blocking receive is in progress");
+    try {
+      if (asyncReceiver) throw new IllegalStateException("connection receives asynchronously already");
+      asyncReceiver = true;
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  /**
+   * Reads through the loop's {@code scratch} buffer instead of a buffer of this connection's own,
+   * so that an idle connection holds no receive buffer: bytes left over (frames nobody asked for
+   * yet, or part of a header) move to an exact-size heap buffer until the next call.
+   */
+  @Override
+  public byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch)
+      throws IOException {
+    readLock.lock();
+    try {
+      if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
+      if (!readable) throw new IllegalStateException("connection is write-only");
+      scratch.clear();
+      if (in != null) scratch.put(in);
+      in = scratch.flip();
+      try {
+        return assemble(limit, selected, hungUp);
+      } finally {
+        if (in.hasRemaining()) {
+          ByteBuffer keep = ByteBuffer.allocate(in.remaining());
+          in = keep.put(in).flip();
+        } else {
+          in = null;
+        }
+      }
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  private byte[] assemble(long limit, boolean selected, boolean hungUp) throws IOException {
+    boolean first = selected;
+    while (true) {
+      if (partial == null && headerBuffered()) {
+        long length = readHeader(limit, Deadlines.NONE); // buffered: does not read
+        if (length > Integer.MAX_VALUE - 8) throw tooLarge(length, Integer.MAX_VALUE - 8);
+        partialLength = (int) length;
+        partial = new byte[Math.min(partialLength, Math.max(TRUSTED_ALLOCATION, in.remaining()))];
+        partialFilled = 0;
+      }
+      if (partial != null) {
+        int n = Math.min(in.remaining(), partialLength - partialFilled);
+        if (partialFilled + n > partial.length) {
+          partial = Arrays.copyOf(partial, (int) Math.min(partialLength,
+              Math.max(partialFilled + n, 2L * partial.length)));
+        }
+        in.get(partial, partialFilled, n);
+        partialFilled += n;
+        if (partialFilled == partialLength) {
+          byte[] message = partial;
+          partial = null;
+          return message;
+        }
+      }
+      if (endOfStream) {
+        if (partial != null || in.hasRemaining()) throw truncated();
+        throw new EOFException("end of stream");
+      }
+      int n;
+      int room = partial == null ? 0 : partialLength - partialFilled;
+      if (room >= in.capacity() && room <= partial.length - partialFilled) {
+        // Large rest of a message: read straight into it, skipping a copy.
+        n = transport.readNow(ByteBuffer.wrap(partial, partialFilled, room));
+        if (n > 0) partialFilled += n;
+      } else {
+        in.compact();
+        try {
+          n = transport.readNow(in);
+        } finally {
+          in.flip();
+        }
+      }
+      // junixsocket's non-blocking read gives 0, not -1, at end of stream (see SocketTransport).
+      if (n < 0 || (n == 0 && (first || hungUp) && channel().provider() != SelectorProvider.provider())) {
+        endOfStream = true;
+      } else if (n == 0) {
+        return null;
+      }
+      first = false;
+    }
+  }
+
+  private boolean headerBuffered() {
+    int available = in.remaining();
+    if (available < Frames.SHORT_HEADER) return false;
+    return in.getInt(in.position()) != Frames.LONG_LENGTH_MARKER
+        || available >= Frames.SHORT_HEADER + Frames.LONG_LENGTH;
+  }
+
+  @Override
+  public boolean tryLockSend() {
+    return writeLock.tryLock();
+  }
+
+  @Override
+  public void unlockSend() {
+    writeLock.unlock();
+  }
+
+  @Override
+  public int writeNow(ByteBuffer frame) throws IOException {
+    if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
+    if (!writable) throw new IllegalStateException("connection is read-only");
+    return transport.writeNow(frame);
+  }
+
+  @Override
+  public long maxSendSize() {
+    return maxSendSize;
+  }
+
+  @Override
+  public long maxMessageSize() {
+    return maxMessageSize;
+  }
+
+  @Override
+  public void trimSendBuffer() {
+    if (!writeLock.tryLock()) return;
+    try {
+      out = null;
+    } finally {
+      writeLock.unlock();
+    }
   }
 }

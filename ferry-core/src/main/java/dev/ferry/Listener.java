@@ -316,4 +316,23 @@ public final class Listener implements AutoCloseable, PassableListener {
     java.io.FileDescriptor fd = serverDescriptor();
     if (fd != null && fd.valid()) new java.io.FileInputStream(fd).close();
   }
+
+  // Guarded by this; created on the first acceptAsync.
+  private AsyncAccepts asyncAccepts;
+
+  /**
+   * The asynchronous twin of {@link #accept()}: a future for the next authenticated connection
+   * (or the failure of the next handshake), served in the order asked for and sharing the queue
+   * with {@link #accept()}. It completes on the listener's accept thread: chain with
+   * {@code ...Async} stages for anything slow. Cancelling it leaves the result for the next
+   * accept. After {@link #close()} it fails with {@link ConnectionClosedException}.
+   */
+  public java.util.concurrent.CompletableFuture<Connection> acceptAsync() {
+    AsyncAccepts accepts;
+    synchronized (this) {
+      if (asyncAccepts == null) asyncAccepts = new AsyncAccepts(loop);
+      accepts = asyncAccepts;
+    }
+    return accepts.add();
+  }
 }

@@ -33,13 +33,6 @@ public final class SocketTransport {
 
   private volatile boolean closed;
 
-  /**
-   * The peer hung up: junixsocket's selector flags POLLHUP as an invalid key and closes the
-   * channel at its next select, even with data still unread, so no select may follow. Only the
-   * reading thread touches it.
-   */
-  private boolean hungUp;
-
   public SocketTransport(SocketChannel channel) throws IOException {
     this.channel = channel;
     channel.configureBlocking(false);
@@ -100,11 +93,8 @@ public final class SocketTransport {
 
   /** Waits until the socket is readable (data, end of stream or error); false if the deadline passed. */
   public boolean awaitReadable(long deadline) throws IOException {
-    if (hungUp) return true; // end of stream (or an error) is what a read will find
     if (readSelector == null) readSelector = register(SelectionKey.OP_READ);
-    boolean ready = await(readSelector, deadline);
-    if (ready && !readSelector.keys().iterator().next().isValid()) hungUp = true;
-    return ready;
+    return await(readSelector, deadline);
   }
 
   /** Writes all of {@code src}, waiting for buffer space as long as it takes. */
@@ -146,6 +136,7 @@ public final class SocketTransport {
         selector.close();
         throw new ConnectionClosedException("connection is closed");
       }
+      if (hungUp(selector)) return true; // the next read sees the end of stream, a write fails
       long millis = Deadlines.selectMillis(deadline);
       int ready;
       try {
@@ -280,5 +271,25 @@ public final class SocketTransport {
   /** This socket's descriptor, for passing it on; Unix sockets only. */
   public java.io.FileDescriptor fileDescriptor() throws IOException {
     return ((AFUNIXSocketChannel) channel).getFileDescriptor();
+  }
+
+  /** Writes what the socket takes without waiting; returns the count, possibly 0. */
+  public int writeNow(ByteBuffer src) throws IOException {
+    checkOpen();
+    try {
+      return channel.write(src);
+    } catch (IOException e) {
+      throw closedOr(e);
+    }
+  }
+
+  /**
+   * Whether the peer hung up: junixsocket's selector cancels a key itself when poll reports a
+   * hang-up, in the very select that also reports data, and never reports the channel again; a
+   * wait on it would last forever.
+   */
+  private static boolean hungUp(Selector selector) {
+    for (SelectionKey key : selector.keys()) if (!key.isValid()) return true;
+    return selector.keys().isEmpty();
   }
 }

@@ -1,0 +1,70 @@
+package dev.ferry;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * {@link Listener#acceptAsync()}: futures waiting for the accept loop's results, served in the
+ * order they were asked for, whenever the loop queues a result.
+ */
+final class AsyncAccepts {
+  private final AcceptLoop loop;
+
+  // Guarded by lock; never held while a future's dependents run.
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ArrayDeque<CompletableFuture<Connection>> waiting = new ArrayDeque<>();
+
+  AsyncAccepts(AcceptLoop loop) {
+    this.loop = loop;
+    loop.watchers.add(this::serve);
+  }
+
+  CompletableFuture<Connection> add() {
+    CompletableFuture<Connection> f = new CompletableFuture<>();
+    lock.lock();
+    try {
+      waiting.add(f);
+    } finally {
+      lock.unlock();
+    }
+    serve();
+    return f;
+  }
+
+  /** Hands queued results to waiting futures. Runs on the accept thread or the caller's. */
+  private void serve() {
+    while (true) {
+      CompletableFuture<Connection> f;
+      Object result;
+      lock.lock();
+      try {
+        while (!waiting.isEmpty() && waiting.peek().isDone()) waiting.poll(); // cancelled
+        if (waiting.isEmpty()) return;
+        result = loop.poll();
+        if (result == null) return;
+        if (result == AcceptLoop.CLOSED) {
+          loop.results.add(AcceptLoop.CLOSED); // for every later accept
+          f = waiting.poll();
+        } else {
+          f = waiting.poll();
+        }
+      } finally {
+        lock.unlock();
+      }
+      boolean taken;
+      if (result == AcceptLoop.CLOSED) {
+        taken = f.completeExceptionally(new ConnectionClosedException("listener is closed"));
+      } else if (result instanceof IOException e) {
+        taken = f.completeExceptionally(e);
+      } else {
+        taken = f.complete((Connection) result);
+      }
+      if (!taken && result != AcceptLoop.CLOSED) {
+        // Cancelled between the check and now: the result goes back for the next accept.
+        loop.putBack(result);
+      }
+    }
+  }
+}

@@ -1,0 +1,599 @@
+package dev.ferry.internal.async;
+
+import dev.ferry.Connection;
+import dev.ferry.ConnectionClosedException;
+import dev.ferry.async.AsyncConnection;
+import dev.ferry.codec.Codec;
+import dev.ferry.internal.framing.MessageOutput;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The implementation of {@link AsyncConnection}. All state except the counters and the closed flag
+ * belongs to the loop thread; other threads hand their requests to it with
+ * {@link EventLoop#execute}, which keeps each thread's calls in order.
+ */
+public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
+  private static final System.Logger LOG = System.getLogger(AsyncEndpoint.class.getName());
+
+  /** Turns a received payload into the future's value; may throw a CodecException. */
+  private interface Decoder<T> {
+    T decode(byte[] message) throws IOException;
+  }
+
+  private static final class Receive<T> {
+    final CompletableFuture<T> future = new CompletableFuture<>();
+    final long limit;
+    final Decoder<T> decoder;
+    EventLoop.Timer timer;
+
+    Receive(long limit, Decoder<T> decoder) {
+      this.limit = limit;
+      this.decoder = decoder;
+    }
+  }
+
+  /** Produces a frame late, when a full queue made the send wait. */
+  private interface FrameSource {
+    ByteBuffer frame() throws IOException;
+  }
+
+  private static final class Send {
+    final CompletableFuture<Void> future = new CompletableFuture<>();
+    ByteBuffer frame; // null while deferred
+    FrameSource source;
+    long queued; // bytes counted in queuedBytes
+    boolean started;
+    /** For a batch of coalesced small frames: the futures of the sends it holds, in order. */
+    List<CompletableFuture<Void>> members;
+
+    void complete() {
+      if (members == null) {
+        future.complete(null);
+      } else {
+        for (CompletableFuture<Void> f : members) f.complete(null);
+      }
+    }
+
+    void fail(Throwable e) {
+      if (members == null) {
+        future.completeExceptionally(e);
+      } else {
+        for (CompletableFuture<Void> f : members) f.completeExceptionally(e);
+      }
+    }
+  }
+
+  /** Frames below this size are copied together into one write when several are queued. */
+  private static final int SMALL_FRAME = 8 * 1024;
+
+  /** The most bytes one coalesced write carries. */
+  private static final int BATCH_BYTES = 64 * 1024;
+
+  private final Connection connection;
+  private final AsyncPort port;
+  private final EventLoop loop;
+  private final long sendQueueBytes;
+
+  private final AtomicLong queuedBytes = new AtomicLong();
+  /** Sends waiting for room, not yet encoded: while any wait, later sends wait behind them. */
+  private final AtomicInteger deferred = new AtomicInteger();
+  private volatile boolean closed;
+
+  // Loop thread only.
+  private SelectionKey key;
+  private final ArrayDeque<Receive<?>> receives = new ArrayDeque<>();
+  private final ArrayDeque<byte[]> carried = new ArrayDeque<>();
+  private final ArrayDeque<Send> sends = new ArrayDeque<>();
+  private boolean holdingSendLock;
+  private boolean wantWrite;
+  private boolean retryScheduled;
+  private boolean selected;
+  /** junixsocket reported a hang-up and cancelled the key: no more readiness will come. */
+  private boolean hungUp;
+  private IOException sendFailure;
+
+  private AsyncEndpoint(Connection connection, AsyncPort port, EventLoop loop, long sendQueueBytes) {
+    this.connection = connection;
+    this.port = port;
+    this.loop = loop;
+    this.sendQueueBytes = sendQueueBytes;
+  }
+
+  /** Wraps {@code connection}; see {@link AsyncConnection#of}. */
+  public static AsyncEndpoint open(Connection connection, LoopGroup group) {
+    Objects.requireNonNull(connection, "connection");
+    if (!(connection instanceof AsyncPort port)) {
+      throw new IllegalArgumentException("not a Ferry connection: " + connection);
+    }
+    if (connection.isClosed()) throw new IllegalStateException("connection is closed");
+    EventLoop loop = group.next(port.channel().provider());
+    port.claimReceive();
+    port.trimSendBuffer(); // async sends write their own frames
+    AsyncEndpoint endpoint = new AsyncEndpoint(connection, port, loop, group.sendQueueBytes());
+    loop.execute(endpoint::register);
+    return endpoint;
+  }
+
+  private void register() {
+    if (closed) return;
+    if (loop.isClosing()) {
+      loopClosed();
+      return;
+    }
+    try {
+      key = loop.register(port.channel(), this);
+    } catch (ClosedChannelException | RuntimeException e) {
+      closeQuietly();
+      failEverything();
+    }
+  }
+
+  @Override
+  public Connection connection() {
+    return connection;
+  }
+
+  @Override
+  public long queuedBytes() {
+    return queuedBytes.get();
+  }
+
+  @Override
+  public boolean isClosed() {
+    return closed;
+  }
+
+  @Override
+  public String toString() {
+    return "AsyncConnection[" + port.description() + (closed ? ", closed" : "") + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving
+
+  @Override
+  public CompletableFuture<byte[]> receiveAsync() {
+    return receive(port.maxMessageSize(), null, m -> m);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> receiveAsync(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    return receive(port.maxMessageSize(), timeout, m -> m);
+  }
+
+  @Override
+  public <T> CompletableFuture<T> receiveAsync(Codec<T> codec) {
+    Objects.requireNonNull(codec, "codec");
+    return receive(port.maxMessageSize(), null, m -> codec.decode(ByteBuffer.wrap(m).asReadOnlyBuffer()));
+  }
+
+  @Override
+  public <T> CompletableFuture<T> receiveAsync(Codec<T> codec, Duration timeout) {
+    Objects.requireNonNull(codec, "codec");
+    Objects.requireNonNull(timeout, "timeout");
+    return receive(port.maxMessageSize(), timeout,
+        m -> codec.decode(ByteBuffer.wrap(m).asReadOnlyBuffer()));
+  }
+
+  /** A receive of at most {@code limit} bytes: the handshake asks for 256. */
+  <T> CompletableFuture<T> receive(long limit, Duration timeout, Decoder<T> decoder) {
+    Receive<T> r = new Receive<>(limit, decoder);
+    if (closed) {
+      r.future.completeExceptionally(closedException());
+      return r.future;
+    }
+    loop.execute(() -> {
+      if (closed) {
+        r.future.completeExceptionally(closedException());
+        return;
+      }
+      receives.add(r);
+      if (timeout != null) {
+        r.timer = loop.schedule(Math.max(0, toNanos(timeout)), () -> {
+          r.future.completeExceptionally(new SocketTimeoutException(
+              "receive timed out after " + timeout.toMillis() + " ms"));
+          updateInterest();
+        });
+      }
+      deliver();
+    });
+    return r.future;
+  }
+
+  private static long toNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE / 2;
+    }
+  }
+
+  /** Loop thread: hands arrived messages to pending receives, in order. */
+  private void deliver() {
+    while (!closed) {
+      Receive<?> r = receives.peek();
+      if (r == null) break;
+      if (r.future.isDone()) {
+        dropHead();
+        continue;
+      }
+      byte[] message = carried.poll();
+      if (message == null) {
+        try {
+          message = port.receiveAvailable(r.limit, selected, hungUp, loop.scratch());
+        } catch (IOException | RuntimeException e) {
+          dropHead();
+          r.future.completeExceptionally(closed ? closedException() : e);
+          continue; // the next pending receive gets the same end (EOF again, and so on)
+        } finally {
+          selected = false;
+        }
+        if (message == null) break;
+      }
+      dropHead();
+      if (!complete(r, message)) carried.addFirst(message); // cancelled meanwhile: keep it
+    }
+    updateInterest();
+  }
+
+  private void dropHead() {
+    Receive<?> r = receives.poll();
+    if (r != null && r.timer != null) r.timer.cancel();
+  }
+
+  private static <T> boolean complete(Receive<T> r, byte[] message) {
+    if (r.future.isDone()) return false;
+    T value;
+    try {
+      value = r.decoder.decode(message);
+    } catch (IOException | RuntimeException e) {
+      r.future.completeExceptionally(e); // the message is consumed, as a blocking receive does
+      return true;
+    }
+    return r.future.complete(value);
+  }
+
+  private boolean hasLiveReceive() {
+    while (!receives.isEmpty() && receives.peek().future.isDone()) dropHead();
+    return !receives.isEmpty();
+  }
+
+  private void updateInterest() {
+    if (key == null || !key.isValid()) return;
+    int ops = (hasLiveReceive() ? SelectionKey.OP_READ : 0) | (wantWrite ? SelectionKey.OP_WRITE : 0);
+    if (key.interestOps() != ops) key.interestOps(ops);
+  }
+
+  @Override
+  public void ready(SelectionKey k) {
+    if (!k.isValid()) {
+      if (closed) return;
+      hungUp = true;
+      deliver();
+      if (wantWrite) flush(); // the peer is gone: the write fails, or retries without a key
+      return;
+    }
+    int ready = k.readyOps();
+    if ((ready & SelectionKey.OP_READ) != 0) {
+      selected = true;
+      deliver();
+      selected = false;
+    }
+    if ((ready & SelectionKey.OP_WRITE) != 0 && k.isValid()) flush();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending
+
+  @Override
+  public CompletableFuture<Void> sendAsync(byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    return sendAsync(ByteBuffer.wrap(bytes));
+  }
+
+  @Override
+  public CompletableFuture<Void> sendAsync(ByteBuffer buffer) {
+    ByteBuffer payload = buffer.slice();
+    buffer.position(buffer.limit());
+    return send(payload.remaining(), () -> frameOf(payload));
+  }
+
+  @Override
+  public <T> CompletableFuture<Void> sendAsync(T value, Codec<? super T> codec) {
+    Objects.requireNonNull(codec, "codec");
+    return send(-1, () -> {
+      MessageOutput out = new MessageOutput();
+      codec.encode(value, out);
+      return out.toFrame();
+    });
+  }
+
+  private static ByteBuffer frameOf(ByteBuffer payload) {
+    ByteBuffer frame = ByteBuffer.allocate(4 + payload.remaining());
+    frame.putInt(payload.remaining()).put(payload.duplicate()).flip();
+    return frame;
+  }
+
+  private CompletableFuture<Void> send(long length, FrameSource source) {
+    Send s = new Send();
+    if (closed) {
+      s.future.completeExceptionally(closedException());
+      return s.future;
+    }
+    if (length > port.maxSendSize() || length > Integer.MAX_VALUE - 4) {
+      s.future.completeExceptionally(new IllegalArgumentException("message of " + length
+          + " bytes is over " + Math.min(port.maxSendSize(), Integer.MAX_VALUE - 4)
+          + ", the most sendAsync can send to this peer"));
+      return s.future;
+    }
+    if (deferred.get() == 0 && queuedBytes.get() < sendQueueBytes) {
+      try {
+        s.frame = source.frame();
+      } catch (IOException | RuntimeException e) {
+        s.future.completeExceptionally(e);
+        return s.future;
+      }
+      s.queued = s.frame.remaining();
+      queuedBytes.addAndGet(s.queued);
+    } else {
+      // Full: keep a reference, not a copy, until the queue has room.
+      s.source = source;
+      deferred.incrementAndGet();
+    }
+    if (loop.inLoop()) {
+      enqueue(s);
+    } else {
+      loop.execute(() -> enqueue(s));
+    }
+    return s.future;
+  }
+
+  private void enqueue(Send s) {
+    if (closed || sendFailure != null) {
+      forget(s);
+      s.future.completeExceptionally(closed ? closedException() : sendFailure);
+      return;
+    }
+    sends.add(s);
+    if (sends.size() == 1) flush();
+  }
+
+  private void forget(Send s) {
+    if (s.frame == null) {
+      deferred.decrementAndGet();
+    } else {
+      queuedBytes.addAndGet(-s.queued);
+    }
+    s.frame = null;
+    s.queued = 0;
+    s.source = null;
+  }
+
+  /** Loop thread: writes queued messages until the socket is full or the queue empty. */
+  private void flush() {
+    while (!sends.isEmpty() && !closed) {
+      Send s = sends.peek();
+      if (!s.started && s.future.isDone()) { // cancelled before any byte left: withdrawn
+        sends.poll();
+        forget(s);
+        continue;
+      }
+      if (s.frame == null) {
+        // Everything ahead has been written: the queue has room for this one now.
+        try {
+          s.frame = s.source.frame();
+        } catch (IOException | RuntimeException e) {
+          sends.poll();
+          deferred.decrementAndGet();
+          s.source = null;
+          s.future.completeExceptionally(e);
+          continue;
+        }
+        s.source = null;
+        s.queued = s.frame.remaining();
+        queuedBytes.addAndGet(s.queued);
+        deferred.decrementAndGet();
+      }
+      if (!s.started && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) s = coalesce();
+      if (!holdingSendLock) {
+        if (!port.tryLockSend()) {
+          retryLater(); // a blocking sender is writing: its message goes out whole first
+          return;
+        }
+        holdingSendLock = true;
+      }
+      try {
+        port.writeNow(s.frame);
+      } catch (IOException | RuntimeException e) {
+        releaseSendLock();
+        sendFailure = e instanceof IOException io ? io : new IOException(e);
+        failSends(sendFailure);
+        updateInterest();
+        return;
+      }
+      s.started = true;
+      if (s.frame.hasRemaining()) {
+        wantWrite = true;
+        if (hungUp) retryLater(); else updateInterest();
+        return;
+      }
+      sends.poll();
+      forget(s);
+      releaseSendLock(); // between messages, blocking senders get their turn
+      s.complete();
+    }
+    wantWrite = false;
+    updateInterest();
+  }
+
+  /**
+   * Replaces the small frames at the head of the queue with one batch holding copies of them all,
+   * so that they leave in one write (decision 5: syscalls per message). Frames still waiting for
+   * room, and sends already cancelled, end the batch.
+   */
+  private Send coalesce() {
+    int total = 0;
+    int count = 0;
+    for (Iterator<Send> i = sends.iterator(); i.hasNext(); ) {
+      Send n = i.next();
+      if (n.frame == null || n.started || n.members != null || n.future.isDone()
+          || n.frame.remaining() >= SMALL_FRAME || total + n.frame.remaining() > BATCH_BYTES) {
+        break;
+      }
+      total += n.frame.remaining();
+      count++;
+    }
+    if (count < 2) return sends.peek();
+    Send batch = new Send();
+    batch.frame = ByteBuffer.allocate(total);
+    batch.members = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      Send m = sends.poll();
+      batch.frame.put(m.frame);
+      batch.queued += m.queued;
+      batch.members.add(m.future);
+    }
+    batch.frame.flip();
+    batch.started = true; // its members can no longer be withdrawn
+    sends.addFirst(batch);
+    return batch;
+  }
+
+  private void releaseSendLock() {
+    if (holdingSendLock) {
+      holdingSendLock = false;
+      port.unlockSend();
+    }
+  }
+
+  private void retryLater() {
+    if (retryScheduled) return;
+    retryScheduled = true;
+    loop.schedule(1_000_000, () -> {
+      retryScheduled = false;
+      flush();
+    });
+  }
+
+  private void failSends(IOException e) {
+    Send s;
+    while ((s = sends.poll()) != null) {
+      forget(s);
+      s.fail(e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing
+
+  @Override
+  public void close() throws IOException {
+    if (closed) return;
+    closed = true;
+    try {
+      port.close();
+    } finally {
+      loop.execute(this::failEverything);
+    }
+  }
+
+  void closeQuietly() {
+    try {
+      close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing " + this, e);
+    }
+  }
+
+  /** Loop thread: the connection is closed; release the key and the send lock, fail the futures. */
+  private void failEverything() {
+    if (key != null) key.cancel();
+    releaseSendLock();
+    ConnectionClosedException e = closedException();
+    failSends(e);
+    Receive<?> r;
+    while ((r = receives.poll()) != null) {
+      if (r.timer != null) r.timer.cancel();
+      r.future.completeExceptionally(e);
+    }
+    carried.clear();
+  }
+
+  @Override
+  public void loopClosed() {
+    closed = true;
+    try {
+      port.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing " + this, e);
+    }
+    failEverything();
+  }
+
+  private static ConnectionClosedException closedException() {
+    return new ConnectionClosedException("connection is closed");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Client handshake, driven by receive completions on the loop thread.
+
+  /**
+   * Runs the client side of the handshake with {@code key}; completes with this connection once
+   * both sides are welcomed, or closes it and fails.
+   */
+  public CompletableFuture<AsyncConnection> clientHandshake(byte[] key, Duration timeout,
+      String peer) {
+    CompletableFuture<AsyncConnection> result = new CompletableFuture<>();
+    loop.execute(() -> {
+      EventLoop.Timer timer = loop.schedule(toNanos(timeout), () -> {
+        if (result.completeExceptionally(new SocketTimeoutException("handshake timed out after "
+            + timeout.toMillis() + " ms with " + peer))) {
+          closeQuietly();
+        }
+      });
+      result.whenComplete((c, e) -> timer.cancel());
+    });
+    handshakeStep(new dev.ferry.internal.auth.ClientHandshake(key), result);
+    return result;
+  }
+
+  private void handshakeStep(dev.ferry.internal.auth.ClientHandshake handshake,
+      CompletableFuture<AsyncConnection> result) {
+    receive(HANDSHAKE_MESSAGE_LENGTH, null, m -> m).whenComplete((message, error) -> {
+      if (result.isDone()) return;
+      if (error != null) {
+        closeQuietly();
+        result.completeExceptionally(error);
+        return;
+      }
+      dev.ferry.internal.auth.ServerHandshake.Step step = handshake.onMessage(message);
+      CompletableFuture<Void> sent = CompletableFuture.completedFuture(null);
+      for (byte[] reply : step.replies()) sent = sendAsync(reply);
+      if (step.failure() != null) {
+        result.completeExceptionally(step.failure());
+        sent.whenComplete((v, e) -> closeQuietly()); // after #FAILURE# has left
+      } else if (handshake.isDone()) {
+        result.complete(this);
+      } else {
+        handshakeStep(handshake, result);
+      }
+    });
+  }
+
+  /** Every handshake read is capped here, as CPython's {@code recv_bytes(256)} does. */
+  private static final int HANDSHAKE_MESSAGE_LENGTH = 256;
+}

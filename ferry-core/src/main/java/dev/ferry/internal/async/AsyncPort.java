@@ -1,0 +1,60 @@
+package dev.ferry.internal.async;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/**
+ * What the event loops need from a connection, implemented by the core's one connection class.
+ * Every method except {@link #claimReceive()} and {@link #close()} is called on the connection's
+ * event loop thread only.
+ */
+public interface AsyncPort {
+
+  SocketChannel channel();
+
+  String description();
+
+  boolean isClosed();
+
+  void close() throws IOException;
+
+  /**
+   * Hands the receive side to the event loop for good: blocking receives and polls throw
+   * {@link IllegalStateException} from now on.
+   *
+   * @throws IllegalStateException if a blocking receive is in progress, or the receive side was
+   *     claimed already
+   */
+  void claimReceive();
+
+  /**
+   * The next whole message of at most {@code limit} bytes, or null if it has not all arrived; never
+   * waits. Reads from the socket as long as it gives bytes. {@code selected} says the selector
+   * just reported the socket readable, so that a first read of nothing means end of stream;
+   * {@code hungUp} says the peer hung up, so that any read of nothing means end of stream.
+   *
+   * @param scratch the loop's receive buffer, lent for the duration of the call
+   */
+  byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch) throws IOException;
+
+  /** Takes the send lock if no blocking sender holds it; blocking sends wait while it is held. */
+  boolean tryLockSend();
+
+  void unlockSend();
+
+  /** Writes what the socket takes now, with the send lock held; returns the count. */
+  int writeNow(ByteBuffer frame) throws IOException;
+
+  /** The largest message the peer can read (see ConnectionOptions.maxSendSize). */
+  long maxSendSize();
+
+  /** The largest message a receive accepts. */
+  long maxMessageSize();
+
+  /**
+   * Drops the blocking send path's buffer (64 KiB of native memory an accepted connection got
+   * from its handshake) if no blocking send holds it; a later blocking send allocates it again.
+   */
+  void trimSendBuffer();
+}

@@ -1,0 +1,225 @@
+package dev.ferry.internal.async;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.SelectorProvider;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One thread, named {@code ferry-loop-N}, and one selector of one provider (the JDK's or
+ * junixsocket's: neither can register the other's channels). Everything registered here runs on
+ * this thread: readiness callbacks, tasks handed in with {@link #execute}, and timers.
+ */
+public final class EventLoop implements Runnable {
+  private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  /** The receive buffer every connection on this loop reads through. */
+  static final int SCRATCH_SIZE = 64 * 1024;
+
+  /** Called on the loop thread when the selector reports a registered channel ready. */
+  interface Handler {
+    void ready(SelectionKey key);
+
+    /** The loop is stopping: release everything. */
+    void loopClosed();
+  }
+
+  private final Selector selector;
+  private final Thread thread;
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean wakeupPending = new AtomicBoolean();
+
+  // Loop thread only.
+  private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+  private final ByteBuffer scratch = ByteBuffer.allocateDirect(SCRATCH_SIZE);
+  private long timerSequence;
+
+  private volatile boolean closing;
+
+  /** Set when the loop thread no longer runs tasks: from then on, callers run their own. */
+  private volatile boolean terminated;
+
+  EventLoop(SelectorProvider provider) throws IOException {
+    this.selector = provider.openSelector();
+    this.thread = new Thread(this, "ferry-loop-" + THREADS.incrementAndGet());
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** A timer: runs once unless cancelled first. Loop thread only. */
+  final class Timer implements Comparable<Timer> {
+    final long deadline;
+    final long sequence = timerSequence++;
+    final Runnable action;
+    boolean cancelled;
+
+    Timer(long deadline, Runnable action) {
+      this.deadline = deadline;
+      this.action = action;
+    }
+
+    void cancel() {
+      cancelled = true;
+    }
+
+    @Override
+    public int compareTo(Timer o) {
+      int c = Long.compare(deadline - o.deadline, 0);
+      return c != 0 ? c : Long.compare(sequence, o.sequence);
+    }
+  }
+
+  boolean inLoop() {
+    return Thread.currentThread() == thread;
+  }
+
+  /** Runs {@code task} on the loop thread, after the tasks handed in before it. */
+  void execute(Runnable task) {
+    tasks.add(task);
+    if (terminated) {
+      drainTasks(); // nobody else will: the task sees a closed connection and fails its future
+      return;
+    }
+    if (wakeupPending.compareAndSet(false, true)) selector.wakeup();
+  }
+
+  /** Loop thread: runs {@code action} after {@code nanos}. */
+  Timer schedule(long nanos, Runnable action) {
+    Timer t = new Timer(System.nanoTime() + nanos, action);
+    timers.add(t);
+    return t;
+  }
+
+  /** Loop thread: registers {@code channel} with no interest yet. */
+  SelectionKey register(SelectableChannel channel, Handler handler) throws ClosedChannelException {
+    try {
+      return channel.register(selector, 0, handler);
+    } catch (java.nio.channels.CancelledKeyException e) {
+      // The channel's previous key here (its connect) is cancelled but not yet flushed out.
+      try {
+        selector.selectNow();
+      } catch (IOException io) {
+        throw new java.io.UncheckedIOException(io);
+      }
+      return channel.register(selector, 0, handler);
+    }
+  }
+
+  ByteBuffer scratch() {
+    return scratch;
+  }
+
+  boolean isClosing() {
+    return closing;
+  }
+
+  @Override
+  public void run() {
+    try {
+      while (!closing) {
+        long timeout = runTimers();
+        wakeupPending.set(false);
+        if (tasks.isEmpty()) {
+          if (timeout < 0) selector.select(); else selector.select(timeout);
+        } else {
+          selector.selectNow();
+        }
+        wakeupPending.set(true); // tasks added from here on are seen below without a wakeup
+        for (Iterator<SelectionKey> i = selector.selectedKeys().iterator(); i.hasNext(); ) {
+          SelectionKey key = i.next();
+          i.remove();
+          // Dispatched even when invalid: junixsocket cancels a key itself when poll reports a
+          // hang-up, in the very select that reports it readable.
+          if (key.attachment() != null) runSafely(() -> ((Handler) key.attachment()).ready(key));
+        }
+        drainTasks();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " failed", e);
+    } finally {
+      closing = true;
+      shutDown();
+    }
+  }
+
+  /** Runs due timers; returns the milliseconds until the next one, or -1 for none. */
+  private long runTimers() {
+    while (!timers.isEmpty()) {
+      Timer t = timers.peek();
+      if (t.cancelled) {
+        timers.poll();
+        continue;
+      }
+      long left = t.deadline - System.nanoTime();
+      if (left > 0) return Math.max(1, (left + 999_999) / 1_000_000);
+      timers.poll();
+      runSafely(t.action);
+    }
+    return -1;
+  }
+
+  private void drainTasks() {
+    Runnable task;
+    while ((task = tasks.poll()) != null) runSafely(task);
+  }
+
+  private static void runSafely(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      // A completion stage or callback threw: the loop must go on serving everyone else.
+      LOG.log(System.Logger.Level.WARNING, "task on event loop failed", e);
+    }
+  }
+
+  private void shutDown() {
+    List<Handler> handlers = new ArrayList<>();
+    try {
+      for (SelectionKey key : selector.keys()) handlers.add((Handler) key.attachment());
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "listing keys", e);
+    }
+    for (Handler h : handlers) runSafely(h::loopClosed);
+    drainTasks();
+    timers.clear();
+    try {
+      selector.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing selector", e);
+    }
+    terminated = true;
+    drainTasks();
+  }
+
+  /** Stops the loop and waits for its thread to end. */
+  void close() {
+    closing = true;
+    selector.wakeup();
+    boolean interrupted = false;
+    while (thread.isAlive() && thread != Thread.currentThread()) {
+      try {
+        thread.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  /** The number of registered channels; for measurements. */
+  int registered() {
+    return selector.keys().size();
+  }
+}

@@ -1,0 +1,117 @@
+package dev.ferry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.ferry.async.AsyncConnection;
+import dev.ferry.async.EventLoops;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import jdk.jfr.Event;
+import jdk.jfr.Name;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledForJreRange;
+import org.junit.jupiter.api.condition.JRE;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Blocking round trips on thousands of virtual threads, each on a connection of its own whose
+ * other end an event loop echoes, while JFR watches for {@code jdk.VirtualThreadPinned} (the
+ * event behind {@code -Djdk.tracePinnedThreads}, which JDK 24 removed). Runs on JDK 21 and later;
+ * the code is compiled for 17, so the executor is looked up with a method handle.
+ */
+@ExtendWith(LeakCheck.class)
+@EnabledForJreRange(min = JRE.JAVA_21)
+class VirtualThreadsTest {
+  private static final int WANTED = Integer.getInteger("ferry.virtual.connections", 10_000);
+  private static final int ROUND_TRIPS = 3;
+
+  /** Committed after the work: once the stream shows it, earlier events have been seen too. */
+  @Name("dev.ferry.test.Done")
+  static final class Done extends Event {}
+
+  @Test
+  void blockingRoundTripsOnVirtualThreadsDoNotPin() throws Throwable {
+    // Per connection: two sockets, and the blocking end's read selector (two descriptors).
+    int n = FdLimit.fit(WANTED, 4);
+    assumeTrue(n >= 1000, "soft descriptor limit " + FdLimit.soft() + " leaves room for " + n
+        + " connections, fewer than 1000; raise it (ulimit -n)");
+    List<String> pinned = new ArrayList<>();
+    CountDownLatch done = new CountDownLatch(1);
+    List<Pipe.Duplex> pipes = new ArrayList<>();
+    try (EventLoops loops = EventLoops.open(2); RecordingStream jfr = new RecordingStream()) {
+      jfr.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
+      jfr.enable(Done.class);
+      jfr.onEvent("jdk.VirtualThreadPinned", e -> {
+        synchronized (pinned) {
+          pinned.add(describe(e));
+        }
+      });
+      jfr.onEvent("dev.ferry.test.Done", e -> done.countDown());
+      jfr.startAsync();
+      for (int i = 0; i < n; i++) {
+        Pipe.Duplex pipe = Pipe.duplex();
+        pipes.add(pipe);
+        AsyncConnection echo = AsyncConnection.of(pipe.second(), loops);
+        echo(echo);
+      }
+      long started = System.nanoTime();
+      ExecutorService virtual = newVirtualThreadPerTaskExecutor(); // AutoCloseable only from 19
+      try {
+        List<Future<Integer>> results = new ArrayList<>();
+        for (Pipe.Duplex pipe : pipes) {
+          Connection c = pipe.first();
+          results.add(virtual.submit(() -> {
+            int sum = 0;
+            for (int r = 0; r < ROUND_TRIPS; r++) {
+              c.sendBytes(ByteBuffer.allocate(4).putInt(r).flip());
+              sum += ByteBuffer.wrap(c.receiveBytes()).getInt();
+            }
+            return sum;
+          }));
+        }
+        for (Future<Integer> f : results) assertEquals(3, f.get(120, TimeUnit.SECONDS));
+      } finally {
+        virtual.shutdown();
+        assertTrue(virtual.awaitTermination(60, TimeUnit.SECONDS));
+      }
+      long elapsed = System.nanoTime() - started;
+      new Done().commit();
+      assertTrue(done.await(30, TimeUnit.SECONDS), "JFR never delivered the closing event");
+      System.out.printf("virtual threads: %d threads, %d blocking round trips each, in %d ms;"
+          + " pinned events: %d%n", n, ROUND_TRIPS, elapsed / 1_000_000, pinned.size());
+      synchronized (pinned) {
+        assertEquals(List.of(), pinned.subList(0, Math.min(5, pinned.size())));
+      }
+    } finally {
+      for (Pipe.Duplex p : pipes) p.close();
+    }
+  }
+
+  private static void echo(AsyncConnection c) {
+    c.receiveAsync().thenCompose(c::sendAsync).thenRun(() -> echo(c));
+  }
+
+  private static String describe(RecordedEvent e) {
+    return e.getStackTrace() == null ? e.toString() : e.getStackTrace().getFrames().toString();
+  }
+
+  private static ExecutorService newVirtualThreadPerTaskExecutor() throws Throwable {
+    return (ExecutorService) MethodHandles.publicLookup()
+        .findStatic(Executors.class, "newVirtualThreadPerTaskExecutor",
+            MethodType.methodType(ExecutorService.class))
+        .invoke();
+  }
+}
