@@ -24,10 +24,10 @@ import picocli.CommandLine.Command;
         "Pass a connection between processes and get the answer on it (reply_to).",
         "",
         "Starts a Java child and a Python child (standard library only), each with a connection "
-            + "to this process. Makes a pipe, passes one end to the Java child inside a message "
-            + "and the other to Python with multiprocessing's send_handle wire format (SCM_RIGHTS). "
-            + "Python answers on the end it received; the Java child reads the answer on its end "
-            + "and reports it here. Python: as for `ferry demo`.",
+            + "to this process, and gives them a pipe of their own. Then one end of another pipe "
+            + "travels Java -> Python -> Java child (multiprocessing's send_handle wire format, "
+            + "SCM_RIGHTS), and the Java child answers on it: the answer arrives here on the end "
+            + "this process kept. Python: as for `ferry demo`.",
         ""})
 final class DemoHandoffCommand implements Callable<Integer> {
   private static final Duration CHILD_EXIT = Duration.ofSeconds(10);
@@ -51,19 +51,25 @@ final class DemoHandoffCommand implements Callable<Integer> {
     PrintWriter out = context.out();
     try (ChildProcess java = ChildProcess.startJava(HandoffWorker.class, List.of());
         ChildProcess py = ChildProcess.startPythonCode(python, script(), List.of());
-        Pipe.Duplex pipe = Pipe.duplex()) {
+        Pipe.Duplex link = Pipe.duplex();
+        Pipe.Duplex reply = Pipe.duplex()) {
       out.println("demo handoff: java child " + java.process().pid() + " and python child "
           + py.process().pid() + " started, each connected to this process");
-      Handles.send(java.connection(), new HashMap<>(Map.of("reply_to", pipe.first())),
-          Ownership.MOVE);
-      out.println("java -> java child: {'reply_to': one end of a new pipe} (its descriptor"
-          + " rides along with SCM_RIGHTS; ours is closed)");
-      py.connection().sendBytes(QUESTION.getBytes(StandardCharsets.UTF_8));
-      Handles.sendConnection(py.connection(), pipe.second(), Ownership.MOVE);
-      out.println("java -> python: \"" + QUESTION + "\" and the other end (send_handle format)");
+      // Python and the Java child get a link of their own: one end each.
+      Handles.send(java.connection(),
+          new HashMap<>(Map.of("python", link.first(), "question", QUESTION)), Ownership.MOVE);
+      Handles.sendConnection(py.connection(), link.second(), Ownership.MOVE);
+      out.println("java -> java child, java -> python: one end each of a new pipe, so that they"
+          + " can talk directly (descriptors ride along with SCM_RIGHTS; ours are closed)");
+      // The reply_to end travels java -> python -> java child; the answer comes back on it.
+      Handles.sendConnection(py.connection(), reply.second(), Ownership.MOVE);
+      out.println("java -> python: reply_to, the other end of a pipe whose first end we keep"
+          + " (send_handle format)");
       out.flush();
       out.println("python -> java: "
           + new String(py.connection().receiveBytes(), StandardCharsets.UTF_8));
+      out.println("java child -> java, on reply_to: "
+          + new String(reply.first().receiveBytes(), StandardCharsets.UTF_8));
       out.println("java child -> java: "
           + new String(java.connection().receiveBytes(), StandardCharsets.UTF_8));
       int javaExit = java.closeAndWait(CHILD_EXIT);

@@ -25,10 +25,11 @@ class DemoHandoffCommandTest {
     assertEquals(0, r.exitCode(), r.out());
     List<String> lines = r.out().lines().toList();
     assertTrue(lines.get(0).startsWith("demo handoff: java child "), lines.get(0));
-    assertTrue(lines.get(3).startsWith("python -> java: answered on the received connection"),
-        lines.get(3));
-    assertTrue(lines.get(4).matches("java child -> java: java child got: python 3\\S* says 42"
+    assertEquals("python -> java: passed reply_to on to the java child, untouched", lines.get(3));
+    assertTrue(lines.get(4).matches("java child -> java, on reply_to: java child \\d+ says 42"
         + " to: what is 6 \\* 7\\?"), lines.get(4));
-    assertEquals("demo handoff: done", lines.get(5));
+    assertEquals("java child -> java: answered on the connection that came through python",
+        lines.get(5));
+    assertEquals("demo handoff: done", lines.get(6));
   }
 }
