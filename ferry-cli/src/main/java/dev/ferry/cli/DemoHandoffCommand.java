@@ -41,9 +41,7 @@ final class DemoHandoffCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    Path python = PythonFinder.find(context.env()).orElseThrow(() -> new CommandFailure(
-        "no python found: set " + PythonFinder.FERRY_PYTHON + ", put python3 on PATH,"
-            + " or install a python 3 with pyenv"));
+    Path python = PythonFinder.require(context.env());
     return run(python);
   }
 

@@ -32,6 +32,12 @@ final class PythonFinder {
    *
    * @throws CommandFailure if {@code FERRY_PYTHON} is set but names no executable file
    */
+  /** The Python to run a demo with, or a one-line failure saying how to provide one. */
+  static Path require(Map<String, String> env) {
+    return find(env).orElseThrow(() -> new CommandFailure("no python found: set " + FERRY_PYTHON
+        + ", put python3 on PATH, or install a python 3 with pyenv"));
+  }
+
   static Optional<Path> find(Map<String, String> env) {
     String chosen = env.get(FERRY_PYTHON);
     if (chosen != null && !chosen.isEmpty()) {
