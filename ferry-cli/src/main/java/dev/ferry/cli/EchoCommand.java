@@ -4,7 +4,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -30,9 +29,8 @@ final class EchoCommand implements Callable<Integer> {
   @Mixin
   EndpointOptions endpoint;
 
-  @Option(names = "--max-connections", paramLabel = "N",
-      description = "Accept N connections, serve them to the end, then exit.")
-  Integer maxConnections;
+  @Mixin
+  ServeOptions serve;
 
   EchoCommand(CliContext context) {
     this.context = context;
@@ -41,7 +39,7 @@ final class EchoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     MessageCodec codec = endpoint.codec();
-    return ServeCommand.run(context, spec, endpoint, maxConnections, connection -> {
+    return ServeCommand.run(context, spec, endpoint, serve.maxConnections, connection -> {
       while (true) codec.echo(connection);
     });
   }

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
@@ -28,9 +27,8 @@ final class ListenCommand implements Callable<Integer> {
   @Mixin
   EndpointOptions endpoint;
 
-  @Option(names = "--max-connections", paramLabel = "N",
-      description = "Accept N connections, read them to the end, then exit.")
-  Integer maxConnections;
+  @Mixin
+  ServeOptions serve;
 
   ListenCommand(CliContext context) {
     this.context = context;
@@ -40,7 +38,7 @@ final class ListenCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     MessageCodec codec = endpoint.codec();
     PrintWriter out = context.out();
-    return ServeCommand.run(context, spec, endpoint, maxConnections, connection -> {
+    return ServeCommand.run(context, spec, endpoint, serve.maxConnections, connection -> {
       while (true) {
         String line = codec.receiveLine(connection);
         out.println(line); // one lock per line: clients' lines never interleave
