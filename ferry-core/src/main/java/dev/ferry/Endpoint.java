@@ -114,8 +114,22 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     return transport.isClosed();
   }
 
-  SelectableChannel selectableChannel() {
-    return transport.channel();
+  /** The selector provider that can register this connection's socket. */
+  java.nio.channels.spi.SelectorProvider selectorProvider() {
+    return transport.channel().provider();
+  }
+
+  /**
+   * The socket, in non-blocking mode until {@link #releaseSelectableChannel()}, for registering
+   * with a selector of the caller's.
+   */
+  SelectableChannel selectableChannel() throws IOException {
+    return transport.pinNonBlocking();
+  }
+
+  /** The caller's selector no longer holds the socket (its key is cancelled). */
+  void releaseSelectableChannel() {
+    transport.unpinNonBlocking();
   }
 
   @Override
@@ -743,6 +757,11 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     if (!readLock.tryLock()) throw new IllegalStateException("a blocking receive is in progress");
     try {
       if (asyncReceiver) throw new IllegalStateException("connection receives asynchronously already");
+      try {
+        transport.pinNonBlocking(); // for good: the loop's selector holds it from now on
+      } catch (IOException e) {
+        throw new IllegalStateException("connection is closed", e);
+      }
       asyncReceiver = true;
     } finally {
       readLock.unlock();

@@ -22,6 +22,12 @@ import java.time.Duration;
  * becomes of the connection); {@link ConnectionClosedException} after {@link #close()};
  * {@link IllegalStateException} ("connection is write-only") once a too-large message made this end
  * write-only; {@link java.io.InterruptedIOException} if the thread is interrupted while it waits.
+ *
+ * <p>Interrupts: a receive without a timeout, on a platform thread, waits inside the operating
+ * system's {@code read} (one system call per message, the speed of a C program); interrupting it
+ * closes the connection, as interrupting any JDK {@link java.nio.channels.InterruptibleChannel}
+ * does, and the receive throws {@link java.io.InterruptedIOException}. An interrupt during a receive
+ * or {@code poll} with a timeout, or on a virtual thread, leaves the connection open.
  */
 public sealed interface Receiver extends AutoCloseable permits Connection {
 

@@ -76,7 +76,7 @@ public final class Wait {
         if (endpoint.isClosed()) throw new ConnectionClosedException("connection is closed");
         if (!endpoint.isReadable()) throw new IllegalStateException("connection is write-only");
         if (endpoint.hasBufferedInput()) immediate.add(object);
-        groups.computeIfAbsent(endpoint.selectableChannel().provider(), p -> new ArrayList<>())
+        groups.computeIfAbsent(endpoint.selectorProvider(), p -> new ArrayList<>())
             .add(object);
       } else if (object instanceof Listener listener) {
         if (listener.isClosed()) throw new ConnectionClosedException("listener is closed");
@@ -219,6 +219,7 @@ public final class Wait {
   private static final class Round<T> {
     final Selector selector;
     final Map<SelectionKey, T> keys = new IdentityHashMap<>();
+    final List<Endpoint> pinned = new ArrayList<>(); // held non-blocking until close
     final List<T> ready = new ArrayList<>();
     volatile IOException failure;
 
@@ -228,19 +229,26 @@ public final class Wait {
      * a leak, and registering got slower with every call.
      */
     void close() throws IOException {
-      for (SelectionKey key : keys.keySet()) key.cancel();
-      selector.close();
+      try {
+        for (SelectionKey key : keys.keySet()) key.cancel();
+        selector.close();
+      } finally {
+        for (Endpoint endpoint : pinned) endpoint.releaseSelectableChannel();
+      }
     }
 
     Round(SelectorProvider provider, List<T> objects) throws IOException {
       selector = provider.openSelector();
       for (T object : objects) {
-        SelectableChannel channel = ((Endpoint) object).selectableChannel();
+        Endpoint endpoint = (Endpoint) object;
         try {
+          SelectableChannel channel = endpoint.selectableChannel();
+          pinned.add(endpoint);
           keys.put(channel.register(selector, SelectionKey.OP_READ), object);
-        } catch (java.nio.channels.ClosedChannelException e) {
+        } catch (IOException e) {
           close();
-          throw new ConnectionClosedException("connection is closed");
+          throw e instanceof java.nio.channels.ClosedChannelException
+              ? new ConnectionClosedException("connection is closed") : e;
         }
       }
     }

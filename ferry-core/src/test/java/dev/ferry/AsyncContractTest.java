@@ -232,8 +232,12 @@ class AsyncContractTest {
           throw new RuntimeException(e);
         }
       });
+      // Waiting on a selector, or inside read(2) in blocking mode.
+      long deadline = System.nanoTime() + 10_000_000_000L;
       while (!Thread.getAllStackTraces().entrySet().stream().anyMatch(en -> Arrays
-          .stream(en.getValue()).anyMatch(f -> f.getMethodName().equals("awaitReadable")))) {
+          .stream(en.getValue()).anyMatch(f -> f.getMethodName().equals("awaitReadable")
+              || f.getMethodName().equals("readBlocking")))) {
+        assertTrue(System.nanoTime() < deadline, "the receive never started waiting");
         Thread.onSpinWait();
       }
       IllegalStateException e = assertThrows(IllegalStateException.class,

@@ -3,14 +3,20 @@ package dev.ferry.internal.transport;
 import dev.ferry.ConnectionClosedException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
@@ -21,9 +27,36 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * <p>Threading: one thread at a time reads ({@link #read}, {@link #awaitReadable}) and one thread at
  * a time writes; the caller's read and write locks guarantee it. {@link #close()} may come from any
  * thread and wakes both.
+ *
+ * <p><b>Blocking reads.</b> A read without a deadline, on a platform thread, while no selector
+ * holds the socket, puts the channel in blocking mode and makes one {@code read(2)} that waits in
+ * the kernel: one system call per message instead of three (a read that finds nothing, a poll, the
+ * read), which is most of a round trip's cost. Anything that needs a selector (a deadline, a
+ * {@code Wait}, an event loop, a write that found the socket full) puts it back in non-blocking
+ * mode under {@link #modeLock}; {@link #pinNonBlocking()} keeps it there. Interrupting a thread
+ * blocked in such a read closes the connection, as for every JDK interruptible channel.
  */
 public final class SocketTransport {
+  /** Whether reads without a deadline may block in the kernel; {@code -Dferry.blockingReads=false} turns it off. */
+  private static final boolean BLOCKING_READS =
+      Boolean.parseBoolean(System.getProperty("ferry.blockingReads", "true"));
+
+  /** {@code Thread.isVirtual()} on JDK 21+, absent on 17 (where no thread is virtual). */
+  private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
+
   private final SocketChannel channel;
+
+  /** Guards the channel's blocking mode, {@link #pins} and {@link #writerWaiting}. */
+  private final ReentrantLock modeLock = new ReentrantLock();
+
+  /** How many holders need the channel non-blocking (Wait calls, an event loop); guarded by modeLock. */
+  private int pins;
+
+  /** Whether a writer is waiting on {@link #writeSelector}; guarded by modeLock. */
+  private boolean writerWaiting;
+
+  /** Whether the last wait for input had a deadline: then keep the selector for the next one. */
+  private boolean lastWaitHadDeadline;
 
   /** Opened on first blocking read; used only by the thread holding the caller's read lock. */
   private volatile Selector readSelector;
@@ -70,6 +103,8 @@ public final class SocketTransport {
    * count, 0 if the deadline passed, or -1 at end of stream.
    */
   public int readWithin(ByteBuffer dst, long deadline) throws IOException {
+    if (deadline == Deadlines.NONE && blockingReadAllowed()) return readBlocking(dst);
+    lastWaitHadDeadline = deadline != Deadlines.NONE;
     int n = readNow(dst);
     if (n != 0) return n;
     if (!awaitReadable(deadline)) return 0;
@@ -82,6 +117,7 @@ public final class SocketTransport {
   /** Reads what is available without waiting: a count, 0 for nothing yet, or -1 at end of stream. */
   public int readNow(ByteBuffer dst) throws IOException {
     checkOpen();
+    if (channel.isBlocking()) ensureNonBlocking();
     try {
       int n = channel.read(dst);
       if (n > 0 && descriptors != null) descriptors.afterRead((AFUNIXSocketChannel) channel, n);
@@ -102,13 +138,166 @@ public final class SocketTransport {
     checkOpen();
     try {
       while (src.hasRemaining()) {
-        if (channel.write(src) == 0) {
-          if (writeSelector == null) writeSelector = register(SelectionKey.OP_WRITE);
-          await(writeSelector, Deadlines.NONE);
-        }
+        // In blocking mode the write itself waits for room; in non-blocking mode 0 means full.
+        if (channel.write(src) == 0) awaitWritable();
       }
+    } catch (ClosedByInterruptException e) {
+      throw interrupted();
     } catch (IOException e) {
       throw closedOr(e);
+    }
+  }
+
+  private void awaitWritable() throws IOException {
+    modeLock.lock();
+    try {
+      if (channel.isBlocking()) return; // a reader switched modes: the next write waits itself
+      if (writeSelector == null) writeSelector = register(SelectionKey.OP_WRITE);
+      writerWaiting = true;
+    } finally {
+      modeLock.unlock();
+    }
+    try {
+      await(writeSelector, Deadlines.NONE);
+    } finally {
+      modeLock.lock();
+      writerWaiting = false;
+      modeLock.unlock();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Blocking mode
+
+  private int readBlocking(ByteBuffer dst) throws IOException {
+    int n;
+    try {
+      n = channel.read(dst);
+    } catch (ClosedByInterruptException e) {
+      throw interrupted();
+    } catch (IOException e) {
+      throw closedOr(e);
+    }
+    // close() from another thread wakes a blocked junixsocket read with -1, not an exception.
+    checkOpen();
+    if (n > 0 && descriptors != null) descriptors.afterRead((AFUNIXSocketChannel) channel, n);
+    return n == 0 && dst.hasRemaining() ? -1 : n;
+  }
+
+  /** The channel closed itself because the thread was interrupted in a blocking call. */
+  private InterruptedIOException interrupted() {
+    try {
+      close();
+    } catch (IOException ignored) {
+      // The channel is closed already; close() releases the rest.
+    }
+    return new InterruptedIOException("interrupted while waiting for the peer (the connection is closed)");
+  }
+
+  /**
+   * Whether this read may block in the kernel: puts the channel in blocking mode if nothing needs
+   * it non-blocking. A caller that used deadlines just before keeps its selector instead, so that
+   * mixing timed and untimed receives does not open a selector each time.
+   */
+  private boolean blockingReadAllowed() throws IOException {
+    if (!BLOCKING_READS) return false;
+    if (isVirtualThread()) {
+      // A virtual thread must park, not sit in read(2) on its carrier.
+      if (channel.isBlocking()) ensureNonBlocking();
+      return false;
+    }
+    if (channel.isBlocking()) return true;
+    if (lastWaitHadDeadline && readSelector != null) {
+      lastWaitHadDeadline = false;
+      return false;
+    }
+    modeLock.lock();
+    try {
+      checkOpen();
+      if (pins > 0) return false;
+      if (readSelector != null) {
+        dropSelector(readSelector);
+        readSelector = null;
+      }
+      if (writeSelector != null) {
+        if (writerWaiting) return false;
+        dropSelector(writeSelector);
+        writeSelector = null;
+      }
+      // Someone else's selector (the accept loop's, not yet done deregistering): next time.
+      if (channel.isRegistered()) return false;
+      channel.configureBlocking(true);
+      return true;
+    } catch (IllegalBlockingModeException e) {
+      return false;
+    } catch (IOException e) {
+      throw closedOr(e);
+    } finally {
+      modeLock.unlock();
+    }
+  }
+
+  private void ensureNonBlocking() throws IOException {
+    modeLock.lock();
+    try {
+      checkOpen();
+      channel.configureBlocking(false);
+    } catch (IOException e) {
+      throw closedOr(e);
+    } finally {
+      modeLock.unlock();
+    }
+  }
+
+  /**
+   * Puts the channel in non-blocking mode and keeps it there until {@link #unpinNonBlocking()}:
+   * for selectors of other owners ({@code Wait}, event loops). Returns the channel to register.
+   */
+  public SocketChannel pinNonBlocking() throws IOException {
+    modeLock.lock();
+    try {
+      checkOpen();
+      channel.configureBlocking(false);
+      pins++;
+      return channel;
+    } catch (IOException e) {
+      throw closedOr(e);
+    } finally {
+      modeLock.unlock();
+    }
+  }
+
+  /** Ends one {@link #pinNonBlocking()}; the owner has cancelled its key. */
+  public void unpinNonBlocking() {
+    modeLock.lock();
+    try {
+      if (pins > 0) pins--;
+    } finally {
+      modeLock.unlock();
+    }
+  }
+
+  /** Cancels the key first: junixsocket's selector close leaves it on the channel. */
+  private static void dropSelector(Selector selector) throws IOException {
+    for (SelectionKey key : selector.keys()) key.cancel();
+    selector.close();
+  }
+
+  private static boolean isVirtualThread() {
+    if (IS_VIRTUAL == null) return false;
+    try {
+      return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
+    } catch (Throwable e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static MethodHandle isVirtualHandle() {
+    try {
+      return MethodHandles.publicLookup()
+          .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
+    } catch (NoSuchMethodException | IllegalAccessException e) {
+      return null;
     }
   }
 
@@ -276,6 +465,7 @@ public final class SocketTransport {
   /** Writes what the socket takes without waiting; returns the count, possibly 0. */
   public int writeNow(ByteBuffer src) throws IOException {
     checkOpen();
+    if (channel.isBlocking()) ensureNonBlocking();
     try {
       return channel.write(src);
     } catch (IOException e) {
