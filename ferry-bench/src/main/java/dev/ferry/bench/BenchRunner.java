@@ -49,6 +49,7 @@ public final class BenchRunner {
   static final String FERRY_ABSTRACT = "Ferry abstract name";
   static final String FERRY_TCP = "Ferry TCP loopback";
   static final String FERRY_PROCESS = "Ferry unix path, Java↔Java 2 JVMs";
+  static final String ASYNC_SENDS = ", async sends";
 
   private static final int[] SIZES = {64, 4 * 1024, 64 * 1024, 1024 * 1024};
   private static final int BIG = 100 * 1024 * 1024;
@@ -157,7 +158,14 @@ public final class BenchRunner {
         new Address.Abstract("ferry-bench-" + ProcessHandle.current().pid()))));
     links.put(FERRY_TCP, setUp(FERRY_TCP,
         () -> listenerLink(FERRY_TCP, new Address.Tcp("127.0.0.1", 0))));
-    links.put(FERRY_PROCESS, setUp(FERRY_PROCESS, this::processLink));
+    links.put(FERRY_PROCESS, setUp(FERRY_PROCESS, () -> processLink(FerryLink::new)));
+    // The same two with AsyncConnection sending: queued small frames leave in one write.
+    Map<String, Optional<Link>> asyncLinks = new LinkedHashMap<>();
+    asyncLinks.put(FERRY_UNIX + ASYNC_SENDS, setUp(FERRY_UNIX + ASYNC_SENDS,
+        () -> listenerLink(FERRY_UNIX + ASYNC_SENDS, new Address.Unix(dir.resolve("async.sock")),
+            AsyncSendLink::new)));
+    asyncLinks.put(FERRY_PROCESS + ASYNC_SENDS, setUp(FERRY_PROCESS + ASYNC_SENDS,
+        () -> processLink(AsyncSendLink::new)));
 
     String rtt = "64 B round trip";
     addC(rtt, C_PINGPONG, cref, List.of(Metric.MEDIAN_US, Metric.P99_US),
@@ -179,6 +187,8 @@ public final class BenchRunner {
                 References.command(bin, "oneway", count, size, mode)), "elapsed_ns")));
       }
       links.forEach((name, link) -> add(workload, name, link, metrics,
+          l -> rates(count, size, oneWay(l, count, size))));
+      asyncLinks.forEach((name, link) -> add(workload, name, link, metrics,
           l -> rates(count, size, oneWay(l, count, size))));
       pythons.forEach((minor, python) -> addPython(workload, "CPython " + minor + " Pipe", script,
           metrics, s -> rates(count, size, References.field(References.run(
@@ -496,11 +506,20 @@ public final class BenchRunner {
   }
 
   private Link listenerLink(String name, Address address) throws IOException {
+    return listenerLink(name, address, FerryLink::new);
+  }
+
+  /** A connection through a listener; {@code driver} makes the measuring side's link of it. */
+  private Link listenerLink(String name, Address address, LinkMaker driver) throws IOException {
     try (Listener listener = Listener.bind(address)) {
       Connection local = Client.connect(listener.address());
       Connection remote = listener.accept(Duration.ofSeconds(10));
-      return inProcessPeer(name, local, remote);
+      return withPeerThread(name, driver.make(local), new FerryLink(remote));
     }
+  }
+
+  private interface LinkMaker {
+    Link make(Connection connection) throws IOException;
   }
 
   /** Serves {@code remote} on a thread; closing the returned link quits and joins it. */
@@ -518,7 +537,7 @@ public final class BenchRunner {
     });
   }
 
-  private Link processLink() throws IOException, InterruptedException {
+  private Link processLink(LinkMaker driver) throws IOException, InterruptedException {
     Address address = new Address.Unix(dir.resolve("peer.sock"));
     try (Listener listener = Listener.bind(address)) {
       List<String> command = new ArrayList<>();
@@ -538,8 +557,9 @@ public final class BenchRunner {
         process.destroyForcibly();
         throw e;
       }
-      return new PeeredLink(new FerryLink(local), () -> {
-        PeerLoop.quit(new FerryLink(local));
+      Link link = driver.make(local);
+      return new PeeredLink(link, () -> {
+        PeerLoop.quit(link);
         if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly();
       });
     }

@@ -1,0 +1,82 @@
+package dev.ferry.bench;
+
+import dev.ferry.Connection;
+import dev.ferry.async.AsyncConnection;
+import dev.ferry.async.EventLoops;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A Ferry connection driven by {@link AsyncConnection}: sends go out through the event loop,
+ * which writes the small frames that queued up meanwhile in one system call ("coalesce queued
+ * small sends"). At most {@link #WINDOW} sends are outstanding, so the heap stays bounded.
+ */
+final class AsyncSendLink implements Link {
+  static final int WINDOW = 1024;
+
+  private final EventLoops loops;
+  private final AsyncConnection async;
+  private final CompletableFuture<?>[] window = new CompletableFuture<?>[WINDOW];
+  private long sent;
+
+  /** The bytes of the last buffer sent, reused while the caller sends that same buffer again. */
+  private ByteBuffer lastBuffer;
+  private byte[] lastBytes;
+
+  AsyncSendLink(Connection connection) {
+    loops = EventLoops.open(1);
+    async = AsyncConnection.of(connection, loops);
+  }
+
+  @Override
+  public void send(ByteBuffer message) throws IOException {
+    // PeerLoop sends one unchanged buffer many times: copy it out once, not per message.
+    if (message != lastBuffer || lastBytes.length != message.remaining()) {
+      lastBytes = new byte[message.remaining()];
+      message.duplicate().get(lastBytes);
+      lastBuffer = message;
+    }
+    int slot = (int) (sent++ % WINDOW);
+    if (window[slot] != null) await(window[slot]);
+    window[slot] = async.sendAsync(lastBytes);
+  }
+
+  @Override
+  public int receiveInto(ByteBuffer buffer) throws IOException {
+    byte[] message = await(async.receiveAsync());
+    buffer.put(message);
+    return message.length;
+  }
+
+  private static <T> T await(CompletableFuture<T> future) throws IOException {
+    try {
+      return future.get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the event loop");
+    } catch (TimeoutException e) {
+      throw new IOException("the event loop did not answer within 60 s", e);
+    } catch (ExecutionException | CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) throw io;
+      if (cause instanceof UncheckedIOException u) throw u.getCause();
+      throw new IOException(cause);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      async.close();
+    } finally {
+      loops.close();
+    }
+  }
+}
