@@ -134,7 +134,11 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
 
   @Override
   public void close() throws IOException {
-    transport.close();
+    try {
+      transport.close();
+    } finally {
+      for (Runnable w : waitWatchers) w.run(); // ready now: a receive throws at once
+    }
   }
 
   @Override
@@ -162,7 +166,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       long length = readHeader(limit, deadline);
       return readPayloadArray((int) length, deadline);
     } finally {
-      readLock.unlock();
+      unlockReceive();
     }
   }
 
@@ -198,7 +202,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       }
       return n;
     } finally {
-      readLock.unlock();
+      unlockReceive();
     }
   }
 
@@ -219,7 +223,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       }
       return length;
     } finally {
-      readLock.unlock();
+      unlockReceive();
     }
   }
 
@@ -239,7 +243,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       }
       return codec.decode(payload);
     } finally {
-      readLock.unlock();
+      unlockReceive();
     }
   }
 
@@ -280,7 +284,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       }
       return in.hasRemaining() || endOfStream;
     } finally {
-      readLock.unlock();
+      unlockReceive();
     }
   }
 
@@ -342,6 +346,53 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     if (length < 0 || length > limit) return 0;
     long total = Frames.SHORT_HEADER + Frames.LONG_LENGTH + length;
     return available >= total ? total : -1;
+  }
+
+  /**
+   * Releases the read lock after a receive or poll, then tells the wait sets holding this
+   * connection if bytes or the end of stream stay buffered: their selectors cannot see those.
+   */
+  private void unlockReceive() {
+    Runnable[] watchers = waitWatchers;
+    boolean buffered = watchers.length > 0 && in != null && (in.hasRemaining() || endOfStream);
+    readLock.unlock();
+    if (buffered) for (Runnable w : watchers) w.run();
+  }
+
+  private static final Runnable[] NO_WATCHERS = new Runnable[0];
+
+  /** The wait sets' hooks; replaced, never modified, under waitWatcherLock. */
+  private volatile Runnable[] waitWatchers = NO_WATCHERS;
+
+  private final Object waitWatcherLock = new Object();
+
+  /** Calls {@code watcher} after receives that leave input buffered, and on close. */
+  void addWaitWatcher(Runnable watcher) {
+    synchronized (waitWatcherLock) {
+      Runnable[] now = Arrays.copyOf(waitWatchers, waitWatchers.length + 1);
+      now[now.length - 1] = watcher;
+      waitWatchers = now;
+    }
+  }
+
+  void removeWaitWatcher(Runnable watcher) {
+    synchronized (waitWatcherLock) {
+      Runnable[] now = waitWatchers;
+      for (int i = 0; i < now.length; i++) {
+        if (now[i] == watcher) {
+          Runnable[] less = new Runnable[now.length - 1];
+          System.arraycopy(now, 0, less, 0, i);
+          System.arraycopy(now, i + 1, less, i, now.length - i - 1);
+          waitWatchers = less.length == 0 ? NO_WATCHERS : less;
+          return;
+        }
+      }
+    }
+  }
+
+  /** Whether an event loop receives for this connection: blocking receives and waits refuse. */
+  boolean receivesAsynchronously() {
+    return asyncReceiver;
   }
 
   /** Whether bytes or end of stream are already buffered, so that {@code Wait} need not select. */
@@ -687,7 +738,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       byte[] payload = readPayloadArray((int) length, Deadlines.NONE);
       return new Received(payload, transport.takeDescriptors(start, streamPosition()));
     } finally {
-      readLock.unlock();
+      unlockReceive();
     }
   }
 
@@ -712,7 +763,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       byte value = in.get();
       return new Received(new byte[] {value}, transport.takeDescriptors(start, start + 1));
     } finally {
-      readLock.unlock();
+      unlockReceive();
     }
   }
 

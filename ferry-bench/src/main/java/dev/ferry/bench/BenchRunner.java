@@ -9,6 +9,7 @@ import dev.ferry.Listener;
 import dev.ferry.Pipe;
 import dev.ferry.Receiver;
 import dev.ferry.Wait;
+import dev.ferry.WaitSet;
 import dev.ferry.pickle.PickleCodec;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -246,9 +247,13 @@ public final class BenchRunner {
       // Each pipe holds two descriptors; leave room for the rest of the process.
       String tooFew = 2L * n + 256 > fdLimit
           ? "skipped: needs " + (2L * n + 256) + " descriptors, ulimit -n is " + fdLimit : null;
-      Trial ferry = () -> new double[] {waitLoop(n, calls) / 1e3 / calls};
+      Trial ferry = () -> new double[] {waitLoop(n, calls, false) / 1e3 / calls};
       cases.add(new Case(workload, "Ferry Wait over Pipes", List.of(Metric.US_PER_CALL),
           tooFew == null ? ferry : skip(tooFew)));
+      Trial set = () -> new double[] {waitLoop(n, calls, true) / 1e3 / calls};
+      cases.add(new Case(workload, "Ferry WaitSet over Pipes", List.of(Metric.US_PER_CALL),
+          tooFew == null ? set : skip(tooFew + " (ferry bench --scale 10000 runs it with the"
+              + " client ends in a child JVM)")));
       pythons.forEach((minor, py) -> addPython(workload, "CPython " + minor + " wait", script,
           List.of(Metric.US_PER_CALL), tooFew != null ? s -> { throw new SkipException(tooFew); }
               : s -> new double[] {References.field(References.run(
@@ -439,20 +444,32 @@ public final class BenchRunner {
     }
   }
 
-  /** Nanoseconds for {@code calls} waits over {@code n} pipes of which the last is readable. */
-  private static long waitLoop(int n, int calls) throws IOException {
+  /**
+   * Nanoseconds for {@code calls} waits over {@code n} pipes of which the last is readable, with
+   * {@link Wait#ready} or with one {@link WaitSet} kept across calls.
+   */
+  private static long waitLoop(int n, int calls, boolean keepSet) throws IOException {
     List<Pipe.Duplex> pipes = new ArrayList<>(n);
-    try {
+    try (WaitSet<Receiver> set = WaitSet.open()) {
       for (int i = 0; i < n; i++) pipes.add(Pipe.duplex());
       pipes.get(n - 1).second().sendBytes(new byte[] {1});
       List<Receiver> receivers = new ArrayList<>(n);
       for (Pipe.Duplex pipe : pipes) receivers.add(pipe.first());
-      for (int i = 0; i < Math.max(1, calls / 4); i++) Wait.ready(receivers); // warm-up
-      long start = System.nanoTime();
-      for (int i = 0; i < calls; i++) {
-        if (Wait.ready(receivers).size() != 1) throw new IOException("expected one ready");
+      for (Receiver r : receivers) set.add(r);
+      Trial wait = keepSet ? () -> new double[] {set.ready().size()}
+          : () -> new double[] {Wait.ready(receivers).size()};
+      try {
+        for (int i = 0; i < Math.max(1, calls / 4); i++) wait.run(); // warm-up
+        long start = System.nanoTime();
+        for (int i = 0; i < calls; i++) {
+          if (wait.run()[0] != 1) throw new IOException("expected one ready");
+        }
+        return System.nanoTime() - start;
+      } catch (IOException | RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IOException(e);
       }
-      return System.nanoTime() - start;
     } finally {
       for (Pipe.Duplex pipe : pipes) pipe.close();
     }

@@ -4,7 +4,8 @@ import java.nio.file.Path;
 
 /**
  * Runs the harness without the CLI: {@code java -cp ... dev.ferry.bench.Main [--quick]
- * [--repetitions N] [--json FILE] [--plot FILE]}.
+ * [--repetitions N] [--json FILE] [--plot FILE]}, or only the scale workload:
+ * {@code ... dev.ferry.bench.Main --scale 10000} (see {@link ScaleBench}).
  */
 public final class Main {
   private Main() {}
@@ -14,14 +15,20 @@ public final class Main {
     Integer repetitions = null;
     Path json = null;
     Path plot = null;
+    Integer scale = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
         case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
         case "--json" -> json = Path.of(args[++i]);
         case "--plot" -> plot = Path.of(args[++i]);
+        case "--scale" -> scale = Integer.parseInt(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
       }
+    }
+    if (scale != null) {
+      ScaleBench.run(scale, System.out, System.err);
+      return;
     }
     BenchOptions options = quick ? BenchOptions.quickRun() : BenchOptions.defaults();
     if (repetitions != null) options = options.withRepetitions(repetitions);

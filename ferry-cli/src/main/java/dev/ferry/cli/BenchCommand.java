@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.bench.BenchOptions;
 import dev.ferry.bench.BenchRunner;
+import dev.ferry.bench.ScaleBench;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
@@ -45,12 +46,29 @@ final class BenchCommand implements Callable<Integer> {
       description = "Also draw the ratios as a PNG bar chart.")
   Path plot;
 
+  @Option(names = "--scale", paramLabel = "N",
+      description = "Run only the scale workload: N authenticated connections per kind (Unix, "
+          + "TCP) held here and served through one WaitSet, their client ends in a child JVM; "
+          + "prints connect and round-trip times, heap per connection and the cost of one ready "
+          + "among 10, 1,000 and N registered. The full figure is 10000.")
+  Integer scale;
+
   BenchCommand(CliContext context) {
     this.context = context;
   }
 
   @Override
   public Integer call() throws IOException {
+    if (scale != null) {
+      if (scale < 10) throw new ParameterException(spec.commandLine(), "--scale < 10: " + scale);
+      try {
+        ScaleBench.run(scale, context.out(), context.err());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while benchmarking");
+      }
+      return 0;
+    }
     BenchOptions options = quick ? BenchOptions.quickRun() : BenchOptions.defaults();
     if (repetitions != null) {
       if (repetitions < 1) {

@@ -53,6 +53,14 @@ class CommandLineTest {
   }
 
   @Test
+  void rejectsATinyScaleWithOneLineAndExitTwo() {
+    Cli.Result r = Cli.run("bench", "--scale", "5");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().startsWith("--scale < 10: 5\n"), r.err());
+    assertEquals("", r.out());
+  }
+
+  @Test
   void rejectsMissingCommandWithOneLine() {
     Cli.Result r = Cli.run();
     assertEquals(2, r.exitCode());

@@ -53,7 +53,7 @@ import java.util.concurrent.CompletableFuture;
  * the order each side reached the lock. Receiving belongs to the loop: once wrapped, blocking
  * receives and polls on the connection throw {@link IllegalStateException} ("connection receives
  * asynchronously"), and wrapping a connection that a thread is blocked receiving on throws it
- * too. {@link dev.ferry.Wait} does not support wrapped connections.
+ * too. {@link dev.ferry.Wait} and {@link dev.ferry.WaitSet} do not support wrapped connections.
  *
  * <p><b>Ending.</b> {@link #close()} closes the connection and fails every pending future with
  * {@link dev.ferry.ConnectionClosedException}; so does closing the {@link EventLoops}. Close

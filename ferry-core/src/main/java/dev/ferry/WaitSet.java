@@ -1,0 +1,692 @@
+package dev.ferry;
+
+import dev.ferry.internal.transport.Deadlines;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.spi.SelectorProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A set of objects to wait on that stays registered between calls: connections and pipe ends of
+ * every transport, listeners, and processes ({@link Process} or {@link ProcessHandle}). Where
+ * {@link Wait#ready} registers every object on each call, a wait set registers each once, so a
+ * call costs about the same with one object ready among 10,000 as among 10 (on TCP; see below).
+ *
+ * <pre>{@code
+ * try (WaitSet<Connection> workers = WaitSet.open()) {
+ *   for (Connection c : connections) workers.add(c);
+ *   while (true) {
+ *     for (Connection ready : workers.ready(Duration.ofSeconds(1))) {
+ *       try {
+ *         handle(ready.receiveBytes());
+ *       } catch (EOFException e) {
+ *         workers.remove(ready);
+ *         ready.close();
+ *       }
+ *     }
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>A member is ready when a receive would not block: a message or part of one has arrived (on
+ * the socket or already read ahead into the connection's buffer by an earlier receive or poll),
+ * the peer closed, the socket failed, or the connection was closed or made write-only on this side
+ * (its receive then throws at once); when a listener has a client or a failure waiting, or was
+ * closed; when a process has exited. A member stays ready, call after call, until whatever made it
+ * ready has been consumed: remove members that ended.
+ *
+ * <p><b>Cost.</b> TCP sockets wait on the JDK's epoll selector: a call costs what the ready members
+ * cost, however many are idle. Unix sockets and pipes wait on junixsocket's selector, which calls
+ * poll(2) over every registered socket, so there each call still grows with the number registered,
+ * though without the selector and registrations {@link Wait#ready} sets up per call. The two kinds
+ * cannot share a selector: a set holding both blocks on one and starts one thread per other kind,
+ * named {@code ferry-wait-N}, which serves only while a {@code ready} call blocks and ends when the
+ * set is closed. A call that finds something ready at once starts nothing.
+ *
+ * <p><b>Threads.</b> {@link #add}, {@link #remove} and {@link #close} may be called from any
+ * thread, also while another thread waits in {@code ready}: a member added then is watched from
+ * then on (the waiting call wakes if it is ready), and one removed may still be in the result of a
+ * call already under way. One thread at a time may wait in {@code ready}. Members may be received
+ * from by any thread; a receive that leaves whole or partial messages in a connection's buffer
+ * wakes a waiting call.
+ *
+ * <p>Closing the set does not close its members. Python has no equivalent; it is what
+ * {@code selectors.DefaultSelector} is to {@code multiprocessing.connection.wait}.
+ *
+ * @param <T> what the set holds, for example {@link Connection} or {@link Object} for a mix
+ */
+public final class WaitSet<T> implements AutoCloseable {
+  private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final SelectorProvider JDK_SELECTORS = SelectorProvider.provider();
+
+  // Guarded by stateLock, which is never held while blocking.
+  private final ReentrantLock stateLock = new ReentrantLock();
+  private final Map<Object, Member> members = new IdentityHashMap<>();
+  private final Map<SelectorProvider, Group> groups = new LinkedHashMap<>();
+  private long nextOrder;
+
+  /** Held by the one thread in {@link #ready}; close takes it to wait for that thread to leave. */
+  private final ReentrantLock waitLock = new ReentrantLock();
+
+  /** Members that may be ready without their socket saying so; see {@link #isReadyNow}. */
+  private final Queue<Member> suspects = new ConcurrentLinkedQueue<>();
+
+  /** Connections added and not yet registered: the waiting thread registers them. */
+  private final Queue<Member> unregistered = new ConcurrentLinkedQueue<>();
+
+  /** The thread waiting in ready and the selector it blocks on, while it may block; else null. */
+  private volatile Thread waiter;
+
+  private volatile Selector blockingSelector;
+  private volatile boolean closed;
+
+  /** Waiting thread only: numbers the calls, so that a member goes into a result once. */
+  private long calls;
+
+  private WaitSet() {}
+
+  /** An empty, open set. */
+  public static <T> WaitSet<T> open() {
+    return new WaitSet<>();
+  }
+
+  /** One object in the set. */
+  private static final class Member {
+    final Object object;
+    final Endpoint endpoint; // exactly one of these three is set
+    final Listener listener;
+    final ProcessHandle process;
+    final long order;
+    final AtomicBoolean suspected = new AtomicBoolean();
+    volatile boolean removed;
+    /** A Unix socket whose peer hung up: junixsocket drops its key and never reports it again. */
+    volatile boolean hungUp;
+    volatile SelectionKey key;
+    volatile Runnable unwatch;
+    /** Whether this member holds its connection non-blocking (from registering to cancelling). */
+    final AtomicBoolean pinned = new AtomicBoolean();
+    Group group; // guarded by stateLock
+    long reportedInCall; // waiting thread only
+
+    /** Cancels the key, if any, and lets the connection's receives block in the kernel again. */
+    void cancel() {
+      SelectionKey k = key;
+      if (k != null) k.cancel();
+      if (pinned.compareAndSet(true, false)) endpoint.releaseSelectableChannel();
+    }
+
+    Member(Object object, long order) {
+      this.object = object;
+      this.order = order;
+      this.endpoint = object instanceof Endpoint e ? e : null;
+      this.listener = object instanceof Listener l ? l : null;
+      this.process = object instanceof Process p ? p.toHandle()
+          : object instanceof ProcessHandle h ? h : null;
+    }
+  }
+
+  /**
+   * Adds {@code object}, to be watched from now on. Does not block.
+   *
+   * @throws IllegalArgumentException for an object of another type, or one in the set already
+   * @throws ConnectionClosedException if the connection or listener is closed
+   * @throws IllegalStateException if the connection is write-only or receives asynchronously
+   *     ({@link dev.ferry.async.AsyncConnection}), or the set is closed
+   */
+  public void add(T object) throws IOException {
+    if (!tryAdd(object)) throw new IllegalArgumentException("already in the set: " + object);
+  }
+
+  /** As {@link #add}, but returns false for an object in the set already. */
+  boolean tryAdd(T object) throws IOException {
+    Objects.requireNonNull(object, "object");
+    checkWaitable(object);
+    Member member;
+    stateLock.lock();
+    try {
+      checkOpen();
+      if (members.containsKey(object)) return false;
+      member = new Member(object, nextOrder++);
+      if (member.endpoint != null) {
+        SelectorProvider provider = member.endpoint.selectorProvider();
+        Group group = groups.get(provider);
+        if (group == null) {
+          group = new Group(provider.openSelector());
+          // The JDK's group first: the waiting thread blocks on the first group, epoll scales.
+          if (provider == JDK_SELECTORS && !groups.isEmpty()) {
+            Map<SelectorProvider, Group> rest = new LinkedHashMap<>(groups);
+            groups.clear();
+            groups.put(provider, group);
+            groups.putAll(rest);
+          } else {
+            groups.put(provider, group);
+          }
+        }
+        group.count++;
+        member.group = group;
+        unregistered.add(member);
+      }
+      members.put(object, member);
+    } finally {
+      stateLock.unlock();
+    }
+    member.unwatch = watch(member);
+    if (member.removed) member.unwatch.run(); // removed meanwhile: remove saw no unwatch yet
+    suspect(member); // it may be ready already, and a waiting call must register it
+    return true;
+  }
+
+  private static void checkWaitable(Object object) throws ConnectionClosedException {
+    if (object instanceof Endpoint endpoint) {
+      if (endpoint.isClosed()) throw new ConnectionClosedException("connection is closed");
+      if (!endpoint.isReadable()) throw new IllegalStateException("connection is write-only");
+      if (endpoint.receivesAsynchronously()) {
+        throw new IllegalStateException("connection receives asynchronously");
+      }
+    } else if (object instanceof Listener listener) {
+      if (listener.isClosed()) throw new ConnectionClosedException("listener is closed");
+    } else if (!(object instanceof Process || object instanceof ProcessHandle)) {
+      throw new IllegalArgumentException("cannot wait on " + object.getClass().getName()
+          + ": expected a Receiver, Listener, Process or ProcessHandle");
+    }
+  }
+
+  /** Arranges for {@code member} to be suspected when it may have become ready; returns the undo. */
+  private Runnable watch(Member member) {
+    Runnable hook = () -> suspect(member);
+    if (member.endpoint != null) {
+      member.endpoint.addWaitWatcher(hook);
+      return () -> member.endpoint.removeWaitWatcher(hook);
+    }
+    if (member.listener != null) {
+      member.listener.watchers().add(hook);
+      return () -> member.listener.watchers().remove(hook);
+    }
+    CompletableFuture<Void> exit = member.process.onExit().thenRun(hook);
+    return () -> exit.cancel(false);
+  }
+
+  /**
+   * Removes {@code object} from the set; false if it was not in it. Does not close it and does
+   * not block.
+   */
+  public boolean remove(Object object) {
+    Member member;
+    stateLock.lock();
+    try {
+      member = members.remove(object);
+      if (member == null) return false;
+      member.removed = true;
+      if (member.group != null) member.group.count--;
+    } finally {
+      stateLock.unlock();
+    }
+    if (member.endpoint != null) member.cancel();
+    Runnable unwatch = member.unwatch;
+    if (unwatch != null) unwatch.run();
+    return true;
+  }
+
+  /** How many objects the set holds. */
+  public int size() {
+    stateLock.lock();
+    try {
+      return members.size();
+    } finally {
+      stateLock.unlock();
+    }
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Waits with no time limit until at least one member is ready; see {@link #ready(Duration)}. */
+  public List<T> ready() throws IOException {
+    return ready(Deadlines.NONE);
+  }
+
+  /**
+   * Returns the members that are ready, in the order they were added, waiting up to
+   * {@code timeout} for the first; an empty list when the time runs out, or when the set was
+   * closed meanwhile. {@link Duration#ZERO} (or negative) checks once without blocking. An empty
+   * set waits for a member to be added and become ready.
+   *
+   * @throws IllegalStateException if the set is closed, or another thread is waiting in it
+   * @throws java.io.InterruptedIOException if the thread is interrupted while waiting (its
+   *     interrupt flag stays set)
+   */
+  public List<T> ready(Duration timeout) throws IOException {
+    Objects.requireNonNull(timeout, "timeout");
+    return ready(Deadlines.after(timeout));
+  }
+
+  List<T> ready(long deadline) throws IOException {
+    if (!waitLock.tryLock()) throw new IllegalStateException("another thread is waiting on this set");
+    try {
+      checkOpen();
+      long call = ++calls;
+      List<Member> found = new ArrayList<>();
+      while (true) {
+        registerAdded(call, found);
+        collectNow(call, found);
+        if (!found.isEmpty() || closed || Deadlines.remaining(deadline) <= 0) break;
+        // Then round again: what woke it, and everything else ready by then, is reported below.
+        block(deadline, call, found);
+        if (Thread.interrupted()) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while waiting");
+        }
+      }
+      return results(found);
+    } finally {
+      waitLock.unlock();
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<T> results(List<Member> found) {
+    found.sort(Comparator.comparingLong(m -> m.order));
+    List<T> result = new ArrayList<>(found.size());
+    for (Member m : found) if (!m.removed) result.add((T) m.object);
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The waiting thread's side
+
+  /** Registers the connections added since the last call. Helpers are idle here. */
+  private void registerAdded(long call, List<Member> found) throws IOException {
+    Member member;
+    while ((member = unregistered.poll()) != null) {
+      if (member.removed) continue;
+      SelectableChannel channel;
+      try {
+        channel = member.endpoint.selectableChannel();
+      } catch (ConnectionClosedException e) {
+        suspect(member); // closed since it was added: ready, its receive throws
+        continue;
+      }
+      member.pinned.set(true);
+      Group group = member.group;
+      SelectionKey key;
+      try {
+        try {
+          key = channel.register(group.selector, SelectionKey.OP_READ, member);
+        } catch (CancelledKeyException e) {
+          // Removed and added again: its old key waits for a select to flush it out.
+          selectInto(group, -1, call, found);
+          key = channel.register(group.selector, SelectionKey.OP_READ, member);
+        }
+      } catch (ClosedChannelException e) {
+        member.cancel();
+        suspect(member); // closed since it was added: ready, its receive throws
+        continue;
+      }
+      member.key = key;
+      if (member.removed) member.cancel(); // remove() ran meanwhile and saw no key
+    }
+  }
+
+  /** Adds what is ready now, without blocking. */
+  private void collectNow(long call, List<Member> found) throws IOException {
+    collectSuspects(call, found);
+    for (Group group : activeGroups()) selectInto(group, -1, call, found);
+  }
+
+  private void collectSuspects(long call, List<Member> found) {
+    List<Member> again = null;
+    Member member;
+    while ((member = suspects.poll()) != null) {
+      // Cleared before looking, so that a watcher that fires from now on queues it again.
+      member.suspected.set(false);
+      if (member.removed || !isReadyNow(member)) continue;
+      report(member, call, found);
+      if (again == null) again = new ArrayList<>();
+      again.add(member);
+    }
+    // What is ready stays suspect until consumed: a buffered message does not show on the socket.
+    if (again != null) for (Member m : again) if (m.suspected.compareAndSet(false, true)) suspects.add(m);
+  }
+
+  private static boolean isReadyNow(Member member) {
+    if (member.endpoint != null) {
+      Endpoint e = member.endpoint;
+      return !e.isReadable() || member.hungUp || e.hasBufferedInput();
+    }
+    if (member.listener != null) return member.listener.isClosed() || member.listener.hasResult();
+    return !member.process.isAlive();
+  }
+
+  private static void report(Member member, long call, List<Member> found) {
+    if (member.reportedInCall == call) return;
+    member.reportedInCall = call;
+    found.add(member);
+  }
+
+  /**
+   * Selects on {@code group} ({@code millis < 0}: without blocking; 0: in bounded slices, see
+   * {@link Deadlines#select}) and reports what it selected. Every select goes through here:
+   * junixsocket drops a hung-up socket's key in the select that reports it, so a report thrown
+   * away is lost for good.
+   */
+  private void selectInto(Group group, long millis, long call, List<Member> found)
+      throws IOException {
+    if (millis < 0) group.selector.selectNow(); else Deadlines.select(group.selector, millis);
+    for (SelectionKey key : group.selector.selectedKeys()) {
+      Member member = (Member) key.attachment();
+      if (member.removed) continue;
+      noteHangUp(key, member);
+      report(member, call, found);
+    }
+    group.selector.selectedKeys().clear();
+  }
+
+  private void noteHangUp(SelectionKey key, Member member) {
+    if (!key.isValid() && key.channel().isOpen()) {
+      member.hungUp = true;
+      suspect(member);
+    }
+  }
+
+  private List<Group> activeGroups() {
+    stateLock.lock();
+    try {
+      List<Group> active = new ArrayList<>(groups.size());
+      for (Group g : groups.values()) if (g.count > 0) active.add(g);
+      return active;
+    } finally {
+      stateLock.unlock();
+    }
+  }
+
+  /**
+   * Blocks until a member may be ready, a member was added, the set was closed, the deadline
+   * passed or the thread was interrupted. The first group with members is selected here; every
+   * other one by its helper thread, for this call only.
+   */
+  private void block(long deadline, long call, List<Member> found) throws IOException {
+    List<Group> active = activeGroups();
+    Group direct = active.isEmpty() ? null : active.get(0);
+    List<WaitSet<?>.Helper> helpers = new ArrayList<>();
+    for (Group g : active.subList(Math.min(1, active.size()), active.size())) {
+      if (g.helper == null) g.helper = new Helper(g);
+      helpers.add(g.helper);
+    }
+    blockingSelector = direct == null ? null : direct.selector;
+    waiter = Thread.currentThread();
+    try {
+      for (WaitSet<?>.Helper h : helpers) h.begin();
+      // Whatever a watcher queued before it could see this thread waiting: don't sleep on it.
+      if (!suspects.isEmpty() || !unregistered.isEmpty() || closed) return;
+      long millis = Deadlines.selectMillis(deadline);
+      if (millis < 0) return;
+      if (direct != null) {
+        selectInto(direct, millis, call, found);
+      } else {
+        long nanos = Deadlines.remaining(deadline);
+        // Only watchers, helpers and close wake this thread; the slice guards against a lost one.
+        LockSupport.parkNanos(this, Math.min(nanos, 1_000_000_000L));
+      }
+    } finally {
+      waiter = null;
+      blockingSelector = null;
+      for (WaitSet<?>.Helper h : helpers) h.end();
+    }
+    for (WaitSet<?>.Helper h : helpers) h.rethrow();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Any thread
+
+  /** Queues {@code member} to be looked at by the waiting thread, and wakes it. */
+  private void suspect(Member member) {
+    if (member.suspected.get() || !member.suspected.compareAndSet(false, true)) return;
+    suspects.add(member);
+    wakeWaiter();
+  }
+
+  private void wakeWaiter() {
+    Thread w = waiter;
+    if (w == null) return; // it looks at the queues before it blocks
+    Selector s = blockingSelector;
+    if (s != null) s.wakeup();
+    LockSupport.unpark(w);
+  }
+
+  private void checkOpen() {
+    if (closed) throw new IllegalStateException("wait set is closed");
+  }
+
+  /**
+   * Closes the set: a thread waiting in {@link #ready} returns what is ready (likely nothing), its
+   * helper threads end, and its selectors close. The members stay open. Idempotent.
+   */
+  @Override
+  public void close() throws IOException {
+    stateLock.lock();
+    try {
+      if (closed) return;
+      closed = true;
+    } finally {
+      stateLock.unlock();
+    }
+    wakeWaiter();
+    waitLock.lock(); // the waiting thread leaves promptly: it was woken and sees closed
+    List<Member> all;
+    List<Group> groupsLeft;
+    try {
+      stateLock.lock();
+      try {
+        all = new ArrayList<>(members.values());
+        groupsLeft = new ArrayList<>(groups.values());
+        members.clear();
+      } finally {
+        stateLock.unlock();
+      }
+    } finally {
+      waitLock.unlock();
+    }
+    for (Member m : all) {
+      m.removed = true;
+      if (m.endpoint != null) m.cancel();
+      Runnable unwatch = m.unwatch;
+      if (unwatch != null) unwatch.run();
+    }
+    IOException failure = null;
+    for (Group g : groupsLeft) {
+      try {
+        g.close();
+      } catch (IOException e) {
+        if (failure == null) failure = e; else failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) throw failure;
+  }
+
+  @Override
+  public String toString() {
+    return "WaitSet[" + size() + " members" + (closed ? ", closed" : "") + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Selectors
+
+  /** The connections of one selector provider, registered with one selector. */
+  private static final class Group {
+    final Selector selector;
+    int count; // members, guarded by stateLock
+    WaitSet<?>.Helper helper; // started by the waiting thread; stopped by close
+
+    Group(Selector selector) {
+      this.selector = selector;
+    }
+
+    /**
+     * Stops the helper, cancels every key, then closes the selector. junixsocket's selector close
+     * does not take its keys off the channels: without the cancel, every set left a dead key on
+     * each of its channels, a leak that also made registering slower every time.
+     */
+    void close() throws IOException {
+      if (helper != null) helper.quit();
+      for (SelectionKey key : selector.keys()) key.cancel();
+      selector.close();
+    }
+  }
+
+  /**
+   * Selects one group's selector while the waiting thread blocks on another's, and wakes it when
+   * something there is ready. It only rings: the waiting thread then selects this group itself,
+   * without blocking, once the helper is idle again, so the two never select it at once.
+   */
+  private final class Helper implements Runnable {
+    private final Group group;
+    private final Thread thread;
+
+    // Guarded by lock.
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private long round;
+    private boolean busy;
+    private boolean quit;
+
+    /** The round being served, 0 between rounds; written under lock. */
+    private volatile long activeRound;
+
+    private volatile IOException failure;
+
+    Helper(Group group) {
+      this.group = group;
+      this.thread = new Thread(this, "ferry-wait-" + THREADS.incrementAndGet());
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void begin() {
+      lock.lock();
+      try {
+        activeRound = ++round;
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Ends the round and waits until this helper no longer selects. */
+    void end() {
+      lock.lock();
+      try {
+        activeRound = 0;
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+      group.selector.wakeup();
+      lock.lock();
+      try {
+        while (busy) changed.awaitUninterruptibly();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    void rethrow() throws IOException {
+      IOException e = failure;
+      if (e != null) {
+        failure = null;
+        throw e;
+      }
+    }
+
+    void quit() {
+      lock.lock();
+      try {
+        quit = true;
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+      group.selector.wakeup();
+      boolean interrupted = false;
+      while (thread.isAlive()) {
+        try {
+          thread.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    @Override
+    public void run() {
+      long served = 0;
+      while (true) {
+        lock.lock();
+        try {
+          while (!quit && (activeRound == 0 || activeRound == served)) changed.awaitUninterruptibly();
+          if (quit) return;
+          served = activeRound;
+          busy = true;
+        } finally {
+          lock.unlock();
+        }
+        try {
+          serve(served);
+        } catch (IOException | ClosedSelectorException e) {
+          failure = e instanceof IOException io ? io : new IOException(e);
+          wakeWaiter();
+        } finally {
+          lock.lock();
+          try {
+            busy = false;
+            changed.signalAll();
+          } finally {
+            lock.unlock();
+          }
+        }
+      }
+    }
+
+    /** Selects until something is ready or round {@code served} ends. */
+    private void serve(long served) throws IOException {
+      while (activeRound == served) {
+        int n = Deadlines.select(group.selector, 0);
+        boolean any = n > 0;
+        for (SelectionKey key : group.selector.selectedKeys()) {
+          Member member = (Member) key.attachment();
+          if (!member.removed) {
+            noteHangUp(key, member);
+            any = true;
+          }
+        }
+        group.selector.selectedKeys().clear();
+        if (any) {
+          wakeWaiter();
+          return; // the waiting thread selects again itself; a level stays up
+        }
+      }
+    }
+  }
+}
