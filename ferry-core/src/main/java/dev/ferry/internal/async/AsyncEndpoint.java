@@ -61,13 +61,32 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     }
   }
 
-  /** A receive that streams its message to a sink instead of assembling an array. */
+  /**
+   * A receive that streams its message to a sink instead of assembling an array. Its sink stops
+   * taking bytes once the future is done (cancelled, timed out), so that the rest is skipped.
+   */
   private static final class StreamReceive extends Receive<Long> {
     final WritableByteChannel sink;
 
-    StreamReceive(long limit, WritableByteChannel sink) {
+    StreamReceive(long limit, WritableByteChannel target) {
       super(limit, null);
-      this.sink = sink;
+      this.sink = new WritableByteChannel() {
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+          if (future.isDone()) throw new IOException("receive is over");
+          return target.write(src);
+        }
+
+        @Override
+        public boolean isOpen() {
+          return target.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+          target.close();
+        }
+      };
     }
   }
 
@@ -652,8 +671,8 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
           sends.poll();
           forget(s);
           releaseSendLock();
-          s.fail(e);
           closeQuietly();
+          s.fail(e);
           return;
         }
         if (next != null) {
