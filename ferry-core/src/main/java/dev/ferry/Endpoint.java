@@ -37,6 +37,12 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   /** Receive buffer size; also the largest message (with header) sent in one write. */
   static final int BUFFER_SIZE = 64 * 1024;
 
+  /**
+   * The longest message an array can hold (a VM may refuse the last few indices): receives into
+   * arrays refuse longer ones as too large, whatever the configured limit; receiveTo streams them.
+   */
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
   /** Above this, receiveBytes grows its array as bytes arrive instead of trusting the header. */
   private static final int TRUSTED_ALLOCATION = 1 << 20;
 
@@ -145,7 +151,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   private byte[] receiveBytes(long limit, long deadline) throws IOException {
     lockForReceive();
     try {
-      long length = readHeader(limit, deadline);
+      long length = readHeader(Math.min(limit, MAX_ARRAY), deadline);
       return readPayloadArray((int) length, deadline);
     } finally {
       readLock.unlock();
@@ -163,7 +169,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     if (buffer.isReadOnly()) throw new IllegalArgumentException("read-only buffer: " + buffer);
     lockForReceive();
     try {
-      long length = readHeader(maxMessageSize, Deadlines.NONE);
+      long length = readHeader(Math.min(maxMessageSize, MAX_ARRAY), Deadlines.NONE);
       if (length > buffer.remaining()) {
         byte[] message = readPayloadArray((int) length, Deadlines.NONE);
         throw new BufferTooShortException(message, buffer.remaining());
@@ -214,7 +220,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     Objects.requireNonNull(codec, "codec");
     lockForReceive();
     try {
-      int length = (int) readHeader(maxMessageSize, Deadlines.NONE);
+      int length = (int) readHeader(Math.min(maxMessageSize, MAX_ARRAY), Deadlines.NONE);
       ByteBuffer payload;
       if (length <= in.capacity()) {
         fill(length, Deadlines.NONE);
@@ -666,7 +672,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     try {
       if (!fillOrEnd(Frames.SHORT_HEADER, Deadlines.NONE)) throw new EOFException("end of stream");
       long start = streamPosition();
-      long length = readHeader(maxMessageSize, Deadlines.NONE);
+      long length = readHeader(Math.min(maxMessageSize, MAX_ARRAY), Deadlines.NONE);
       byte[] payload = readPayloadArray((int) length, Deadlines.NONE);
       return new Received(payload, transport.takeDescriptors(start, streamPosition()));
     } finally {
@@ -843,8 +849,6 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     }
   }
 
-  /** The longest message an array can hold (a VM may refuse the last few indices). */
-  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
   /** Whether a non-blocking read that returned {@code n} found the end of the stream. */
   private boolean atEnd(int n, boolean selected, boolean hungUp) {
