@@ -263,6 +263,41 @@ class AsyncEndsTest {
     }
   }
 
+  @Test
+  void sourceWithNothingYetIsAskedAgainLater() throws Exception {
+    try (EventLoops loops = EventLoops.open(); Pipe.OneWay pipe = Pipe.oneWay()) {
+      AsyncSender tx = AsyncSender.of(pipe.writer(), loops);
+      Pattern pattern = new Pattern(300_000);
+      int[] calls = {0};
+      ReadableByteChannel trickle = new ReadableByteChannel() {
+        @Override
+        public int read(ByteBuffer dst) {
+          if (calls[0]++ % 2 == 0) return 0; // a non-blocking source with nothing now
+          ByteBuffer small = dst.slice().limit(Math.min(dst.remaining(), 1000));
+          int n = pattern.read(small);
+          if (n > 0) dst.position(dst.position() + n);
+          return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+          return true;
+        }
+
+        @Override
+        public void close() {}
+      };
+      CompletableFuture<Void> sent = tx.sendFromAsync(trickle, 300_000);
+      CompletableFuture<Void> after = tx.sendAsync(new byte[] {1});
+      byte[] got = pipe.reader().receiveBytes();
+      assertEquals(300_000, got.length);
+      for (int i = 0; i < got.length; i++) assertEquals((byte) (i % 251), got[i]);
+      assertArrayEquals(new byte[] {1}, pipe.reader().receiveBytes());
+      await(sent);
+      await(after);
+    }
+  }
+
   /** Byte i of the pattern is i % 251; never held whole. */
   private static final class Pattern implements ReadableByteChannel {
     private final long size;

@@ -409,13 +409,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
    */
   private boolean failHead(Receive<?> r, Throwable e) {
     dropHead();
-    r.future.completeExceptionally(closed ? closedException() : e);
-    if (!closed && port.isClosed()) {
-      closed = true;
-      failEverything();
-      return true;
-    }
-    return false;
+    boolean wasClosed = closed;
+    // Closed before the future fails, so that whoever sees the failure sees the end closed too.
+    boolean closedNow = !wasClosed && port.isClosed();
+    if (closedNow) closed = true;
+    r.future.completeExceptionally(wasClosed ? closedException() : e);
+    if (closedNow) failEverything();
+    return closedNow;
   }
 
   private void dropHead() {
@@ -677,7 +677,10 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         }
         if (next != null) {
           s.frame = next;
-          if (!next.hasRemaining()) { // the source has nothing yet: ask again soon
+          if (!next.hasRemaining()) {
+            // The source has nothing yet: ask again soon, not whenever the socket is writable.
+            wantWrite = false;
+            updateInterest();
             retryLater();
             return;
           }
