@@ -37,6 +37,12 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   /** Receive buffer size; also the largest message (with header) sent in one write. */
   static final int BUFFER_SIZE = 64 * 1024;
 
+  /**
+   * The longest message an array can hold (a VM may refuse the last few indices): receives into
+   * arrays refuse longer ones as too large, whatever the configured limit; receiveTo streams them.
+   */
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
   /** Above this, receiveBytes grows its array as bytes arrive instead of trusting the header. */
   private static final int TRUSTED_ALLOCATION = 1 << 20;
 
@@ -163,7 +169,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   private byte[] receiveBytes(long limit, long deadline) throws IOException {
     lockForReceive();
     try {
-      long length = readHeader(limit, deadline);
+      long length = readHeader(Math.min(limit, MAX_ARRAY), deadline);
       return readPayloadArray((int) length, deadline);
     } finally {
       unlockReceive();
@@ -181,7 +187,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     if (buffer.isReadOnly()) throw new IllegalArgumentException("read-only buffer: " + buffer);
     lockForReceive();
     try {
-      long length = readHeader(maxMessageSize, Deadlines.NONE);
+      long length = readHeader(Math.min(maxMessageSize, MAX_ARRAY), Deadlines.NONE);
       if (length > buffer.remaining()) {
         byte[] message = readPayloadArray((int) length, Deadlines.NONE);
         throw new BufferTooShortException(message, buffer.remaining());
@@ -232,7 +238,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     Objects.requireNonNull(codec, "codec");
     lockForReceive();
     try {
-      int length = (int) readHeader(maxMessageSize, Deadlines.NONE);
+      int length = (int) readHeader(Math.min(maxMessageSize, MAX_ARRAY), Deadlines.NONE);
       ByteBuffer payload;
       if (length <= in.capacity()) {
         fill(length, Deadlines.NONE);
@@ -605,10 +611,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   public void sendFrom(ReadableByteChannel source, long size) throws IOException {
     Objects.requireNonNull(source, "source");
     if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
-    if (size > maxSendSize) {
-      throw new IllegalArgumentException("message of " + size + " bytes is over " + maxSendSize
-          + ", the most " + peer + " can receive (python 3.8+ reads longer ones)");
-    }
+    if (size > maxSendSize) throw tooLongToSend(size);
     lockForSend();
     try {
       ensureSendBuffer();
@@ -734,7 +737,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     try {
       if (!fillOrEnd(Frames.SHORT_HEADER, Deadlines.NONE)) throw new EOFException("end of stream");
       long start = streamPosition();
-      long length = readHeader(maxMessageSize, Deadlines.NONE);
+      long length = readHeader(Math.min(maxMessageSize, MAX_ARRAY), Deadlines.NONE);
       byte[] payload = readPayloadArray((int) length, Deadlines.NONE);
       return new Received(payload, transport.takeDescriptors(start, streamPosition()));
     } finally {
@@ -793,10 +796,23 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   /** Set once, under readLock, when an event loop takes over receiving; blocking receives refuse. */
   private volatile boolean asyncReceiver;
 
+  /** Set once, under readLock, when an event loop takes over sending only. */
+  private volatile boolean asyncSender;
+
   // Guarded by readLock, used by the event loop only: the message being assembled.
   private byte[] partial;
   private int partialFilled;
   private int partialLength;
+
+  // Guarded by readLock, used by the event loop only: the message being streamed to a sink (its
+  // length, -1 for none, and the bytes still to come), and the bytes of an abandoned message still
+  // to be skipped before the next header.
+  private long streamLength = -1;
+  private long streamLeft;
+  private long skipLeft;
+
+  /** The most bytes one call of {@link #transferAvailable} moves, so that other connections on the loop get their turn. */
+  private static final int TRANSFER_BUDGET = 1 << 20;
 
   @Override
   public SocketChannel channel() {
@@ -804,16 +820,18 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   }
 
   @Override
-  public void claimReceive() {
+  public void claimAsync(boolean receive) {
     if (!readLock.tryLock()) throw new IllegalStateException("a blocking receive is in progress");
     try {
       if (asyncReceiver) throw new IllegalStateException("connection receives asynchronously already");
+      if (asyncSender) throw new IllegalStateException("connection sends asynchronously already");
       try {
-        transport.pinNonBlocking(); // for good: the loop's selector holds it from now on
+        // For good: the loop's selector holds the socket from now on, also for sending only.
+        transport.pinNonBlocking();
       } catch (IOException e) {
         throw new IllegalStateException("connection is closed", e);
       }
-      asyncReceiver = true;
+      if (receive) asyncReceiver = true; else asyncSender = true;
     } finally {
       readLock.unlock();
     }
@@ -850,11 +868,13 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   }
 
   private byte[] assemble(long limit, boolean selected, boolean hungUp) throws IOException {
+    if (streamLength >= 0) abandonStreamLocked(); // the streaming receive that began it is gone
     boolean first = selected;
     while (true) {
-      if (partial == null && headerBuffered()) {
+      discardSkipped();
+      if (partial == null && skipLeft == 0 && headerBuffered()) {
         long length = readHeader(limit, Deadlines.NONE); // buffered: does not read
-        if (length > Integer.MAX_VALUE - 8) throw tooLarge(length, Integer.MAX_VALUE - 8);
+        if (length > MAX_ARRAY) throw tooLarge(length, MAX_ARRAY);
         partialLength = (int) length;
         partial = new byte[Math.min(partialLength, Math.max(TRUSTED_ALLOCATION, in.remaining()))];
         partialFilled = 0;
@@ -874,7 +894,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
         }
       }
       if (endOfStream) {
-        if (partial != null || in.hasRemaining()) throw truncated();
+        if (partial != null || in.hasRemaining() || skipLeft > 0) throw truncated();
         throw new EOFException("end of stream");
       }
       int n;
@@ -891,14 +911,137 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
           in.flip();
         }
       }
-      // junixsocket's non-blocking read gives 0, not -1, at end of stream (see SocketTransport).
-      if (n < 0 || (n == 0 && (first || hungUp) && channel().provider() != SelectorProvider.provider())) {
+      if (atEnd(n, first, hungUp)) {
         endOfStream = true;
       } else if (n == 0) {
         return null;
       }
       first = false;
     }
+  }
+
+
+  /** Whether a non-blocking read that returned {@code n} found the end of the stream. */
+  private boolean atEnd(int n, boolean selected, boolean hungUp) {
+    // junixsocket's non-blocking read gives 0, not -1, at end of stream (see SocketTransport).
+    return n < 0
+        || (n == 0 && (selected || hungUp) && channel().provider() != SelectorProvider.provider());
+  }
+
+  /** Drops buffered bytes of an abandoned message. */
+  private void discardSkipped() {
+    int n = (int) Math.min(skipLeft, in.remaining());
+    in.position(in.position() + n);
+    skipLeft -= n;
+  }
+
+  @Override
+  public long transferAvailable(long limit, WritableByteChannel sink, boolean selected,
+      boolean hungUp, ByteBuffer scratch) throws IOException {
+    readLock.lock();
+    try {
+      if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
+      if (!readable) throw new IllegalStateException("connection is write-only");
+      scratch.clear();
+      if (in != null) scratch.put(in);
+      in = scratch.flip();
+      try {
+        return transfer(limit, sink, selected, hungUp);
+      } finally {
+        if (in.hasRemaining()) {
+          ByteBuffer keep = ByteBuffer.allocate(in.remaining());
+          in = keep.put(in).flip();
+        } else {
+          in = null;
+        }
+      }
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  private long transfer(long limit, WritableByteChannel sink, boolean selected, boolean hungUp)
+      throws IOException {
+    boolean first = selected;
+    long moved = 0;
+    while (true) {
+      discardSkipped();
+      if (streamLength < 0 && skipLeft == 0) {
+        if (partial != null) {
+          // An array receive began this message and was cancelled: the sink gets it from the start.
+          streamLength = partialLength;
+          streamLeft = partialLength - partialFilled;
+          ByteBuffer started = ByteBuffer.wrap(partial, 0, partialFilled);
+          partial = null;
+          writeToSink(sink, started);
+        } else if (headerBuffered()) {
+          streamLength = readHeader(limit, Deadlines.NONE); // buffered: does not read
+          streamLeft = streamLength;
+        }
+      }
+      if (streamLength >= 0) {
+        int n = (int) Math.min(in.remaining(), streamLeft);
+        ByteBuffer chunk = in.slice().limit(n);
+        in.position(in.position() + n);
+        streamLeft -= n;
+        moved += n;
+        writeToSink(sink, chunk);
+        if (streamLeft == 0) {
+          long length = streamLength;
+          streamLength = -1;
+          return length;
+        }
+      }
+      if (endOfStream) {
+        if (streamLength >= 0 || in.hasRemaining() || skipLeft > 0) throw truncated();
+        throw new EOFException("end of stream");
+      }
+      if (moved >= TRANSFER_BUDGET) return -1; // the selector reports the rest
+      in.compact();
+      int n;
+      try {
+        n = transport.readNow(in);
+      } finally {
+        in.flip();
+      }
+      if (atEnd(n, first, hungUp)) {
+        endOfStream = true;
+      } else if (n == 0) {
+        return -1;
+      }
+      first = false;
+    }
+  }
+
+  /** Writes all of {@code chunk}; if the sink fails, the rest of the message is skipped. */
+  private void writeToSink(WritableByteChannel sink, ByteBuffer chunk) throws IOException {
+    try {
+      while (chunk.hasRemaining()) {
+        if (sink.write(chunk) == 0) {
+          throw new IOException("sink took no bytes: receiveToAsync needs a blocking sink, not " + sink);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      abandonStreamLocked();
+      throw e;
+    }
+  }
+
+  @Override
+  public void abandonStream() {
+    readLock.lock();
+    try {
+      abandonStreamLocked();
+    } finally {
+      readLock.unlock();
+    }
+  }
+
+  private void abandonStreamLocked() {
+    if (streamLength < 0) return;
+    skipLeft += streamLeft;
+    streamLength = -1;
+    streamLeft = 0;
   }
 
   private boolean headerBuffered() {
@@ -928,6 +1071,12 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   @Override
   public long maxSendSize() {
     return maxSendSize;
+  }
+
+  @Override
+  public IllegalArgumentException tooLongToSend(long size) {
+    return new IllegalArgumentException("message of " + size + " bytes is over " + maxSendSize
+        + ", the most " + peer + " can receive (python 3.8+ reads longer ones)");
   }
 
   @Override

@@ -22,6 +22,8 @@ import java.time.Duration;
  * becomes of the connection); {@link ConnectionClosedException} after {@link #close()};
  * {@link IllegalStateException} ("connection is write-only") once a too-large message made this end
  * write-only; {@link java.io.InterruptedIOException} if the thread is interrupted while it waits.
+ * Receives into an array or buffer refuse a message longer than 2^31-9 bytes (a Java array's
+ * reach) as too large, whatever the limit; {@link #receiveTo} streams one of any length.
  *
  * <p>Interrupts: a receive without a timeout, on a platform thread, waits inside the operating
  * system's {@code read} (one system call per message, the speed of a C program); interrupting it

@@ -266,6 +266,31 @@ class FramingTest {
   }
 
   @Test
+  void arrayReceivesRefuseMessagesOverTwoGibibytesWhateverTheLimit() throws Exception {
+    // Only receiveTo can hold them; the others used to cast the length to a negative int.
+    ConnectionOptions unlimited = ConnectionOptions.builder().maxMessageSize(Long.MAX_VALUE).build();
+    java.util.List<ThrowingReceive> receives = java.util.List.of(
+        e -> e.receiveBytes(),
+        e -> e.receiveBytesInto(ByteBuffer.allocate(8)),
+        e -> e.receive(dev.ferry.codec.Codecs.bytes()));
+    for (ThrowingReceive receive : receives) {
+      try (RawPeer p = RawPeer.open(unlimited, true, true)) {
+        p.write("ffffffff 00000000c0000000");
+        MessageTooLargeException e = assertThrows(MessageTooLargeException.class,
+            () -> receive.run(p.endpoint));
+        assertEquals("bad message length: 3221225472 > limit 2147483639", e.getMessage());
+        assertFalse(p.endpoint.isReadable());
+        p.endpoint.sendBytes(new byte[] {1});
+        assertEquals("0000000101", p.read(5), "still writable");
+      }
+    }
+  }
+
+  private interface ThrowingReceive {
+    void run(Endpoint endpoint) throws IOException;
+  }
+
+  @Test
   void refusesLongFrameTowardPythonOlderThan38BeforeSendingAnything() throws Exception {
     ConnectionOptions old = ConnectionOptions.builder().peerPython(PythonVersion.parse("3.7.16")).build();
     try (RawPeer p = RawPeer.open(old, true, true)) {

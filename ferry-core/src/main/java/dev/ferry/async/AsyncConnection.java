@@ -1,7 +1,8 @@
 package dev.ferry.async;
 
 import dev.ferry.Connection;
-import dev.ferry.codec.Codec;
+import dev.ferry.Receiver;
+import dev.ferry.Sender;
 import dev.ferry.internal.async.AsyncEndpoint;
 import dev.ferry.internal.async.LoopGroup;
 import java.io.IOException;
@@ -24,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
  * <p>Getting one: {@link #of(Connection, EventLoops)} wraps a connection of any transport (an
  * accepted one, a client, a {@link dev.ferry.Pipe} end); {@link dev.ferry.Client#connectAsync}
  * connects and authenticates without blocking; {@link dev.ferry.Listener#acceptAsync()} accepts
- * without blocking.
+ * without blocking. The ends of a one-way pipe, which only receive or only send, have their own
+ * types with the same promises: {@link AsyncReceiver#of} and {@link AsyncSender#of}.
  *
  * <p><b>Order.</b> Receive futures complete in the order {@code receiveAsync} was called, each
  * with the next whole message; send futures complete in the order {@code sendAsync} was called
@@ -62,65 +64,45 @@ import java.util.concurrent.CompletableFuture;
  * {@link java.io.EOFException} (after any messages that had already arrived); a stream that ends
  * inside a message fails them with {@link dev.ferry.FramingException}.
  *
+ * <p><b>Messages over 2 GiB.</b> {@link #receiveAsync()} and {@link #sendAsync(ByteBuffer)} stop
+ * at what a Java array or buffer holds; {@link #receiveToAsync} and {@link #sendFromAsync} stream
+ * messages of any length through a channel, as the blocking {@code receiveTo} and
+ * {@code sendFrom} do. A longer message offered to {@code receiveAsync} fails it with
+ * {@link dev.ferry.MessageTooLargeException} and leaves the connection write-only, as any
+ * too-large message does.
+ *
  * <p>Implemented by Ferry only.
  */
-public interface AsyncConnection extends AutoCloseable {
+public interface AsyncConnection extends AsyncReceiver, AsyncSender {
 
   /**
-   * Hands {@code connection}'s receiving to a loop of {@code loops}, for good.
+   * Hands {@code connection}'s receiving to a loop of {@code loops}, for good, and sends from
+   * there too. A connection that can only receive (read-only) or only send (write-only, for
+   * instance after a too-large message) may be wrapped: the other side's futures then fail with
+   * {@link IllegalStateException} ("connection is read-only", "connection is write-only").
    *
-   * @throws IllegalStateException if a thread is blocked receiving on it, or it was wrapped
-   *     already
-   * @throws IllegalArgumentException if {@code connection} or {@code loops} did not come from
-   *     Ferry
+   * @throws IllegalStateException if it is closed, a thread is blocked receiving on it, or it was
+   *     wrapped already
+   * @throws IllegalArgumentException if {@code loops} did not come from {@link EventLoops#open}
    */
   static AsyncConnection of(Connection connection, EventLoops loops) {
-    return AsyncEndpoint.open(connection, LoopGroup.of(loops));
+    return AsyncEndpoint.open(connection, LoopGroup.of(loops), AsyncEndpoint.Role.CONNECTION);
   }
 
   /** The wrapped connection: for its description, and for blocking sends. */
   Connection connection();
 
-  /**
-   * Sends all of {@code bytes} as one message; the future completes once it was handed to the
-   * operating system. Python: {@code send_bytes(buf)}.
-   */
-  CompletableFuture<Void> sendAsync(byte[] bytes);
+  /** The wrapped connection. */
+  @Override
+  default Receiver receiver() {
+    return connection();
+  }
 
-  /** Sends the remaining bytes of {@code buffer} as one message, and advances its position. */
-  CompletableFuture<Void> sendAsync(ByteBuffer buffer);
-
-  /**
-   * Encodes {@code value} with {@code codec} (on this thread, or on the loop if the queue is
-   * full) and sends it as one message. An encoding failure fails the future.
-   */
-  <T> CompletableFuture<Void> sendAsync(T value, Codec<? super T> codec);
-
-  /**
-   * The next message, of at most {@link dev.ferry.ConnectionOptions#maxMessageSize()} bytes.
-   * Python: {@code recv_bytes()}.
-   */
-  CompletableFuture<byte[]> receiveAsync();
-
-  /**
-   * The next message, or {@link java.net.SocketTimeoutException} if none has arrived whole after
-   * {@code timeout}; the message still coming then goes to the next receive.
-   */
-  CompletableFuture<byte[]> receiveAsync(Duration timeout);
-
-  /**
-   * The next message, decoded with {@code codec} on the loop thread. A payload the codec refuses
-   * fails the future with {@link dev.ferry.codec.CodecException}; the message is consumed.
-   */
-  <T> CompletableFuture<T> receiveAsync(Codec<T> codec);
-
-  /** As {@link #receiveAsync(Codec)}, failing after {@code timeout} as {@link #receiveAsync(Duration)}. */
-  <T> CompletableFuture<T> receiveAsync(Codec<T> codec, Duration timeout);
-
-  /** Bytes of encoded messages queued and not yet written; for monitoring. */
-  long queuedBytes();
-
-  boolean isClosed();
+  /** The wrapped connection. */
+  @Override
+  default Sender sender() {
+    return connection();
+  }
 
   /** Closes the connection and fails pending futures with ConnectionClosedException. Idempotent. */
   @Override

@@ -2,14 +2,22 @@ package dev.ferry.internal.async;
 
 import dev.ferry.Connection;
 import dev.ferry.ConnectionClosedException;
+import dev.ferry.Receiver;
+import dev.ferry.Sender;
 import dev.ferry.async.AsyncConnection;
+import dev.ferry.async.AsyncReceiver;
+import dev.ferry.async.AsyncSender;
 import dev.ferry.codec.Codec;
+import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -21,19 +29,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The implementation of {@link AsyncConnection}. All state except the counters and the closed flag
- * belongs to the loop thread; other threads hand their requests to it with
- * {@link EventLoop#execute}, which keeps each thread's calls in order.
+ * The implementation of {@link AsyncConnection}, and behind views of it, of {@link AsyncReceiver}
+ * and {@link AsyncSender}. All state except the counters and the closed flag belongs to the loop
+ * thread; other threads hand their requests to it with {@link EventLoop#execute}, which keeps
+ * each thread's calls in order.
  */
 public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private static final System.Logger LOG = System.getLogger(AsyncEndpoint.class.getName());
+
+  /** What a wrapper takes over: both sides, or one. */
+  public enum Role {
+    CONNECTION,
+    RECEIVER,
+    SENDER
+  }
 
   /** Turns a received payload into the future's value; may throw a CodecException. */
   private interface Decoder<T> {
     T decode(byte[] message) throws IOException;
   }
 
-  private static final class Receive<T> {
+  private static class Receive<T> {
     final CompletableFuture<T> future = new CompletableFuture<>();
     final long limit;
     final Decoder<T> decoder;
@@ -45,14 +61,60 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     }
   }
 
+  /**
+   * A receive that streams its message to a sink instead of assembling an array. Its sink stops
+   * taking bytes once the future is done (cancelled, timed out), so that the rest is skipped.
+   */
+  private static final class StreamReceive extends Receive<Long> {
+    final WritableByteChannel sink;
+
+    StreamReceive(long limit, WritableByteChannel target) {
+      super(limit, null);
+      this.sink = new WritableByteChannel() {
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+          if (future.isDone()) throw new IOException("receive is over");
+          return target.write(src);
+        }
+
+        @Override
+        public boolean isOpen() {
+          return target.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+          target.close();
+        }
+      };
+    }
+  }
+
+  /**
+   * A message ready to write: {@code head} (a whole frame, or only the header of a large one),
+   * then what {@code body} yields, and the bytes it counts in the queue.
+   */
+  private record Frame(ByteBuffer head, Body body, long size) {
+    static Frame whole(ByteBuffer frame) {
+      return new Frame(frame, null, frame.remaining());
+    }
+  }
+
+  /** The rest of a large message, piece by piece, on the loop thread. */
+  private interface Body {
+    /** The next piece (possibly empty: ask again later), or null once the message is complete. */
+    ByteBuffer next() throws IOException;
+  }
+
   /** Produces a frame late, when a full queue made the send wait. */
   private interface FrameSource {
-    ByteBuffer frame() throws IOException;
+    Frame frame() throws IOException;
   }
 
   private static final class Send {
     final CompletableFuture<Void> future = new CompletableFuture<>();
-    ByteBuffer frame; // null while deferred
+    ByteBuffer frame; // null while deferred; then the piece being written
+    Body body; // the rest of a large message, or null
     FrameSource source;
     long queued; // bytes counted in queuedBytes
     boolean started;
@@ -79,10 +141,20 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   /** Frames below this size are copied together into one write when several are queued. */
   private static final int SMALL_FRAME = 8 * 1024;
 
-  /** The most bytes one coalesced write carries. */
+  /** The most bytes one coalesced write carries; longer payloads are written from where they are. */
   private static final int BATCH_BYTES = 64 * 1024;
 
+  /**
+   * The most bytes of a large payload handed to one write: the JDK copies a heap buffer into a
+   * temporary direct buffer as large as what it is asked to write, and keeps it.
+   */
+  private static final int WRITE_WINDOW = 256 * 1024;
+
+  /** The pieces {@link #sendFromAsync} reads from its source. */
+  private static final int STREAM_CHUNK = 64 * 1024;
+
   private final Connection connection;
+  private final Role role;
   private final AsyncPort port;
   private final EventLoop loop;
   private final long sendQueueBytes;
@@ -105,26 +177,54 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private boolean hungUp;
   private IOException sendFailure;
 
-  private AsyncEndpoint(Connection connection, AsyncPort port, EventLoop loop, long sendQueueBytes) {
+  private AsyncEndpoint(Connection connection, Role role, AsyncPort port, EventLoop loop,
+      long sendQueueBytes) {
     this.connection = connection;
+    this.role = role;
     this.port = port;
     this.loop = loop;
     this.sendQueueBytes = sendQueueBytes;
   }
 
-  /** Wraps {@code connection}; see {@link AsyncConnection#of}. */
+  /** Wraps {@code connection}, both sides of it. */
   public static AsyncEndpoint open(Connection connection, LoopGroup group) {
-    Objects.requireNonNull(connection, "connection");
-    if (!(connection instanceof AsyncPort port)) {
-      throw new IllegalArgumentException("not a Ferry connection: " + connection);
+    return open(connection, group, Role.CONNECTION);
+  }
+
+  /**
+   * Wraps {@code end} (a {@link Receiver} or {@link Sender}; both are the core's one connection
+   * class) for {@code role}; see {@link AsyncConnection#of}, {@link AsyncReceiver#of} and
+   * {@link AsyncSender#of}.
+   */
+  public static AsyncEndpoint open(AutoCloseable end, LoopGroup group, Role role) {
+    Objects.requireNonNull(end, role == Role.SENDER ? "sender" : role == Role.RECEIVER ? "receiver"
+        : "connection");
+    if (!(end instanceof Connection connection) || !(end instanceof AsyncPort port)) {
+      throw new IllegalArgumentException("not a Ferry connection: " + end);
     }
     if (connection.isClosed()) throw new IllegalStateException("connection is closed");
+    if (role == Role.RECEIVER && !connection.isReadable()) {
+      throw new IllegalStateException("connection is write-only");
+    }
+    if (role == Role.SENDER && !connection.isWritable()) {
+      throw new IllegalStateException("connection is read-only");
+    }
     EventLoop loop = group.next(port.channel().provider());
-    port.claimReceive();
-    port.trimSendBuffer(); // async sends write their own frames
-    AsyncEndpoint endpoint = new AsyncEndpoint(connection, port, loop, group.sendQueueBytes());
+    port.claimAsync(role != Role.SENDER);
+    if (role != Role.RECEIVER) port.trimSendBuffer(); // async sends write their own frames
+    AsyncEndpoint endpoint = new AsyncEndpoint(connection, role, port, loop, group.sendQueueBytes());
     loop.execute(endpoint::register);
     return endpoint;
+  }
+
+  /** This endpoint as only a receiver, for {@link AsyncReceiver#of}. */
+  public AsyncReceiver receiverView() {
+    return new ReceiverView(this);
+  }
+
+  /** This endpoint as only a sender, for {@link AsyncSender#of}. */
+  public AsyncSender senderView() {
+    return new SenderView(this);
   }
 
   private void register() {
@@ -158,7 +258,9 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
 
   @Override
   public String toString() {
-    return "AsyncConnection[" + port.description() + (closed ? ", closed" : "") + "]";
+    String kind = role == Role.CONNECTION ? "AsyncConnection" : role == Role.RECEIVER
+        ? "AsyncReceiver" : "AsyncSender";
+    return kind + "[" + port.description() + (closed ? ", closed" : "") + "]";
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -189,11 +291,24 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         m -> codec.decode(ByteBuffer.wrap(m).asReadOnlyBuffer()));
   }
 
+  @Override
+  public CompletableFuture<Long> receiveToAsync(WritableByteChannel sink) {
+    Objects.requireNonNull(sink, "sink");
+    return receive(new StreamReceive(port.maxMessageSize(), sink), null);
+  }
+
   /** A receive of at most {@code limit} bytes: the handshake asks for 256. */
   <T> CompletableFuture<T> receive(long limit, Duration timeout, Decoder<T> decoder) {
-    Receive<T> r = new Receive<>(limit, decoder);
-    if (closed) {
+    return receive(new Receive<>(limit, decoder), timeout);
+  }
+
+  private <T> CompletableFuture<T> receive(Receive<T> r, Duration timeout) {
+    if (closed || port.isClosed()) {
       r.future.completeExceptionally(closedException());
+      return r.future;
+    }
+    if (!port.isReadable()) {
+      r.future.completeExceptionally(new IllegalStateException("connection is write-only"));
       return r.future;
     }
     loop.execute(() -> {
@@ -228,7 +343,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       Receive<?> r = receives.peek();
       if (r == null) break;
       if (r.future.isDone()) {
+        // Cancelled or timed out; one that was streaming its message leaves the rest unread.
+        if (r instanceof StreamReceive) port.abandonStream();
         dropHead();
+        continue;
+      }
+      if (r instanceof StreamReceive s) {
+        if (!stream(s)) break;
         continue;
       }
       byte[] message = carried.poll();
@@ -236,8 +357,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         try {
           message = port.receiveAvailable(r.limit, selected, hungUp, loop.scratch());
         } catch (IOException | RuntimeException e) {
-          dropHead();
-          r.future.completeExceptionally(closed ? closedException() : e);
+          if (failHead(r, e)) return;
           continue; // the next pending receive gets the same end (EOF again, and so on)
         } finally {
           selected = false;
@@ -248,6 +368,54 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       if (!complete(r, message)) carried.addFirst(message); // cancelled meanwhile: keep it
     }
     updateInterest();
+  }
+
+  /**
+   * Loop thread: moves what has arrived of the next message to {@code s}'s sink; true if the
+   * receive is done (completed or failed), false if the rest has yet to arrive.
+   */
+  private boolean stream(StreamReceive s) {
+    byte[] message = carried.poll(); // a cancelled array receive read it whole: write it out
+    long length;
+    if (message != null) {
+      try {
+        ByteBuffer b = ByteBuffer.wrap(message);
+        while (b.hasRemaining()) s.sink.write(b);
+        length = message.length;
+      } catch (IOException | RuntimeException e) {
+        dropHead();
+        s.future.completeExceptionally(e);
+        return true;
+      }
+    } else {
+      try {
+        length = port.transferAvailable(s.limit, s.sink, selected, hungUp, loop.scratch());
+      } catch (IOException | RuntimeException e) {
+        failHead(s, e);
+        return true;
+      } finally {
+        selected = false;
+      }
+      if (length < 0) return false;
+    }
+    dropHead();
+    s.future.complete(length);
+    return true;
+  }
+
+  /**
+   * Loop thread: fails the receive at the head with {@code e}. True if that closed the connection
+   * (a too-large message on a read-only end does, as in CPython) and everything else failed too.
+   */
+  private boolean failHead(Receive<?> r, Throwable e) {
+    dropHead();
+    boolean wasClosed = closed;
+    // Closed before the future fails, so that whoever sees the failure sees the end closed too.
+    boolean closedNow = !wasClosed && port.isClosed();
+    if (closedNow) closed = true;
+    r.future.completeExceptionally(wasClosed ? closedException() : e);
+    if (closedNow) failEverything();
+    return closedNow;
   }
 
   private void dropHead() {
@@ -318,36 +486,93 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     return send(-1, () -> {
       MessageOutput out = new MessageOutput();
       codec.encode(value, out);
-      return out.toFrame();
+      return Frame.whole(out.toFrame());
     });
   }
 
-  private static ByteBuffer frameOf(ByteBuffer payload) {
-    ByteBuffer frame = ByteBuffer.allocate(4 + payload.remaining());
-    frame.putInt(payload.remaining()).put(payload.duplicate()).flip();
-    return frame;
+  @Override
+  public CompletableFuture<Void> sendFromAsync(ReadableByteChannel source, long size) {
+    Objects.requireNonNull(source, "source");
+    if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
+    return send(size, () -> new Frame(header(size), new SourceBody(source, size),
+        Frames.SHORT_HEADER + size));
+  }
+
+  /**
+   * A small payload is copied behind its header, to leave in one write with its neighbours; a
+   * large one is written from the caller's buffer, a window at a time.
+   */
+  private static Frame frameOf(ByteBuffer payload) {
+    int length = payload.remaining();
+    if (length > BATCH_BYTES) {
+      return new Frame(header(length), () -> {
+        if (!payload.hasRemaining()) return null;
+        ByteBuffer window = payload.slice().limit(Math.min(payload.remaining(), WRITE_WINDOW));
+        payload.position(payload.position() + window.remaining());
+        return window;
+      }, Frames.SHORT_HEADER + (long) length);
+    }
+    ByteBuffer frame = ByteBuffer.allocate(Frames.SHORT_HEADER + length);
+    frame.putInt(length).put(payload.duplicate()).flip();
+    return Frame.whole(frame);
+  }
+
+  private static ByteBuffer header(long length) {
+    ByteBuffer header = ByteBuffer.allocate(Frames.SHORT_HEADER + Frames.LONG_LENGTH);
+    Frames.putHeader(header, length);
+    return header.flip();
+  }
+
+  /** The payload of {@link #sendFromAsync}, read as the socket takes it. */
+  private static final class SourceBody implements Body {
+    private final ReadableByteChannel source;
+    private final long size;
+    private long left;
+    private ByteBuffer chunk;
+
+    SourceBody(ReadableByteChannel source, long size) {
+      this.source = source;
+      this.size = size;
+      this.left = size;
+    }
+
+    @Override
+    public ByteBuffer next() throws IOException {
+      if (left == 0) return null;
+      if (chunk == null) chunk = ByteBuffer.allocate((int) Math.min(left, STREAM_CHUNK));
+      chunk.clear().limit((int) Math.min(chunk.capacity(), left));
+      int n = source.read(chunk);
+      if (n < 0) throw new EOFException("source ended before " + size + " bytes");
+      left -= n;
+      return chunk.flip();
+    }
   }
 
   private CompletableFuture<Void> send(long length, FrameSource source) {
     Send s = new Send();
-    if (closed) {
+    if (closed || port.isClosed()) {
       s.future.completeExceptionally(closedException());
       return s.future;
     }
-    if (length > port.maxSendSize() || length > Integer.MAX_VALUE - 4) {
-      s.future.completeExceptionally(new IllegalArgumentException("message of " + length
-          + " bytes is over " + Math.min(port.maxSendSize(), Integer.MAX_VALUE - 4)
-          + ", the most sendAsync can send to this peer"));
+    if (!port.isWritable()) {
+      s.future.completeExceptionally(new IllegalStateException("connection is read-only"));
+      return s.future;
+    }
+    if (length > port.maxSendSize()) {
+      s.future.completeExceptionally(port.tooLongToSend(length));
       return s.future;
     }
     if (deferred.get() == 0 && queuedBytes.get() < sendQueueBytes) {
+      Frame frame;
       try {
-        s.frame = source.frame();
+        frame = source.frame();
       } catch (IOException | RuntimeException e) {
         s.future.completeExceptionally(e);
         return s.future;
       }
-      s.queued = s.frame.remaining();
+      s.frame = frame.head();
+      s.body = frame.body();
+      s.queued = frame.size();
       queuedBytes.addAndGet(s.queued);
     } else {
       // Full: keep a reference, not a copy, until the queue has room.
@@ -379,6 +604,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       queuedBytes.addAndGet(-s.queued);
     }
     s.frame = null;
+    s.body = null;
     s.queued = 0;
     s.source = null;
   }
@@ -394,8 +620,9 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       }
       if (s.frame == null) {
         // Everything ahead has been written: the queue has room for this one now.
+        Frame frame;
         try {
-          s.frame = s.source.frame();
+          frame = s.source.frame();
         } catch (IOException | RuntimeException e) {
           sends.poll();
           deferred.decrementAndGet();
@@ -404,11 +631,15 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
           continue;
         }
         s.source = null;
-        s.queued = s.frame.remaining();
+        s.frame = frame.head();
+        s.body = frame.body();
+        s.queued = frame.size();
         queuedBytes.addAndGet(s.queued);
         deferred.decrementAndGet();
       }
-      if (!s.started && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) s = coalesce();
+      if (!s.started && s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
+        s = coalesce();
+      }
       if (!holdingSendLock) {
         if (!port.tryLockSend()) {
           retryLater(); // a blocking sender is writing: its message goes out whole first
@@ -431,6 +662,31 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         if (hungUp) retryLater(); else updateInterest();
         return;
       }
+      if (s.body != null) {
+        ByteBuffer next;
+        try {
+          next = s.body.next();
+        } catch (IOException | RuntimeException e) {
+          // Part of the message has left: the peer was promised bytes that will never come.
+          sends.poll();
+          forget(s);
+          releaseSendLock();
+          closeQuietly();
+          s.fail(e);
+          return;
+        }
+        if (next != null) {
+          s.frame = next;
+          if (!next.hasRemaining()) {
+            // The source has nothing yet: ask again soon, not whenever the socket is writable.
+            wantWrite = false;
+            updateInterest();
+            retryLater();
+            return;
+          }
+          continue;
+        }
+      }
       sends.poll();
       forget(s);
       releaseSendLock(); // between messages, blocking senders get their turn
@@ -450,7 +706,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     int count = 0;
     for (Iterator<Send> i = sends.iterator(); i.hasNext(); ) {
       Send n = i.next();
-      if (n.frame == null || n.started || n.members != null || n.future.isDone()
+      if (n.frame == null || n.body != null || n.started || n.members != null || n.future.isDone()
           || n.frame.remaining() >= SMALL_FRAME || total + n.frame.remaining() > BATCH_BYTES) {
         break;
       }
@@ -596,4 +852,114 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
 
   /** Every handshake read is capped here, as CPython's {@code recv_bytes(256)} does. */
   private static final int HANDSHAKE_MESSAGE_LENGTH = 256;
+
+  // ---------------------------------------------------------------------------------------------
+  // One-sided views: only the methods of their side, so that a one-way end is not mistaken for a
+  // connection that can do both.
+
+  private static final class ReceiverView implements AsyncReceiver {
+    private final AsyncEndpoint endpoint;
+
+    ReceiverView(AsyncEndpoint endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    @Override
+    public Receiver receiver() {
+      return endpoint.connection;
+    }
+
+    @Override
+    public CompletableFuture<byte[]> receiveAsync() {
+      return endpoint.receiveAsync();
+    }
+
+    @Override
+    public CompletableFuture<byte[]> receiveAsync(Duration timeout) {
+      return endpoint.receiveAsync(timeout);
+    }
+
+    @Override
+    public <T> CompletableFuture<T> receiveAsync(Codec<T> codec) {
+      return endpoint.receiveAsync(codec);
+    }
+
+    @Override
+    public <T> CompletableFuture<T> receiveAsync(Codec<T> codec, Duration timeout) {
+      return endpoint.receiveAsync(codec, timeout);
+    }
+
+    @Override
+    public CompletableFuture<Long> receiveToAsync(WritableByteChannel sink) {
+      return endpoint.receiveToAsync(sink);
+    }
+
+    @Override
+    public boolean isClosed() {
+      return endpoint.isClosed();
+    }
+
+    @Override
+    public void close() throws IOException {
+      endpoint.close();
+    }
+
+    @Override
+    public String toString() {
+      return endpoint.toString();
+    }
+  }
+
+  private static final class SenderView implements AsyncSender {
+    private final AsyncEndpoint endpoint;
+
+    SenderView(AsyncEndpoint endpoint) {
+      this.endpoint = endpoint;
+    }
+
+    @Override
+    public Sender sender() {
+      return endpoint.connection;
+    }
+
+    @Override
+    public CompletableFuture<Void> sendAsync(byte[] bytes) {
+      return endpoint.sendAsync(bytes);
+    }
+
+    @Override
+    public CompletableFuture<Void> sendAsync(ByteBuffer buffer) {
+      return endpoint.sendAsync(buffer);
+    }
+
+    @Override
+    public <T> CompletableFuture<Void> sendAsync(T value, Codec<? super T> codec) {
+      return endpoint.sendAsync(value, codec);
+    }
+
+    @Override
+    public CompletableFuture<Void> sendFromAsync(ReadableByteChannel source, long size) {
+      return endpoint.sendFromAsync(source, size);
+    }
+
+    @Override
+    public long queuedBytes() {
+      return endpoint.queuedBytes();
+    }
+
+    @Override
+    public boolean isClosed() {
+      return endpoint.isClosed();
+    }
+
+    @Override
+    public void close() throws IOException {
+      endpoint.close();
+    }
+
+    @Override
+    public String toString() {
+      return endpoint.toString();
+    }
+  }
 }

@@ -6,8 +6,8 @@ import java.nio.channels.SocketChannel;
 
 /**
  * What the event loops need from a connection, implemented by the core's one connection class.
- * Every method except {@link #claimReceive()} and {@link #close()} is called on the connection's
- * event loop thread only.
+ * Every method except {@link #claimAsync}, {@link #close()} and the state accessors is called on
+ * the connection's event loop thread only.
  */
 public interface AsyncPort {
 
@@ -19,14 +19,19 @@ public interface AsyncPort {
 
   void close() throws IOException;
 
+  boolean isReadable();
+
+  boolean isWritable();
+
   /**
-   * Hands the receive side to the event loop for good: blocking receives and polls throw
-   * {@link IllegalStateException} from now on.
+   * Hands the receive side ({@code receive}) or only the send side to the event loop, for good:
+   * with the receive side, blocking receives and polls throw {@link IllegalStateException} from
+   * now on.
    *
-   * @throws IllegalStateException if a blocking receive is in progress, or the receive side was
+   * @throws IllegalStateException if a blocking receive is in progress, or the connection was
    *     claimed already
    */
-  void claimReceive();
+  void claimAsync(boolean receive);
 
   /**
    * The next whole message of at most {@code limit} bytes, or null if it has not all arrived; never
@@ -38,6 +43,21 @@ public interface AsyncPort {
    */
   byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch) throws IOException;
 
+  /**
+   * Moves the next message, of at most {@code limit} bytes, to {@code sink} as its bytes arrive,
+   * without waiting: returns its length once all of it was written, or -1 if more is to come (the
+   * next call goes on with the same message). If {@code sink} throws, the rest of the message
+   * will be skipped. Otherwise as {@link #receiveAvailable}.
+   */
+  long transferAvailable(long limit, java.nio.channels.WritableByteChannel sink, boolean selected,
+      boolean hungUp, ByteBuffer scratch) throws IOException;
+
+  /**
+   * The receive that was streaming a message with {@link #transferAvailable} is gone: skip the
+   * rest of that message. Does nothing if no message is being streamed.
+   */
+  void abandonStream();
+
   /** Takes the send lock if no blocking sender holds it; blocking sends wait while it is held. */
   boolean tryLockSend();
 
@@ -48,6 +68,9 @@ public interface AsyncPort {
 
   /** The largest message the peer can read (see ConnectionOptions.maxSendSize). */
   long maxSendSize();
+
+  /** The exception for a message longer than {@link #maxSendSize()}, naming both. */
+  IllegalArgumentException tooLongToSend(long size);
 
   /** The largest message a receive accepts. */
   long maxMessageSize();
