@@ -172,6 +172,9 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private boolean holdingSendLock;
   private boolean wantWrite;
   private boolean retryScheduled;
+
+  /** Loop thread: whether a flush waits for the end of the loop's round. */
+  private boolean flushScheduled;
   private boolean selected;
   /** junixsocket reported a hang-up and cancelled the key: no more readiness will come. */
   private boolean hungUp;
@@ -594,7 +597,14 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       return;
     }
     sends.add(s);
-    if (sends.size() == 1) flush();
+    if (sends.size() == 1 && !flushScheduled) {
+      // Not at once: the sends other threads queued in this round then leave in one write.
+      flushScheduled = true;
+      loop.atEndOfRound(() -> {
+        flushScheduled = false;
+        flush();
+      });
+    }
   }
 
   private void forget(Send s) {

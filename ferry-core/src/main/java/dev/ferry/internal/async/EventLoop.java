@@ -39,6 +39,9 @@ public final class EventLoop implements Runnable {
   private final Selector selector;
   private final Thread thread;
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+
+  /** Loop thread only: actions that run once the current round's keys and tasks are done. */
+  private final java.util.ArrayDeque<Runnable> endOfRound = new java.util.ArrayDeque<>();
   private final AtomicBoolean wakeupPending = new AtomicBoolean();
 
   // Loop thread only.
@@ -95,6 +98,14 @@ public final class EventLoop implements Runnable {
     if (wakeupPending.compareAndSet(false, true)) selector.wakeup();
   }
 
+  /**
+   * Loop thread: runs {@code action} at the end of this round, after the ready keys and the tasks
+   * handed in so far: sends queued by those tasks then leave together.
+   */
+  void atEndOfRound(Runnable action) {
+    endOfRound.add(action);
+  }
+
   /** Loop thread: runs {@code action} after {@code nanos}. */
   Timer schedule(long nanos, Runnable action) {
     Timer t = new Timer(System.nanoTime() + nanos, action);
@@ -145,6 +156,8 @@ public final class EventLoop implements Runnable {
           if (key.attachment() != null) runSafely(() -> ((Handler) key.attachment()).ready(key));
         }
         drainTasks();
+        Runnable action;
+        while ((action = endOfRound.poll()) != null) runSafely(action);
       }
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " failed", e);
@@ -193,6 +206,7 @@ public final class EventLoop implements Runnable {
     }
     for (Handler h : handlers) runSafely(h::loopClosed);
     drainTasks();
+    endOfRound.clear(); // their connections failed their sends in loopClosed
     timers.clear();
     try {
       selector.close();
