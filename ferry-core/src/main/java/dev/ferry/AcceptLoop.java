@@ -256,6 +256,7 @@ final class AcceptLoop implements Runnable {
       }
       if (p.handshake.isDone()) {
         forget(k);
+        p.endpoint.trimBuffers(); // an idle accepted connection holds no native buffer
         offer(p.endpoint);
       }
     } catch (IOException | RuntimeException e) {

@@ -64,6 +64,7 @@ public final class Client {
         endpoint.close();
         throw e;
       }
+      endpoint.trimBuffers(); // allocated again by the first receive or send that needs them
     }
     return endpoint;
   }

@@ -1084,6 +1084,21 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     return maxMessageSize;
   }
 
+  /**
+   * Drops the 64 KiB direct buffers the handshake allocated, where nothing is in them and no other
+   * thread holds them: an idle authenticated connection then costs no native memory. The next
+   * receive or send allocates its buffer again.
+   */
+  void trimBuffers() {
+    trimSendBuffer();
+    if (!readLock.tryLock()) return;
+    try {
+      if (in != null && !in.hasRemaining() && !endOfStream) in = null;
+    } finally {
+      readLock.unlock();
+    }
+  }
+
   @Override
   public void trimSendBuffer() {
     if (!writeLock.tryLock()) return;

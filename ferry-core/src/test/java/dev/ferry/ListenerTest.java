@@ -32,6 +32,54 @@ class ListenerTest {
     return ConnectionOptions.builder().authKey(key).handshakeTimeout(handshakeTimeout).build();
   }
 
+  /**
+   * The handshake reads and writes through 64 KiB direct buffers; an authenticated connection that
+   * then sits idle must not keep them (10,000 idle connections would hold 1.3 GB of native memory).
+   */
+  @Test
+  void idleAuthenticatedConnectionsHoldNoDirectBuffers() throws Exception {
+    int count = 50;
+    ConnectionOptions options = withKey(KEY, Duration.ofSeconds(10));
+    java.util.List<Connection> open = new java.util.ArrayList<>();
+    try (Listener listener = Listener.bind(new Address.Unix(dir.resolve("idle.sock")), options)) {
+      long before = directMemoryAfterGc();
+      for (int i = 0; i < count; i++) {
+        open.add(Client.connect(listener.address(), options));
+        open.add(listener.accept(Duration.ofSeconds(10)));
+      }
+      long grown = directMemoryAfterGc() - before;
+      assertTrue(grown < count * 2 * 8 * 1024L,
+          "direct memory grew by " + grown + " bytes for " + count * 2 + " idle ends");
+      // Still fully usable: the buffers come back on demand.
+      open.get(0).sendBytes(new byte[100_000]);
+      assertEquals(100_000, open.get(1).receiveBytes().length);
+    } finally {
+      for (Connection c : open) c.close();
+    }
+  }
+
+  /** Direct memory in use once dropped buffers are collected (their cleaners free it). */
+  private static long directMemoryAfterGc() throws InterruptedException {
+    long used = directMemoryUsed();
+    for (int i = 0; i < 20; i++) {
+      System.gc();
+      Thread.sleep(20);
+      long now = directMemoryUsed();
+      if (now == used) break;
+      used = now;
+    }
+    return used;
+  }
+
+  private static long directMemoryUsed() {
+    for (java.lang.management.BufferPoolMXBean pool
+        : java.lang.management.ManagementFactory.getPlatformMXBeans(
+            java.lang.management.BufferPoolMXBean.class)) {
+      if (pool.getName().equals("direct")) return pool.getMemoryUsed();
+    }
+    throw new AssertionError("no direct buffer pool");
+  }
+
   @Test
   void reportsBoundPortAndRemovesSocketFileOnClose() throws Exception {
     try (Listener tcp = Listener.bind(Address.parse("tcp:127.0.0.1:0"))) {
