@@ -100,6 +100,77 @@ class VirtualThreadsTest {
     }
   }
 
+  /**
+   * The full figure of issue 7: 10,000 virtual threads, each with a TCP connection of its own,
+   * making blocking round trips. The echoing ends live in a child JVM, so that each process holds
+   * 10,000 descriptors (the limit here is 20,000). The JDK's TCP channels read in blocking mode
+   * on virtual threads, which parks them instead of holding a carrier.
+   */
+  @Test
+  void tenThousandVirtualThreadsMakeBlockingRoundTripsOverTcp() throws Throwable {
+    int n = FdLimit.fit(WANTED, 1);
+    assumeTrue(n >= 1000, "soft descriptor limit " + FdLimit.soft() + " leaves room for " + n
+        + " connections, fewer than 1000; raise it (ulimit -n)");
+    List<String> command = new ArrayList<>(List.of(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        EchoServerMain.class.getName(), "tcp:127.0.0.1:0"));
+    Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    List<Connection> connections = new ArrayList<>();
+    try {
+      java.io.BufferedReader out = new java.io.BufferedReader(
+          new java.io.InputStreamReader(child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+      String line = out.readLine();
+      assertTrue(line != null && line.startsWith("tcp:"), "child printed " + line);
+      Address address = Address.parse(line);
+      for (int i = 0; i < n; i++) connections.add(Client.connect(address));
+      List<String> pinned = new ArrayList<>();
+      CountDownLatch done = new CountDownLatch(1);
+      try (RecordingStream jfr = new RecordingStream()) {
+        jfr.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
+        jfr.enable(Done.class);
+        jfr.onEvent("jdk.VirtualThreadPinned", e -> {
+          synchronized (pinned) {
+            pinned.add(describe(e));
+          }
+        });
+        jfr.onEvent("dev.ferry.test.Done", e -> done.countDown());
+        jfr.startAsync();
+        long started = System.nanoTime();
+        ExecutorService virtual = newVirtualThreadPerTaskExecutor();
+        try {
+          List<Future<Integer>> results = new ArrayList<>();
+          for (Connection c : connections) {
+            results.add(virtual.submit(() -> {
+              int sum = 0;
+              for (int r = 0; r < ROUND_TRIPS; r++) {
+                c.sendBytes(ByteBuffer.allocate(4).putInt(r).flip());
+                sum += ByteBuffer.wrap(c.receiveBytes()).getInt();
+              }
+              return sum;
+            }));
+          }
+          for (Future<Integer> f : results) assertEquals(3, f.get(120, TimeUnit.SECONDS));
+        } finally {
+          virtual.shutdown();
+          assertTrue(virtual.awaitTermination(60, TimeUnit.SECONDS));
+        }
+        long elapsed = System.nanoTime() - started;
+        new Done().commit();
+        assertTrue(done.await(30, TimeUnit.SECONDS), "JFR never delivered the closing event");
+        System.out.printf("virtual threads over TCP: %d threads, %d blocking round trips each, in"
+            + " %d ms; pinned events: %d%n", n, ROUND_TRIPS, elapsed / 1_000_000, pinned.size());
+        synchronized (pinned) {
+          assertEquals(List.of(), pinned.subList(0, Math.min(5, pinned.size())));
+        }
+      }
+    } finally {
+      for (Connection c : connections) c.close();
+      child.getOutputStream().close();
+      if (!child.waitFor(30, TimeUnit.SECONDS)) child.destroyForcibly().waitFor();
+    }
+  }
+
   private static void echo(AsyncConnection c) {
     c.receiveAsync().thenCompose(c::sendAsync).thenRun(() -> echo(c));
   }

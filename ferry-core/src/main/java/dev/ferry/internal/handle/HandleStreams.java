@@ -23,8 +23,10 @@ import java.util.function.Function;
 public final class HandleStreams {
   private HandleStreams() {}
 
-  /** A serialized message and the connections it refers to, in descriptor order. */
-  /** {@code passed} holds {@link DescriptorChannel}s and {@link PassableListener}s. */
+  /**
+   * A serialized message and the connections it refers to, in descriptor order: {@code passed}
+   * holds {@link DescriptorChannel}s and {@link PassableListener}s.
+   */
   public record Encoded(byte[] payload, List<Object> passed) {}
 
   public static Encoded encode(Object message) throws IOException {

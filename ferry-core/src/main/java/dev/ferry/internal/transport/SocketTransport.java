@@ -28,9 +28,9 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * a time writes; the caller's read and write locks guarantee it. {@link #close()} may come from any
  * thread and wakes both.
  *
- * <p><b>Blocking reads.</b> A read without a deadline, on a platform thread, while no selector
- * holds the socket, puts the channel in blocking mode and makes one {@code read(2)} that waits in
- * the kernel: one system call per message instead of three (a read that finds nothing, a poll, the
+ * <p><b>Blocking reads.</b> A read without a deadline (on a platform thread, or on any thread for
+ * the JDK's TCP channels, which park a virtual thread), while no selector holds the socket, puts
+ * the channel in blocking mode and makes one {@code read(2)} that waits in the kernel: one system call per message instead of three (a read that finds nothing, a poll, the
  * read), which is most of a round trip's cost. Anything that needs a selector (a deadline, a
  * {@code Wait}, an event loop, a write that found the socket full) puts it back in non-blocking
  * mode under {@link #modeLock}; {@link #pinNonBlocking()} keeps it there. Interrupting a thread
@@ -45,6 +45,9 @@ public final class SocketTransport {
   private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
   private final SocketChannel channel;
+
+  /** Whether the channel is the JDK's (TCP), whose blocking reads park a virtual thread. */
+  private final boolean jdkChannel;
 
   /** Guards the channel's blocking mode, {@link #pins} and {@link #writerWaiting}. */
   private final ReentrantLock modeLock = new ReentrantLock();
@@ -68,6 +71,7 @@ public final class SocketTransport {
 
   public SocketTransport(SocketChannel channel) throws IOException {
     this.channel = channel;
+    this.jdkChannel = channel.provider() == java.nio.channels.spi.SelectorProvider.provider();
     channel.configureBlocking(false);
     if (channel instanceof AFUNIXSocketChannel unix) {
       // Without room for ancillary data the kernel drops (and closes) descriptors a peer sends.
@@ -201,8 +205,9 @@ public final class SocketTransport {
    */
   private boolean blockingReadAllowed() throws IOException {
     if (!BLOCKING_READS) return false;
-    if (isVirtualThread()) {
-      // A virtual thread must park, not sit in read(2) on its carrier.
+    if (!jdkChannel && isVirtualThread()) {
+      // A virtual thread must park, not sit in read(2) on its carrier: the JDK's own channels park
+      // it in blocking mode, junixsocket's would not.
       if (channel.isBlocking()) ensureNonBlocking();
       return false;
     }
