@@ -3,7 +3,6 @@ package dev.ferry.internal.transport;
 import dev.ferry.ConnectionClosedException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
@@ -22,7 +21,7 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * a time writes; the caller's read and write locks guarantee it. {@link #close()} may come from any
  * thread and wakes both.
  */
-public final class SocketTransport {
+public final class SocketTransport implements Transport {
   private final SocketChannel channel;
 
   /** Opened on first blocking read; used only by the thread holding the caller's read lock. */
@@ -45,30 +44,22 @@ public final class SocketTransport {
     }
   }
 
+  @Override
   public SocketChannel channel() {
     return channel;
   }
 
+  @Override
   public boolean isClosed() {
     return closed;
   }
 
-  /**
-   * Reads at least one byte into {@code dst}, waiting until {@code deadline}. Returns the count, or
-   * -1 at end of stream.
-   *
-   * @throws SocketTimeoutException when the deadline passes first
-   */
-  public int read(ByteBuffer dst, long deadline) throws IOException {
-    int n = readWithin(dst, deadline);
-    if (n == 0) throw new SocketTimeoutException("receive timed out");
-    return n;
+  @Override
+  public boolean emptyReadWhenReadableIsEnd() {
+    return true;
   }
 
-  /**
-   * Reads at least one byte into {@code dst} unless {@code deadline} passes first. Returns the
-   * count, 0 if the deadline passed, or -1 at end of stream.
-   */
+  @Override
   public int readWithin(ByteBuffer dst, long deadline) throws IOException {
     int n = readNow(dst);
     if (n != 0) return n;
@@ -79,7 +70,7 @@ public final class SocketTransport {
     return n == 0 ? -1 : n;
   }
 
-  /** Reads what is available without waiting: a count, 0 for nothing yet, or -1 at end of stream. */
+  @Override
   public int readNow(ByteBuffer dst) throws IOException {
     checkOpen();
     try {
@@ -97,19 +88,25 @@ public final class SocketTransport {
     return await(readSelector, deadline);
   }
 
-  /** Writes all of {@code src}, waiting for buffer space as long as it takes. */
+  @Override
   public void writeFully(ByteBuffer src) throws IOException {
     checkOpen();
     try {
       while (src.hasRemaining()) {
-        if (channel.write(src) == 0) {
-          if (writeSelector == null) writeSelector = register(SelectionKey.OP_WRITE);
-          await(writeSelector, Deadlines.NONE);
-        }
+        if (channel.write(src) == 0) awaitWritable(Deadlines.NONE);
       }
     } catch (IOException e) {
       throw closedOr(e);
     }
+  }
+
+  /**
+   * Waits until the socket takes more bytes (or failed); false if the deadline passed. Writing
+   * thread only.
+   */
+  public boolean awaitWritable(long deadline) throws IOException {
+    if (writeSelector == null) writeSelector = register(SelectionKey.OP_WRITE);
+    return await(writeSelector, deadline);
   }
 
   private Selector register(int ops) throws IOException {
@@ -172,7 +169,7 @@ public final class SocketTransport {
     return e;
   }
 
-  /** Closes the socket and wakes any thread waiting on it. Idempotent. */
+  @Override
   public void close() throws IOException {
     if (closed) return;
     closed = true;
@@ -207,21 +204,25 @@ public final class SocketTransport {
   private final ReceivedDescriptors descriptors;
 
   /** Whether this socket can carry descriptors (SCM_RIGHTS): a Unix socket. */
+  @Override
   public boolean passesDescriptors() {
     return descriptors != null;
   }
 
   /** How many bytes have been read from the socket so far. */
+  @Override
   public long bytesRead() {
     return descriptors == null ? 0 : descriptors.bytesRead();
   }
 
   /** The descriptors received with the stream bytes {@code from} (inclusive) to {@code to}. */
+  @Override
   public java.io.FileDescriptor[] takeDescriptors(long from, long to) {
     return descriptors == null ? new java.io.FileDescriptor[0] : descriptors.take(from, to);
   }
 
   /** Closes the unclaimed descriptors that came with bytes before stream position {@code position}. */
+  @Override
   public void discardDescriptorsBefore(long position) {
     if (descriptors != null) descriptors.discardBefore(position);
   }
@@ -230,6 +231,7 @@ public final class SocketTransport {
    * Writes all of {@code src}, with {@code fds} attached (SCM_RIGHTS) to the first byte that
    * leaves. Unix sockets only.
    */
+  @Override
   public void writeFully(ByteBuffer src, java.io.FileDescriptor[] fds) throws IOException {
     AFUNIXSocketChannel unix = (AFUNIXSocketChannel) channel;
     checkOpen();
@@ -249,6 +251,7 @@ public final class SocketTransport {
    * Makes {@link #close()} release only this process's descriptor, without shutting the socket
    * down for other processes that hold a duplicate (junixsocket shuts down by default).
    */
+  @Override
   public void keepPeerCopiesOnClose() {
     if (channel instanceof AFUNIXSocketChannel unix) {
       unix.setShutdownOnClose(false);
@@ -269,11 +272,13 @@ public final class SocketTransport {
   }
 
   /** This socket's descriptor, for passing it on; Unix sockets only. */
+  @Override
   public java.io.FileDescriptor fileDescriptor() throws IOException {
     return ((AFUNIXSocketChannel) channel).getFileDescriptor();
   }
 
   /** Writes what the socket takes without waiting; returns the count, possibly 0. */
+  @Override
   public int writeNow(ByteBuffer src) throws IOException {
     checkOpen();
     try {
