@@ -568,12 +568,30 @@ public final class TlsTransport implements Transport {
   }
 
   /**
+   * Reads out, without waiting, what has arrived and nobody will read: a TLS 1.3 server sends
+   * session tickets that a client which only sends never reads, and closing a socket with unread
+   * bytes makes the kernel reset the connection instead of ending it, which can make the peer
+   * lose the last messages this side sent before it reads them.
+   */
+  private void discardUnread() {
+    ByteBuffer scratch = ByteBuffer.allocate(4096);
+    try {
+      for (int i = 0; i < 16 && socket.channel().read(scratch.clear()) > 0; i++) {
+        // Only the kernel's buffer matters; the bytes are dropped.
+      }
+    } catch (IOException | RuntimeException e) {
+      // Closing anyway.
+    }
+  }
+
+  /**
    * Sends close_notify if the socket takes it at once and no writer is at work, then closes the
    * socket and wakes any thread waiting on it. Idempotent.
    */
   @Override
   public void close() throws IOException {
     if (socket.isClosed()) return;
+    discardUnread();
     if (outLock.tryLock()) {
       try {
         if (handshakeDone && !pendingOutput) {
