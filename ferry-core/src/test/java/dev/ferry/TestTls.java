@@ -85,9 +85,19 @@ final class TestTls {
 
   /** The client certificate and its key as PEM files, for Python's {@code load_cert_chain}. */
   static Path[] clientCertificateAndKeyPem() throws IOException, GeneralSecurityException {
-    PrivateKey key = (PrivateKey) CLIENT.getKey(CLIENT.aliases().nextElement(), PASSWORD);
-    return new Path[] {pem("client-cert.pem", "CERTIFICATE", certificate(CLIENT).getEncoded()),
-        pem("client-key.pem", "PRIVATE KEY", key.getEncoded())};
+    return certificateAndKeyPem(CLIENT, "client");
+  }
+
+  /** The server certificate and its key as PEM files, for a Python TLS server. */
+  static Path[] serverCertificateAndKeyPem() throws IOException, GeneralSecurityException {
+    return certificateAndKeyPem(SERVER, "server");
+  }
+
+  private static Path[] certificateAndKeyPem(KeyStore store, String name)
+      throws IOException, GeneralSecurityException {
+    PrivateKey key = (PrivateKey) store.getKey(store.aliases().nextElement(), PASSWORD);
+    return new Path[] {pem(name + "-cert.pem", "CERTIFICATE", certificate(store).getEncoded()),
+        pem(name + "-key.pem", "PRIVATE KEY", key.getEncoded())};
   }
 
   private static Path pem(String name, String type, byte[] der) throws IOException {
