@@ -320,6 +320,8 @@ public final class ConnectionOptions {
     }
 
     /**
+     * The options chosen so far.
+     *
      * @throws IllegalArgumentException if {@link #requireClientCertificate()} or
      *     {@link #tlsServerName} was chosen without {@link #tls}
      */

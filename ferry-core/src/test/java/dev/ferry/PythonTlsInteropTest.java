@@ -176,4 +176,36 @@ class PythonTlsInteropTest {
       python.destroyForcibly();
     }
   }
+
+  @Test
+  void theReadmeExampleClientTalksToFerryListener() throws Exception {
+    Path example = Path.of("..", "examples", "python", "tls_client.py");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(example), "run from ferry-core");
+    AuthKey key = AuthKey.random();
+    try (Listener listener = Listener.bind(new Address.Tcp("127.0.0.1", 0), server(key))) {
+      Path[] client = TestTls.clientCertificateAndKeyPem();
+      ProcessBuilder pb = new ProcessBuilder(Pythons.require(VERSION).toString(),
+          example.toString(), listener.address().toString(),
+          TestTls.serverCertificateAndKeyPem()[0].toString(), client[0].toString(),
+          client[1].toString()).redirectErrorStream(true);
+      pb.environment().put("FERRY_AUTHKEY", key.toHex());
+      Process python = pb.start();
+      try {
+        BlockingQueue<String> out = output(python);
+        try (Connection c = listener.accept(Duration.ofSeconds(30))) {
+          while (true) {
+            try {
+              c.sendBytes(c.receiveBytes());
+            } catch (EOFException e) {
+              break;
+            }
+          }
+        }
+        assertEquals("ok", line(out));
+        assertEquals(0, exit(python));
+      } finally {
+        python.destroyForcibly();
+      }
+    }
+  }
 }
