@@ -3,6 +3,8 @@ package dev.ferry;
 import dev.ferry.internal.auth.ServerHandshake;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
+import dev.ferry.internal.transport.TlsTransport;
+import dev.ferry.internal.transport.Transport;
 import dev.ferry.internal.transport.Sockets;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -24,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One thread per {@link Listener} that accepts connections and runs all their handshakes at once
- * on one selector, each as a {@link ServerHandshake} fed whole messages as they arrive. A silent
+ * on one selector, each as a {@link ServerHandshake} fed whole messages as they arrive, after a
+ * TLS handshake advanced step by step without waiting when the listener has TLS. A silent
  * or slow client costs a descriptor and a few hundred bytes until its handshake timeout, never a
  * thread, so it cannot hold up anyone else. Results (an authenticated connection, or the exception
  * its handshake ended with) queue up for {@link Listener#accept()} in the order they finish.
@@ -75,13 +78,19 @@ final class AcceptLoop implements Runnable {
 
   private volatile boolean closing;
 
+  /**
+   * One client in its handshakes: TLS first if {@code tls} is set, then HMAC if {@code handshake}
+   * is, both before {@code deadline}.
+   */
   private static final class Pending {
     final Endpoint endpoint;
+    final TlsTransport tls;
     final ServerHandshake handshake;
     final long deadline;
 
-    Pending(Endpoint endpoint, ServerHandshake handshake, long deadline) {
+    Pending(Endpoint endpoint, TlsTransport tls, ServerHandshake handshake, long deadline) {
       this.endpoint = endpoint;
+      this.tls = tls;
       this.handshake = handshake;
       this.deadline = deadline;
     }
@@ -181,28 +190,51 @@ final class AcceptLoop implements Runnable {
       }
       if (channel == null) return;
       Endpoint endpoint;
+      TlsTransport tls = null;
       try {
         Sockets.configureAccepted(channel);
-        endpoint = new Endpoint(new SocketTransport(channel), "accepted on " + address, true, true,
-            options);
+        if (options.tls().isPresent()) {
+          tls = TlsTransport.server(channel, options.tls().get(),
+              options.clientCertificateRequired(), address.toString());
+        }
+        Transport transport = tls != null ? tls : new SocketTransport(channel);
+        endpoint = new Endpoint(transport, "accepted on " + address, true, true, options);
       } catch (IOException | RuntimeException e) {
         closeQuietly(channel);
         continue;
       }
       if (!admitted(channel, endpoint)) continue;
-      if (key == null) {
+      if (key == null && tls == null) {
         offer(endpoint);
         continue;
       }
-      ServerHandshake handshake = new ServerHandshake(key);
+      ServerHandshake handshake = key == null ? null : new ServerHandshake(key);
       try {
-        endpoint.sendBytes(handshake.start());
+        // Without TLS the server speaks first; with it, the client does (its hello).
+        if (tls == null) endpoint.sendBytes(handshake.start());
         SelectionKey k = channel.register(selector, SelectionKey.OP_READ);
-        pending.put(k, new Pending(endpoint, handshake, Deadlines.after(options.handshakeTimeout())));
+        pending.put(k, new Pending(endpoint, tls, handshake,
+            Deadlines.after(options.handshakeTimeout())));
       } catch (IOException | RuntimeException e) {
         fail(null, endpoint, asIOException(e));
       }
     }
+  }
+
+  /**
+   * Advances the TLS handshake of {@code p}; true once it is done and the HMAC one (if any) has
+   * started, false while it waits for the socket.
+   */
+  private boolean advanceTls(SelectionKey k, Pending p) throws IOException {
+    TlsTransport.Step step = p.tls.handshakeStep();
+    if (step != TlsTransport.Step.DONE) {
+      int ops = step == TlsTransport.Step.NEEDS_READ ? SelectionKey.OP_READ : SelectionKey.OP_WRITE;
+      if (k.interestOps() != ops) k.interestOps(ops);
+      return false;
+    }
+    if (k.interestOps() != SelectionKey.OP_READ) k.interestOps(SelectionKey.OP_READ);
+    if (p.handshake != null) p.endpoint.sendBytes(p.handshake.start());
+    return true;
   }
 
   /** Applies the peer policy, if any; a refused peer is closed and reported. */
@@ -233,6 +265,12 @@ final class AcceptLoop implements Runnable {
     Pending p = pending.get(k);
     if (p == null) return;
     try {
+      if (p.tls != null && !p.tls.isHandshakeDone() && !advanceTls(k, p)) return;
+      if (p.handshake == null) { // TLS only
+        forget(k);
+        offer(p.endpoint);
+        return;
+      }
       // Only the first read follows the selector's word that the socket is readable; a key that
       // junixsocket invalidated on hang-up is never selected again, so read that one to the end.
       boolean hungUp = !k.isValid();

@@ -8,7 +8,8 @@ import java.io.IOException;
  * {@code "digest sent was rejected"}, the server {@code "digest received was wrong"}.
  *
  * <p>Python: {@code multiprocessing.AuthenticationError}. Subclassed only by
- * {@link PeerRefusedException}, for peers refused before any handshake.
+ * {@link PeerRefusedException}, for peers refused before any handshake, and
+ * {@link TlsHandshakeException}, for a TLS handshake (under the HMAC one) that failed.
  */
 public class AuthenticationException extends IOException {
   private static final long serialVersionUID = 1L;

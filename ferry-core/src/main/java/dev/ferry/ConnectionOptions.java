@@ -3,6 +3,7 @@ package dev.ferry;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 
 /**
  * Settings for listeners, clients and the connections they make. Immutable; build one with
@@ -30,6 +31,9 @@ public final class ConnectionOptions {
   private final boolean unauthenticatedNetworkAllowed;
   private final PythonVersion peerPython;
   private final PeerPolicy peerPolicy;
+  private final SSLContext tls;
+  private final boolean clientCertificateRequired;
+  private final String tlsServerName;
 
   private ConnectionOptions(Builder b) {
     this.authKey = b.authKey;
@@ -41,10 +45,13 @@ public final class ConnectionOptions {
     this.unauthenticatedNetworkAllowed = b.unauthenticatedNetworkAllowed;
     this.peerPython = b.peerPython;
     this.peerPolicy = b.peerPolicy;
+    this.tls = b.tls;
+    this.clientCertificateRequired = b.clientCertificateRequired;
+    this.tlsServerName = b.tlsServerName;
   }
 
   /**
-   * No key, 10 s handshake and connect timeouts, backlog 128, 1,024 handshakes at once, 1 GiB
+   * No key, no TLS, 10 s handshake and connect timeouts, backlog 128, 1,024 handshakes at once, 1 GiB
    * messages.
    */
   public static ConnectionOptions defaults() {
@@ -67,6 +74,9 @@ public final class ConnectionOptions {
     b.unauthenticatedNetworkAllowed = unauthenticatedNetworkAllowed;
     b.peerPython = peerPython;
     b.peerPolicy = peerPolicy;
+    b.tls = tls;
+    b.clientCertificateRequired = clientCertificateRequired;
+    b.tlsServerName = tlsServerName;
     return b;
   }
 
@@ -107,7 +117,7 @@ public final class ConnectionOptions {
     return maxMessageSize;
   }
 
-  /** Whether a TCP listener may listen on a non-loopback address without a key. */
+  /** Whether a TCP listener may listen on a non-loopback address with neither a key nor TLS. */
   public boolean unauthenticatedNetworkAllowed() {
     return unauthenticatedNetworkAllowed;
   }
@@ -126,6 +136,27 @@ public final class ConnectionOptions {
   }
 
   /**
+   * The TLS context that TCP connections run over, under the HMAC handshake if there is a key;
+   * empty for plain TCP. See {@link Builder#tls(SSLContext)}.
+   */
+  public Optional<SSLContext> tls() {
+    return Optional.ofNullable(tls);
+  }
+
+  /** Whether a TLS listener refuses clients that show no certificate its context trusts. */
+  public boolean clientCertificateRequired() {
+    return clientCertificateRequired;
+  }
+
+  /**
+   * The name a TLS client expects in the server's certificate; empty means the host of the
+   * address it connects to.
+   */
+  public Optional<String> tlsServerName() {
+    return Optional.ofNullable(tlsServerName);
+  }
+
+  /**
    * The largest message a send may write: unlimited, except 2^31-1 bytes toward a Python peer
    * older than 3.8, which cannot read the 64-bit length escape.
    */
@@ -133,11 +164,24 @@ public final class ConnectionOptions {
     return peerPython != null && !peerPython.readsLongFrames() ? 0x7fffffffL : Long.MAX_VALUE;
   }
 
+  /** Refuses TLS with a Unix socket address, naming the address. */
+  void checkTlsAddress(Address address) {
+    if (tls != null && !(address instanceof Address.Tcp)) {
+      throw new IllegalArgumentException("tls needs a tcp address, and " + address
+          + " is a unix socket: use a tcp address, or drop tls (a unix socket never leaves the"
+          + " host)");
+    }
+  }
+
   @Override
   public String toString() {
     return "ConnectionOptions[authKey=" + authKey + ", handshakeTimeout=" + handshakeTimeout
         + ", connectTimeout=" + connectTimeout + ", backlog=" + backlog + ", maxMessageSize="
-        + maxMessageSize + (peerPolicy == null ? "" : ", peerPolicy=" + peerPolicy) + "]";
+        + maxMessageSize + (peerPolicy == null ? "" : ", peerPolicy=" + peerPolicy)
+        + (tls == null ? "" : ", tls=" + tls.getProtocol()
+            + (clientCertificateRequired ? ", clientCertificateRequired" : "")
+            + (tlsServerName == null ? "" : ", tlsServerName=" + tlsServerName))
+        + "]";
   }
 
   /** Builds {@link ConnectionOptions}. Every setter checks its argument at once. */
@@ -151,6 +195,9 @@ public final class ConnectionOptions {
     private boolean unauthenticatedNetworkAllowed;
     private PythonVersion peerPython;
     private PeerPolicy peerPolicy;
+    private SSLContext tls;
+    private boolean clientCertificateRequired;
+    private String tlsServerName;
 
     private Builder() {}
 
@@ -199,8 +246,9 @@ public final class ConnectionOptions {
     }
 
     /**
-     * Let a TCP listener bind a non-loopback address without a key. Anyone on the network can then
-     * connect and send messages, which an object codec would decode: say so on purpose.
+     * Let a TCP listener bind a non-loopback address with neither a key nor TLS. Anyone on the
+     * network can then connect, read and send messages, which an object codec would decode: say
+     * so on purpose.
      */
     public Builder allowUnauthenticatedNetwork() {
       this.unauthenticatedNetworkAllowed = true;
@@ -226,7 +274,65 @@ public final class ConnectionOptions {
       return this;
     }
 
+    /**
+     * Run TCP connections over TLS with {@code context}: its key managers give this side's
+     * certificate (a listener needs one; a client only for {@link #requireClientCertificate()
+     * mutual TLS}), its trust managers decide whose certificates to accept. A client also checks
+     * that the server's certificate names the host it connects to (see {@link #tlsServerName}).
+     * The HMAC handshake still runs inside TLS when there is a key.
+     *
+     * <p>A listener or client with TLS refuses Unix socket addresses and pipes. A failed TLS
+     * handshake throws {@link TlsHandshakeException}; one that takes longer than
+     * {@link #handshakeTimeout} throws {@link java.net.SocketTimeoutException}.
+     */
+    public Builder tls(SSLContext context) {
+      this.tls = Objects.requireNonNull(context, "context");
+      return this;
+    }
+
+    /** Plain TCP, no TLS: the default. */
+    public Builder noTls() {
+      this.tls = null;
+      return this;
+    }
+
+    /**
+     * Mutual TLS: a TLS listener refuses a client whose certificate its context does not trust, or
+     * that shows none. Needs {@link #tls}. With TLS 1.3 the client learns of the refusal on its
+     * first receive (or in the HMAC handshake, when there is a key), not in
+     * {@link Client#connect}.
+     */
+    public Builder requireClientCertificate() {
+      this.clientCertificateRequired = true;
+      return this;
+    }
+
+    /**
+     * The host name (or IP address) a TLS client expects the server's certificate to name, and
+     * sends as SNI, instead of the host of the address: for connecting by IP address to a server
+     * whose certificate names a host. Needs {@link #tls}.
+     */
+    public Builder tlsServerName(String serverName) {
+      Objects.requireNonNull(serverName, "serverName");
+      if (serverName.isEmpty()) throw new IllegalArgumentException("empty tlsServerName");
+      this.tlsServerName = serverName;
+      return this;
+    }
+
+    /**
+     * The options chosen so far.
+     *
+     * @throws IllegalArgumentException if {@link #requireClientCertificate()} or
+     *     {@link #tlsServerName} was chosen without {@link #tls}
+     */
     public ConnectionOptions build() {
+      if (tls == null && clientCertificateRequired) {
+        throw new IllegalArgumentException("requireClientCertificate needs tls(SSLContext)");
+      }
+      if (tls == null && tlsServerName != null) {
+        throw new IllegalArgumentException("tlsServerName " + tlsServerName
+            + " needs tls(SSLContext)");
+      }
       return new ConnectionOptions(this);
     }
 

@@ -8,6 +8,7 @@ import dev.ferry.internal.handle.DescriptorChannel;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
+import dev.ferry.internal.transport.Transport;
 import dev.ferry.internal.transport.Sockets;
 import java.io.EOFException;
 import java.io.IOException;
@@ -26,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one implementation of {@link Connection}, {@link Receiver} and {@link Sender}: the framing of
- * PROTOCOL.md section 1 over a {@link SocketTransport}.
+ * PROTOCOL.md section 1 over a {@link Transport}: a plain socket or TLS.
  *
  * <p>Receive side: a direct buffer holds bytes read ahead of the current message, so one read
  * system call can bring in many small frames and {@link #poll} sees frames already buffered.
@@ -46,7 +47,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   /** Above this, receiveBytes grows its array as bytes arrive instead of trusting the header. */
   private static final int TRUSTED_ALLOCATION = 1 << 20;
 
-  private final SocketTransport transport;
+  private final Transport transport;
   private final String description;
   private final long maxMessageSize;
   private final long maxSendSize;
@@ -71,7 +72,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   private volatile boolean readable;
   private volatile boolean writable;
 
-  Endpoint(SocketTransport transport, String description, boolean readable, boolean writable,
+  Endpoint(Transport transport, String description, boolean readable, boolean writable,
       ConnectionOptions options) {
     this.transport = transport;
     this.description = description;
@@ -316,7 +317,9 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
         try {
           boolean room = in.hasRemaining();
           int n = transport.readNow(in);
-          if (n < 0 || (n == 0 && room && reportedReadable)) endOfStream = true;
+          if (n < 0 || (n == 0 && room && reportedReadable && transport.emptyReadWhenReadableIsEnd())) {
+            endOfStream = true;
+          }
         } finally {
           in.flip();
         }
@@ -360,9 +363,19 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    */
   private void unlockReceive() {
     Runnable[] watchers = waitWatchers;
-    boolean buffered = watchers.length > 0 && in != null && (in.hasRemaining() || endOfStream);
+    boolean buffered = watchers.length > 0
+        && (in != null && (in.hasRemaining() || endOfStream) || transportHasInput());
     readLock.unlock();
     if (buffered) for (Runnable w : watchers) w.run();
+  }
+
+  /** Whether the transport holds input of its own (TLS plaintext already decrypted). */
+  private boolean transportHasInput() {
+    try {
+      return transport.hasBufferedInput();
+    } catch (IOException e) {
+      return true; // a receive fails at once
+    }
   }
 
   private static final Runnable[] NO_WATCHERS = new Runnable[0];
@@ -401,11 +414,18 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     return asyncReceiver;
   }
 
-  /** Whether bytes or end of stream are already buffered, so that {@code Wait} need not select. */
+  /**
+   * Whether bytes or end of stream are already buffered, here or inside the transport (TLS
+   * plaintext already decrypted), so that {@code Wait} need not select: the socket's readiness
+   * would not announce them.
+   */
   boolean hasBufferedInput() {
     if (!readLock.tryLock()) return false; // a receiver is at work; the selector will tell
     try {
-      return in != null && (in.hasRemaining() || endOfStream);
+      if (in != null && (in.hasRemaining() || endOfStream)) return true;
+      return !asyncReceiver && transport.hasBufferedInput();
+    } catch (IOException e) {
+      return true; // a receive fails at once
     } finally {
       readLock.unlock();
     }
@@ -1066,6 +1086,11 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
     if (!writable) throw new IllegalStateException("connection is read-only");
     return transport.writeNow(frame);
+  }
+
+  @Override
+  public boolean hasPendingOutput() {
+    return transport.hasPendingOutput();
   }
 
   @Override

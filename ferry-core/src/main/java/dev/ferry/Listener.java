@@ -16,7 +16,7 @@ import java.util.Objects;
 
 /**
  * Accepts connections at an {@link Address}, authenticating each with the HMAC handshake when the
- * options carry a key.
+ * options carry a key, over TLS when they carry an {@link ConnectionOptions#tls() SSLContext}.
  *
  * <pre>{@code
  * try (Listener listener = Listener.bind(Address.parse("unix:/tmp/app.sock"), options);
@@ -28,10 +28,11 @@ import java.util.Objects;
  * <p>A thread of the listener's own, named {@code ferry-accept-N}, accepts clients as they come and
  * runs all their handshakes at once, each bounded by {@link ConnectionOptions#handshakeTimeout()}:
  * a silent or slow client holds up nobody else (CPython runs the handshake inside
- * {@code accept()}, where one silent client blocks it forever). {@link #accept()} hands out the
+ * {@code accept()}, where one silent client blocks it forever). With TLS, the TLS handshake runs
+ * there first, under the same timeout, then the HMAC one inside it. {@link #accept()} hands out the
  * results in the order the handshakes finish: the next authenticated connection, or the exception
  * a failed handshake ended with ({@link AuthenticationException} with CPython's wording,
- * {@link SocketTimeoutException}, ...), after which the listener stays usable.
+ * {@link TlsHandshakeException}, {@link SocketTimeoutException}, ...), after which the listener stays usable.
  *
  * <p>A Unix socket file is made readable and writable by its owner only (0600, set right after
  * bind: for the short moment in between the process umask applies, so put user-given paths in a
@@ -113,8 +114,9 @@ public final class Listener implements AutoCloseable, PassableListener {
    *
    * @throws java.net.BindException if the address is in use (a Unix socket file that already
    *     exists counts: it is never removed)
-   * @throws IllegalArgumentException for a TCP address that is not loopback, without a key, unless
-   *     {@link ConnectionOptions.Builder#allowUnauthenticatedNetwork()} was chosen
+   * @throws IllegalArgumentException for a TCP address that is not loopback, with neither a key
+   *     nor TLS, unless {@link ConnectionOptions.Builder#allowUnauthenticatedNetwork()} was chosen;
+   *     for TLS options with a Unix socket address
    */
   public static Listener bind(Address address, ConnectionOptions options) throws IOException {
     return bind(address, options, null);
@@ -124,10 +126,11 @@ public final class Listener implements AutoCloseable, PassableListener {
       throws IOException {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(options, "options");
-    if (address instanceof Address.Tcp && options.authKey().isEmpty()
+    options.checkTlsAddress(address);
+    if (address instanceof Address.Tcp && options.authKey().isEmpty() && options.tls().isEmpty()
         && !options.unauthenticatedNetworkAllowed() && !isLoopback(address)) {
       throw new IllegalArgumentException("refusing to listen on " + address
-          + " without an authkey: any host could connect (set an authkey, or allow"
+          + " without an authkey or tls: any host could connect (set an authkey or tls, or allow"
           + " unauthenticated network listeners explicitly)");
     }
     if (address instanceof Address.Tcp && options.peerPolicy().isPresent()) {

@@ -30,6 +30,7 @@ public final class Pipe {
   /** As {@link #duplex()}, with the message size limit of {@code options}. */
   public static Duplex duplex(ConnectionOptions options) throws IOException {
     Objects.requireNonNull(options, "options");
+    refuseTls(options);
     AFUNIXSocketChannel[] pair = SocketPairs.open();
     return new Duplex(end(pair[0], "pipe", true, true, options),
         end(pair[1], "pipe", true, true, options));
@@ -47,9 +48,17 @@ public final class Pipe {
   /** As {@link #oneWay()}, with the message size limit of {@code options}. */
   public static OneWay oneWay(ConnectionOptions options) throws IOException {
     Objects.requireNonNull(options, "options");
+    refuseTls(options);
     AFUNIXSocketChannel[] pair = SocketPairs.open();
     return new OneWay(end(pair[0], "pipe reader", true, false, options),
         end(pair[1], "pipe writer", false, true, options));
+  }
+
+  private static void refuseTls(ConnectionOptions options) {
+    if (options.tls().isPresent()) {
+      throw new IllegalArgumentException("tls needs a tcp address, and a pipe is a unix socket"
+          + " pair: drop tls (a pipe never leaves the process and its children)");
+    }
   }
 
   private static Endpoint end(AFUNIXSocketChannel channel, String description, boolean readable,

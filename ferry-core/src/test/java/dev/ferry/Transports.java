@@ -15,7 +15,9 @@ enum Transports {
   UNIX_PATH,
   ABSTRACT_NAME,
   TCP_V4,
-  TCP_V6;
+  TCP_V6,
+  /** TCP over IPv4 with TLS, certificates from {@link TestTls}; the client shows one too. */
+  TCP_TLS;
 
   /** A connected pair and whatever else must be closed with it. */
   record Pair(Sender left, Receiver right, java.io.Closeable extra) implements AutoCloseable {
@@ -60,6 +62,7 @@ enum Transports {
         address = new Address.Abstract("ferry-test-" + UUID.randomUUID());
         break;
       case TCP_V4:
+      case TCP_TLS:
         address = new Address.Tcp("127.0.0.1", 0);
         break;
       default:
@@ -67,7 +70,9 @@ enum Transports {
         break;
     }
     Path tempDir = dir;
-    Listener listener = Listener.bind(address, options);
+    ConnectionOptions serverOptions = this == TCP_TLS ? TestTls.serverOptions(options) : options;
+    ConnectionOptions clientOptions = this == TCP_TLS ? TestTls.clientOptions(options) : options;
+    Listener listener = Listener.bind(address, serverOptions);
     try {
       var accepted = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
         try {
@@ -76,7 +81,7 @@ enum Transports {
           throw new java.io.UncheckedIOException(e);
         }
       });
-      Connection client = Client.connect(listener.address(), options);
+      Connection client = Client.connect(listener.address(), clientOptions);
       Connection server = accepted.join();
       return new Pair(client, server, () -> {
         listener.close();

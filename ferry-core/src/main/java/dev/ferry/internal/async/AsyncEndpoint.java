@@ -667,7 +667,8 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         return;
       }
       s.started = true;
-      if (s.frame.hasRemaining()) {
+      // A TLS record may still wait to leave: the send is done only when it has.
+      if (s.frame.hasRemaining() || port.hasPendingOutput()) {
         wantWrite = true;
         if (hungUp) retryLater(); else updateInterest();
         return;
@@ -823,11 +824,21 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
    */
   public CompletableFuture<AsyncConnection> clientHandshake(byte[] key, Duration timeout,
       String peer) {
+    return clientHandshake(key, timeout, timeout, peer);
+  }
+
+  /**
+   * As {@link #clientHandshake(byte[], Duration, String)}, failing after {@code timeout} with a
+   * message that names {@code reported}: the whole handshake timeout, of which a TLS handshake
+   * used the rest.
+   */
+  public CompletableFuture<AsyncConnection> clientHandshake(byte[] key, Duration timeout,
+      Duration reported, String peer) {
     CompletableFuture<AsyncConnection> result = new CompletableFuture<>();
     loop.execute(() -> {
       EventLoop.Timer timer = loop.schedule(toNanos(timeout), () -> {
         if (result.completeExceptionally(new SocketTimeoutException("handshake timed out after "
-            + timeout.toMillis() + " ms with " + peer))) {
+            + reported.toMillis() + " ms with " + peer))) {
           closeQuietly();
         }
       });

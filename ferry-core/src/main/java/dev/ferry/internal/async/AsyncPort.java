@@ -63,8 +63,18 @@ public interface AsyncPort {
 
   void unlockSend();
 
-  /** Writes what the socket takes now, with the send lock held; returns the count. */
+  /**
+   * Writes what the socket takes now, with the send lock held; returns the count of bytes taken
+   * from {@code frame}. A TLS connection may take bytes whose records still wait to leave: see
+   * {@link #hasPendingOutput()}.
+   */
   int writeNow(ByteBuffer frame) throws IOException;
+
+  /**
+   * Whether bytes taken by {@link #writeNow} still wait inside the connection for socket space
+   * (TLS records); a later {@code writeNow}, with an empty frame if need be, sends them.
+   */
+  boolean hasPendingOutput();
 
   /** The largest message the peer can read (see ConnectionOptions.maxSendSize). */
   long maxSendSize();

@@ -6,7 +6,6 @@ import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
@@ -36,7 +35,7 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * mode under {@link #modeLock}; {@link #pinNonBlocking()} keeps it there. Interrupting a thread
  * blocked in such a read closes the connection, as for every JDK interruptible channel.
  */
-public final class SocketTransport {
+public final class SocketTransport implements Transport {
   /** Whether reads without a deadline may block in the kernel; {@code -Dferry.blockingReads=false} turns it off. */
   private static final boolean BLOCKING_READS =
       Boolean.parseBoolean(System.getProperty("ferry.blockingReads", "true"));
@@ -82,30 +81,22 @@ public final class SocketTransport {
     }
   }
 
+  @Override
   public SocketChannel channel() {
     return channel;
   }
 
+  @Override
   public boolean isClosed() {
     return closed;
   }
 
-  /**
-   * Reads at least one byte into {@code dst}, waiting until {@code deadline}. Returns the count, or
-   * -1 at end of stream.
-   *
-   * @throws SocketTimeoutException when the deadline passes first
-   */
-  public int read(ByteBuffer dst, long deadline) throws IOException {
-    int n = readWithin(dst, deadline);
-    if (n == 0) throw new SocketTimeoutException("receive timed out");
-    return n;
+  @Override
+  public boolean emptyReadWhenReadableIsEnd() {
+    return true;
   }
 
-  /**
-   * Reads at least one byte into {@code dst} unless {@code deadline} passes first. Returns the
-   * count, 0 if the deadline passed, or -1 at end of stream.
-   */
+  @Override
   public int readWithin(ByteBuffer dst, long deadline) throws IOException {
     if (deadline == Deadlines.NONE && blockingReadAllowed()) return readBlocking(dst);
     lastWaitHadDeadline = deadline != Deadlines.NONE;
@@ -118,7 +109,7 @@ public final class SocketTransport {
     return n == 0 ? -1 : n;
   }
 
-  /** Reads what is available without waiting: a count, 0 for nothing yet, or -1 at end of stream. */
+  @Override
   public int readNow(ByteBuffer dst) throws IOException {
     checkOpen();
     if (channel.isBlocking()) ensureNonBlocking();
@@ -137,13 +128,13 @@ public final class SocketTransport {
     return await(readSelector, deadline);
   }
 
-  /** Writes all of {@code src}, waiting for buffer space as long as it takes. */
+  @Override
   public void writeFully(ByteBuffer src) throws IOException {
     checkOpen();
     try {
       while (src.hasRemaining()) {
         // In blocking mode the write itself waits for room; in non-blocking mode 0 means full.
-        if (channel.write(src) == 0) awaitWritable();
+        if (channel.write(src) == 0) awaitWritable(Deadlines.NONE);
       }
     } catch (ClosedByInterruptException e) {
       throw interrupted();
@@ -152,17 +143,21 @@ public final class SocketTransport {
     }
   }
 
-  private void awaitWritable() throws IOException {
+  /**
+   * Waits until the socket takes more bytes (or failed); false if the deadline passed. Writing
+   * thread only.
+   */
+  public boolean awaitWritable(long deadline) throws IOException {
     modeLock.lock();
     try {
-      if (channel.isBlocking()) return; // a reader switched modes: the next write waits itself
+      if (channel.isBlocking()) return true; // a reader switched modes: the next write waits itself
       if (writeSelector == null) writeSelector = register(SelectionKey.OP_WRITE);
       writerWaiting = true;
     } finally {
       modeLock.unlock();
     }
     try {
-      await(writeSelector, Deadlines.NONE);
+      return await(writeSelector, deadline);
     } finally {
       modeLock.lock();
       writerWaiting = false;
@@ -258,6 +253,7 @@ public final class SocketTransport {
    * Puts the channel in non-blocking mode and keeps it there until {@link #unpinNonBlocking()}:
    * for selectors of other owners ({@code Wait}, event loops). Returns the channel to register.
    */
+  @Override
   public SocketChannel pinNonBlocking() throws IOException {
     modeLock.lock();
     try {
@@ -273,6 +269,7 @@ public final class SocketTransport {
   }
 
   /** Ends one {@link #pinNonBlocking()}; the owner has cancelled its key. */
+  @Override
   public void unpinNonBlocking() {
     modeLock.lock();
     try {
@@ -366,7 +363,7 @@ public final class SocketTransport {
     return e;
   }
 
-  /** Closes the socket and wakes any thread waiting on it. Idempotent. */
+  @Override
   public void close() throws IOException {
     if (closed) return;
     closed = true;
@@ -401,21 +398,25 @@ public final class SocketTransport {
   private final ReceivedDescriptors descriptors;
 
   /** Whether this socket can carry descriptors (SCM_RIGHTS): a Unix socket. */
+  @Override
   public boolean passesDescriptors() {
     return descriptors != null;
   }
 
   /** How many bytes have been read from the socket so far. */
+  @Override
   public long bytesRead() {
     return descriptors == null ? 0 : descriptors.bytesRead();
   }
 
   /** The descriptors received with the stream bytes {@code from} (inclusive) to {@code to}. */
+  @Override
   public java.io.FileDescriptor[] takeDescriptors(long from, long to) {
     return descriptors == null ? new java.io.FileDescriptor[0] : descriptors.take(from, to);
   }
 
   /** Closes the unclaimed descriptors that came with bytes before stream position {@code position}. */
+  @Override
   public void discardDescriptorsBefore(long position) {
     if (descriptors != null) descriptors.discardBefore(position);
   }
@@ -424,6 +425,7 @@ public final class SocketTransport {
    * Writes all of {@code src}, with {@code fds} attached (SCM_RIGHTS) to the first byte that
    * leaves. Unix sockets only.
    */
+  @Override
   public void writeFully(ByteBuffer src, java.io.FileDescriptor[] fds) throws IOException {
     AFUNIXSocketChannel unix = (AFUNIXSocketChannel) channel;
     checkOpen();
@@ -443,6 +445,7 @@ public final class SocketTransport {
    * Makes {@link #close()} release only this process's descriptor, without shutting the socket
    * down for other processes that hold a duplicate (junixsocket shuts down by default).
    */
+  @Override
   public void keepPeerCopiesOnClose() {
     if (channel instanceof AFUNIXSocketChannel unix) {
       unix.setShutdownOnClose(false);
@@ -463,11 +466,13 @@ public final class SocketTransport {
   }
 
   /** This socket's descriptor, for passing it on; Unix sockets only. */
+  @Override
   public java.io.FileDescriptor fileDescriptor() throws IOException {
     return ((AFUNIXSocketChannel) channel).getFileDescriptor();
   }
 
   /** Writes what the socket takes without waiting; returns the count, possibly 0. */
+  @Override
   public int writeNow(ByteBuffer src) throws IOException {
     checkOpen();
     if (channel.isBlocking()) ensureNonBlocking();

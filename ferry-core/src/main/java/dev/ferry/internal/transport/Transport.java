@@ -1,0 +1,125 @@
+package dev.ferry.internal.transport;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A byte stream under one connection: plain ({@link SocketTransport}) or TLS
+ * ({@link TlsTransport}) on a non-blocking socket channel, which {@code Wait} and the event loops
+ * register with their selectors.
+ *
+ * <p>Threading: one thread at a time reads ({@link #read}, {@link #readWithin}, {@link #readNow},
+ * {@link #hasBufferedInput}) and one thread at a time writes ({@link #writeFully},
+ * {@link #writeNow}, {@link #hasPendingOutput}); the caller's read and write locks guarantee it.
+ * {@link #close()} may come from any thread and wakes both.
+ */
+public sealed interface Transport permits SocketTransport, TlsTransport {
+
+  /** The socket, for selectors: readiness of the socket, see {@link #hasBufferedInput}. */
+  SocketChannel channel();
+
+  boolean isClosed();
+
+  /**
+   * Reads at least one byte into {@code dst}, waiting until {@code deadline}. Returns the count, or
+   * -1 at end of stream.
+   *
+   * @throws SocketTimeoutException when the deadline passes first
+   */
+  default int read(ByteBuffer dst, long deadline) throws IOException {
+    int n = readWithin(dst, deadline);
+    if (n == 0) throw new SocketTimeoutException("receive timed out");
+    return n;
+  }
+
+  /**
+   * Reads at least one byte into {@code dst} unless {@code deadline} passes first. Returns the
+   * count, 0 if the deadline passed, or -1 at end of stream.
+   */
+  int readWithin(ByteBuffer dst, long deadline) throws IOException;
+
+  /** Reads what is available without waiting: a count, 0 for nothing yet, or -1 at end of stream. */
+  int readNow(ByteBuffer dst) throws IOException;
+
+  /**
+   * Whether a read of nothing right after a selector reported the socket readable means end of
+   * stream. True for plain sockets (junixsocket's non-blocking read returns 0 there, not -1);
+   * false for TLS, where readable ciphertext may be half a record or a record with no data.
+   */
+  boolean emptyReadWhenReadableIsEnd();
+
+  /**
+   * Whether input waits inside the transport that the socket's readiness would not announce:
+   * decrypted bytes, or whole records not yet decrypted. Reading thread only.
+   */
+  default boolean hasBufferedInput() throws IOException {
+    return false;
+  }
+
+  /** Writes all of {@code src}, waiting for buffer space as long as it takes. */
+  void writeFully(ByteBuffer src) throws IOException;
+
+  /**
+   * Writes what the socket takes without waiting; returns how many bytes of {@code src} it took,
+   * possibly 0. A TLS transport may take bytes whose records still wait to leave: see
+   * {@link #hasPendingOutput}.
+   */
+  int writeNow(ByteBuffer src) throws IOException;
+
+  /**
+   * Whether bytes taken by {@link #writeNow} still wait inside the transport for socket space; a
+   * later {@code writeNow} (with an empty buffer if need be) sends them. Writing thread only.
+   */
+  default boolean hasPendingOutput() {
+    return false;
+  }
+
+  /** Closes the socket and wakes any thread waiting on it. Idempotent. */
+  void close() throws IOException;
+
+  /**
+   * Holds the socket in non-blocking mode, for a selector of another owner ({@code Wait}, an event
+   * loop), until {@link #unpinNonBlocking()}; returns the channel to register.
+   */
+  SocketChannel pinNonBlocking() throws IOException;
+
+  /** Ends one {@link #pinNonBlocking()}: the owner has cancelled its key. */
+  void unpinNonBlocking();
+
+  // ---------------------------------------------------------------------------------------------
+  // Descriptor passing: Unix sockets only; the defaults are those of every other transport.
+
+  /** Whether this socket can carry descriptors (SCM_RIGHTS): a Unix socket. */
+  default boolean passesDescriptors() {
+    return false;
+  }
+
+  /** How many bytes have been read from the socket so far; 0 where descriptors do not pass. */
+  default long bytesRead() {
+    return 0;
+  }
+
+  /** The descriptors received with the stream bytes {@code from} (inclusive) to {@code to}. */
+  default FileDescriptor[] takeDescriptors(long from, long to) {
+    return new FileDescriptor[0];
+  }
+
+  /** Closes the unclaimed descriptors that came with bytes before stream position {@code position}. */
+  default void discardDescriptorsBefore(long position) {}
+
+  /** Writes all of {@code src} with {@code fds} attached to its first byte. Unix sockets only. */
+  default void writeFully(ByteBuffer src, FileDescriptor[] fds) throws IOException {
+    throw new UnsupportedOperationException("descriptors pass over unix sockets only");
+  }
+
+  /** Makes {@link #close()} leave the socket open for other processes holding a copy. */
+  default void keepPeerCopiesOnClose() {}
+
+  /** This socket's descriptor, for passing it on; Unix sockets only. */
+  default FileDescriptor fileDescriptor() throws IOException {
+    throw new UnsupportedOperationException("descriptors pass over unix sockets only");
+  }
+}

@@ -1,0 +1,147 @@
+# A CPython peer over TLS for Ferry's interop tests: stdlib only, Python 3.7+.
+#
+# multiprocessing.connection has no TLS, and its Connection cannot wrap an ssl socket. This file's
+# SSLConnection does what Connection does (send_bytes, recv_bytes, the framing of PROTOCOL.md
+# section 1) over an ssl socket, so that multiprocessing.connection's own answer_challenge and
+# deliver_challenge run the HMAC handshake on top of it, as Ferry does inside TLS.
+#
+#   python tls_peer.py server tcp:HOST:PORT   listen, print "ready", echo one client's messages
+#   python tls_peer.py client tcp:HOST:PORT   connect, send each hex message of FERRY_MESSAGES,
+#                                             print "reply HEX" per reply, then close
+#
+# Environment: FERRY_KEY (hex; unset means no HMAC handshake), FERRY_CA (PEM of the certificates
+# to trust), FERRY_CERT and FERRY_CERT_KEY (this side's PEM certificate and key: required for the
+# server, and for a client of a listener that requires client certificates), FERRY_SERVER_NAME
+# (the name the client expects in the server's certificate; default the host).
+# Failures print one line "error TYPE: MESSAGE" and exit 1.
+import binascii
+import os
+import socket
+import ssl
+import struct
+import sys
+from multiprocessing.connection import answer_challenge, deliver_challenge
+
+
+class SSLConnection(object):
+    """send_bytes and recv_bytes of multiprocessing.connection.Connection over an ssl socket."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def send_bytes(self, buf):
+        buf = bytes(buf)
+        n = len(buf)
+        if n > 0x7FFFFFFF:
+            header = struct.pack("!i", -1) + struct.pack("!Q", n)
+        else:
+            header = struct.pack("!i", n)
+        if n < 16384:
+            self._sock.sendall(header + buf)  # one record for small messages
+        else:
+            self._sock.sendall(header)
+            self._sock.sendall(buf)
+
+    def _recv_exactly(self, n):
+        chunks = []
+        while n:
+            chunk = self._sock.recv(min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def recv_bytes(self, maxlength=None):
+        size, = struct.unpack("!i", self._recv_exactly(4))
+        if size == -1:
+            size, = struct.unpack("!Q", self._recv_exactly(8))
+        if maxlength is not None and size > maxlength:
+            raise OSError("bad message length")
+        return self._recv_exactly(size)
+
+    def close(self):
+        self._sock.close()
+
+
+def parse(address):
+    if not address.startswith("tcp:"):
+        raise ValueError("tls needs a tcp address: " + address)
+    host, port = address[len("tcp:"):].rsplit(":", 1)
+    return host.strip("[]"), int(port)
+
+
+def key():
+    hexkey = os.environ.get("FERRY_KEY")
+    return None if hexkey is None else binascii.unhexlify(hexkey.encode("ascii"))
+
+
+def say(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def context(purpose):
+    ctx = ssl.create_default_context(purpose, cafile=os.environ["FERRY_CA"])
+    if os.environ.get("FERRY_CERT"):
+        ctx.load_cert_chain(os.environ["FERRY_CERT"], os.environ["FERRY_CERT_KEY"])
+    return ctx
+
+
+def server(address):
+    ctx = context(ssl.Purpose.CLIENT_AUTH)
+    ctx.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: the client shows a certificate
+    listener = socket.create_server(parse(address))
+    say("ready")
+    raw, _ = listener.accept()
+    conn = SSLConnection(ctx.wrap_socket(raw, server_side=True))
+    try:
+        if key() is not None:
+            deliver_challenge(conn, key())
+            answer_challenge(conn, key())
+        while True:
+            try:
+                message = conn.recv_bytes()
+            except EOFError:
+                break
+            conn.send_bytes(message)
+    finally:
+        conn.close()
+        listener.close()
+    say("done")
+
+
+def client(address):
+    messages = [m for m in os.environ.get("FERRY_MESSAGES", "").split(",") if m != "-"]
+    host, port = parse(address)
+    ctx = context(ssl.Purpose.SERVER_AUTH)
+    name = os.environ.get("FERRY_SERVER_NAME", host)
+    conn = SSLConnection(ctx.wrap_socket(socket.create_connection((host, port)),
+                                         server_hostname=name))
+    try:
+        if key() is not None:
+            answer_challenge(conn, key())
+            deliver_challenge(conn, key())
+        for m in messages:
+            payload = b"" if m == "empty" else binascii.unhexlify(m.encode("ascii"))
+            conn.send_bytes(payload)
+            say("reply " + binascii.hexlify(conn.recv_bytes()).decode("ascii"))
+    finally:
+        conn.close()
+    say("done")
+
+
+def main():
+    mode, address = sys.argv[1], sys.argv[2]
+    try:
+        if mode == "server":
+            server(address)
+        else:
+            client(address)
+    except Exception as e:  # one line for the test to match
+        say("error %s: %s" % (type(e).__name__, e))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
