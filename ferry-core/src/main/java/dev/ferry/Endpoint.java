@@ -891,6 +891,20 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   @Override
   public byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch)
       throws IOException {
+    return throughScratch(scratch, () -> assemble(limit, selected, hungUp));
+  }
+
+  /** One read step of the event loop, run by {@link #throughScratch}. */
+  private interface LoopRead<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * Runs {@code step} with the read lock held and {@code scratch} as the receive buffer, holding
+   * what this connection had buffered; what is left over afterwards moves to an exact-size heap
+   * buffer (or none), so that an idle connection holds no 64 KiB buffer of its own.
+   */
+  private <T> T throughScratch(ByteBuffer scratch, LoopRead<T> step) throws IOException {
     readLock.lock();
     try {
       if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
@@ -899,7 +913,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       if (in != null) scratch.put(in);
       in = scratch.flip();
       try {
-        return assemble(limit, selected, hungUp);
+        return step.run();
       } finally {
         if (in.hasRemaining()) {
           ByteBuffer keep = ByteBuffer.allocate(in.remaining());
@@ -984,26 +998,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   @Override
   public long transferAvailable(long limit, WritableByteChannel sink, boolean selected,
       boolean hungUp, ByteBuffer scratch) throws IOException {
-    readLock.lock();
-    try {
-      if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
-      if (!readable) throw new IllegalStateException("connection is write-only");
-      scratch.clear();
-      if (in != null) scratch.put(in);
-      in = scratch.flip();
-      try {
-        return transfer(limit, sink, selected, hungUp);
-      } finally {
-        if (in.hasRemaining()) {
-          ByteBuffer keep = ByteBuffer.allocate(in.remaining());
-          in = keep.put(in).flip();
-        } else {
-          in = null;
-        }
-      }
-    } finally {
-      readLock.unlock();
-    }
+    return throughScratch(scratch, () -> transfer(limit, sink, selected, hungUp));
   }
 
   private long transfer(long limit, WritableByteChannel sink, boolean selected, boolean hungUp)

@@ -70,53 +70,16 @@ class VirtualThreadsTest {
     int n = FdLimit.fit(WANTED, 4);
     assumeTrue(n >= 1000, "soft descriptor limit " + FdLimit.soft() + " leaves room for " + n
         + " connections, fewer than 1000; raise it (ulimit -n)");
-    List<String> pinned = new ArrayList<>();
-    CountDownLatch done = new CountDownLatch(1);
     List<Pipe.Duplex> pipes = new ArrayList<>();
-    try (EventLoops loops = EventLoops.open(2); RecordingStream jfr = new RecordingStream()) {
-      jfr.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
-      jfr.enable(Done.class);
-      jfr.onEvent("jdk.VirtualThreadPinned", e -> {
-        synchronized (pinned) {
-          pinned.add(describe(e));
-        }
-      });
-      jfr.onEvent("dev.ferry.test.Done", e -> done.countDown());
-      jfr.startAsync();
+    try (EventLoops loops = EventLoops.open(2)) {
+      List<Connection> ends = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         Pipe.Duplex pipe = Pipe.duplex();
         pipes.add(pipe);
-        AsyncConnection echo = AsyncConnection.of(pipe.second(), loops);
-        echo(echo);
+        echo(AsyncConnection.of(pipe.second(), loops));
+        ends.add(pipe.first());
       }
-      long started = System.nanoTime();
-      ExecutorService virtual = newVirtualThreadPerTaskExecutor(); // AutoCloseable only from 19
-      try {
-        List<Future<Integer>> results = new ArrayList<>();
-        for (Pipe.Duplex pipe : pipes) {
-          Connection c = pipe.first();
-          results.add(virtual.submit(() -> {
-            int sum = 0;
-            for (int r = 0; r < ROUND_TRIPS; r++) {
-              c.sendBytes(ByteBuffer.allocate(4).putInt(r).flip());
-              sum += ByteBuffer.wrap(c.receiveBytes()).getInt();
-            }
-            return sum;
-          }));
-        }
-        for (Future<Integer> f : results) assertEquals(3, f.get(120, TimeUnit.SECONDS));
-      } finally {
-        virtual.shutdown();
-        assertTrue(virtual.awaitTermination(60, TimeUnit.SECONDS));
-      }
-      long elapsed = System.nanoTime() - started;
-      new Done().commit();
-      assertTrue(done.await(30, TimeUnit.SECONDS), "JFR never delivered the closing event");
-      System.out.printf("virtual threads: %d threads, %d blocking round trips each, in %d ms;"
-          + " pinned events: %d%n", n, ROUND_TRIPS, elapsed / 1_000_000, pinned.size());
-      synchronized (pinned) {
-        assertEquals(List.of(), pinned.subList(0, Math.min(5, pinned.size())));
-      }
+      roundTripsWithoutPinning("virtual threads", ends);
     } finally {
       for (Pipe.Duplex p : pipes) p.close();
     }
@@ -148,64 +111,64 @@ class VirtualThreadsTest {
       for (int i = 0; i < n; i++) connections.add(Client.connect(address));
       // Warm-up before JFR watches: the JDK's first park of a virtual thread in a channel read
       // initializes classes of its own and can report a pinning there, once.
-      ExecutorService warmUp = newVirtualThreadPerTaskExecutor();
-      try {
-        List<Future<byte[]>> echoes = new ArrayList<>();
-        for (Connection c : connections.subList(0, 100)) {
-          echoes.add(warmUp.submit(() -> {
-            c.sendBytes(new byte[] {1});
-            return c.receiveBytes();
-          }));
-        }
-        for (Future<byte[]> f : echoes) assertEquals(1, f.get(60, TimeUnit.SECONDS).length);
-      } finally {
-        warmUp.shutdown();
-        assertTrue(warmUp.awaitTermination(60, TimeUnit.SECONDS));
-      }
-      List<String> pinned = new ArrayList<>();
-      CountDownLatch done = new CountDownLatch(1);
-      try (RecordingStream jfr = new RecordingStream()) {
-        jfr.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
-        jfr.enable(Done.class);
-        jfr.onEvent("jdk.VirtualThreadPinned", e -> {
-          synchronized (pinned) {
-            pinned.add(describe(e));
-          }
-        });
-        jfr.onEvent("dev.ferry.test.Done", e -> done.countDown());
-        jfr.startAsync();
-        long started = System.nanoTime();
-        ExecutorService virtual = newVirtualThreadPerTaskExecutor();
-        try {
-          List<Future<Integer>> results = new ArrayList<>();
-          for (Connection c : connections) {
-            results.add(virtual.submit(() -> {
-              int sum = 0;
-              for (int r = 0; r < ROUND_TRIPS; r++) {
-                c.sendBytes(ByteBuffer.allocate(4).putInt(r).flip());
-                sum += ByteBuffer.wrap(c.receiveBytes()).getInt();
-              }
-              return sum;
-            }));
-          }
-          for (Future<Integer> f : results) assertEquals(3, f.get(120, TimeUnit.SECONDS));
-        } finally {
-          virtual.shutdown();
-          assertTrue(virtual.awaitTermination(60, TimeUnit.SECONDS));
-        }
-        long elapsed = System.nanoTime() - started;
-        new Done().commit();
-        assertTrue(done.await(30, TimeUnit.SECONDS), "JFR never delivered the closing event");
-        System.out.printf("virtual threads over TCP: %d threads, %d blocking round trips each, in"
-            + " %d ms; pinned events: %d%n", n, ROUND_TRIPS, elapsed / 1_000_000, pinned.size());
-        synchronized (pinned) {
-          assertEquals(List.of(), pinned.subList(0, Math.min(5, pinned.size())));
-        }
-      }
+      onVirtualThreads(connections.subList(0, 100), 1);
+      roundTripsWithoutPinning("virtual threads over TCP", connections);
     } finally {
       for (Connection c : connections) c.close();
       child.getOutputStream().close();
       if (!child.waitFor(30, TimeUnit.SECONDS)) child.destroyForcibly().waitFor();
+    }
+  }
+
+  /** Round trips on a virtual thread per connection while JFR watches; asserts no pinning. */
+  private static void roundTripsWithoutPinning(String what, List<Connection> connections)
+      throws Throwable {
+    List<String> pinned = new ArrayList<>();
+    CountDownLatch done = new CountDownLatch(1);
+    try (RecordingStream jfr = new RecordingStream()) {
+      jfr.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
+      jfr.enable(Done.class);
+      jfr.onEvent("jdk.VirtualThreadPinned", e -> {
+        synchronized (pinned) {
+          pinned.add(describe(e));
+        }
+      });
+      jfr.onEvent("dev.ferry.test.Done", e -> done.countDown());
+      jfr.startAsync();
+      long started = System.nanoTime();
+      onVirtualThreads(connections, ROUND_TRIPS);
+      long elapsed = System.nanoTime() - started;
+      new Done().commit();
+      assertTrue(done.await(30, TimeUnit.SECONDS), "JFR never delivered the closing event");
+      System.out.printf("%s: %d threads, %d blocking round trips each, in %d ms; pinned events: %d%n",
+          what, connections.size(), ROUND_TRIPS, elapsed / 1_000_000, pinned.size());
+      synchronized (pinned) {
+        assertEquals(List.of(), pinned.subList(0, Math.min(5, pinned.size())));
+      }
+    }
+  }
+
+  /** {@code roundTrips} blocking round trips on each connection, one virtual thread each. */
+  private static void onVirtualThreads(List<Connection> connections, int roundTrips)
+      throws Throwable {
+    ExecutorService virtual = newVirtualThreadPerTaskExecutor(); // AutoCloseable only from 19
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (Connection c : connections) {
+        results.add(virtual.submit(() -> {
+          int sum = 0;
+          for (int r = 0; r < roundTrips; r++) {
+            c.sendBytes(ByteBuffer.allocate(4).putInt(r).flip());
+            sum += ByteBuffer.wrap(c.receiveBytes()).getInt();
+          }
+          return sum;
+        }));
+      }
+      int expected = roundTrips * (roundTrips - 1) / 2;
+      for (Future<Integer> f : results) assertEquals(expected, f.get(120, TimeUnit.SECONDS));
+    } finally {
+      virtual.shutdown();
+      assertTrue(virtual.awaitTermination(60, TimeUnit.SECONDS));
     }
   }
 

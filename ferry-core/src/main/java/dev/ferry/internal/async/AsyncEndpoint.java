@@ -878,11 +878,31 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   // One-sided views: only the methods of their side, so that a one-way end is not mistaken for a
   // connection that can do both.
 
-  private static final class ReceiverView implements AsyncReceiver {
-    private final AsyncEndpoint endpoint;
+  /** What both views share: the endpoint, its state and its end. */
+  private abstract static class View {
+    final AsyncEndpoint endpoint;
 
-    ReceiverView(AsyncEndpoint endpoint) {
+    View(AsyncEndpoint endpoint) {
       this.endpoint = endpoint;
+    }
+
+    public boolean isClosed() {
+      return endpoint.isClosed();
+    }
+
+    public void close() throws IOException {
+      endpoint.close();
+    }
+
+    @Override
+    public String toString() {
+      return endpoint.toString();
+    }
+  }
+
+  private static final class ReceiverView extends View implements AsyncReceiver {
+    ReceiverView(AsyncEndpoint endpoint) {
+      super(endpoint);
     }
 
     @Override
@@ -915,27 +935,11 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       return endpoint.receiveToAsync(sink);
     }
 
-    @Override
-    public boolean isClosed() {
-      return endpoint.isClosed();
-    }
-
-    @Override
-    public void close() throws IOException {
-      endpoint.close();
-    }
-
-    @Override
-    public String toString() {
-      return endpoint.toString();
-    }
   }
 
-  private static final class SenderView implements AsyncSender {
-    private final AsyncEndpoint endpoint;
-
+  private static final class SenderView extends View implements AsyncSender {
     SenderView(AsyncEndpoint endpoint) {
-      this.endpoint = endpoint;
+      super(endpoint);
     }
 
     @Override
@@ -968,19 +972,5 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       return endpoint.queuedBytes();
     }
 
-    @Override
-    public boolean isClosed() {
-      return endpoint.isClosed();
-    }
-
-    @Override
-    public void close() throws IOException {
-      endpoint.close();
-    }
-
-    @Override
-    public String toString() {
-      return endpoint.toString();
-    }
   }
 }
