@@ -9,7 +9,7 @@
 #   python tls_peer.py client tcp:HOST:PORT   connect, send each hex message of FERRY_MESSAGES,
 #                                             print "reply HEX" per reply, then close
 #
-# Environment: FERRY_KEY (hex; unset means no HMAC handshake), FERRY_CA (PEM of the certificates
+# Environment: FERRY_EXAMPLES (the folder of examples/python/tls_client.py), FERRY_KEY (hex; unset means no HMAC handshake), FERRY_CA (PEM of the certificates
 # to trust), FERRY_CERT and FERRY_CERT_KEY (this side's PEM certificate and key: required for the
 # server, and for a client of a listener that requires client certificates), FERRY_SERVER_NAME
 # (the name the client expects in the server's certificate; default the host).
@@ -18,50 +18,14 @@ import binascii
 import os
 import socket
 import ssl
-import struct
 import sys
 from multiprocessing.connection import answer_challenge, deliver_challenge
 
 
-class SSLConnection(object):
-    """send_bytes and recv_bytes of multiprocessing.connection.Connection over an ssl socket."""
-
-    def __init__(self, sock):
-        self._sock = sock
-
-    def send_bytes(self, buf):
-        buf = bytes(buf)
-        n = len(buf)
-        if n > 0x7FFFFFFF:
-            header = struct.pack("!i", -1) + struct.pack("!Q", n)
-        else:
-            header = struct.pack("!i", n)
-        if n < 16384:
-            self._sock.sendall(header + buf)  # one record for small messages
-        else:
-            self._sock.sendall(header)
-            self._sock.sendall(buf)
-
-    def _recv_exactly(self, n):
-        chunks = []
-        while n:
-            chunk = self._sock.recv(min(n, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
-
-    def recv_bytes(self, maxlength=None):
-        size, = struct.unpack("!i", self._recv_exactly(4))
-        if size == -1:
-            size, = struct.unpack("!Q", self._recv_exactly(8))
-        if maxlength is not None and size > maxlength:
-            raise OSError("bad message length")
-        return self._recv_exactly(size)
-
-    def close(self):
-        self._sock.close()
+# The adapter is the one the README shows: examples/python/tls_client.py (FERRY_EXAMPLES names
+# that folder), so the example and the tests cannot drift apart.
+sys.path.insert(0, os.environ["FERRY_EXAMPLES"])
+from tls_client import SSLConnection  # noqa: E402
 
 
 def parse(address):

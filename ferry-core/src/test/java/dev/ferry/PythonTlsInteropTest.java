@@ -61,6 +61,7 @@ class PythonTlsInteropTest {
         mode, address.toString()).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
     env.remove("FERRY_KEY");
+    env.put("FERRY_EXAMPLES", Path.of("..", "examples", "python").toAbsolutePath().toString());
     if (key != null) env.put("FERRY_KEY", key.toHex());
     Path[] mine = mode.equals("server")
         ? TestTls.serverCertificateAndKeyPem() : TestTls.clientCertificateAndKeyPem();
