@@ -98,7 +98,12 @@ public final class SocketTransport implements Transport {
 
   @Override
   public int readWithin(ByteBuffer dst, long deadline) throws IOException {
-    if (deadline == Deadlines.NONE && blockingReadAllowed()) return readBlocking(dst);
+    if (deadline == Deadlines.NONE && blockingReadAllowed()) {
+      int n = readBlocking(dst);
+      if (n != 0) return n;
+      // Another thread pinned the socket non-blocking between the check and the read, which then
+      // found nothing: wait the non-blocking way.
+    }
     lastWaitHadDeadline = deadline != Deadlines.NONE;
     int n = readNow(dst);
     if (n != 0) return n;
@@ -180,7 +185,9 @@ public final class SocketTransport implements Transport {
     // close() from another thread wakes a blocked junixsocket read with -1, not an exception.
     checkOpen();
     if (n > 0 && descriptors != null) descriptors.afterRead((AFUNIXSocketChannel) channel, n);
-    return n == 0 && dst.hasRemaining() ? -1 : n;
+    // Only this thread switches to blocking mode: still blocking now means the read blocked, and
+    // nothing read with room to spare is the end of stream. Otherwise 0 is "nothing yet".
+    return n == 0 && dst.hasRemaining() && channel.isBlocking() ? -1 : n;
   }
 
   /** The channel closed itself because the thread was interrupted in a blocking call. */
