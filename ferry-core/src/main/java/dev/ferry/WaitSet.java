@@ -59,7 +59,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Cost.</b> TCP sockets wait on the JDK's epoll selector: a call costs what the ready members
  * cost, however many are idle. Unix sockets and pipes wait on junixsocket's selector, which calls
  * poll(2) over every registered socket each time it selects. A set whose calls would pay that
- * (from its second call, with 32 or more of them registered, or at once when the set also holds
+ * (from its second call, with 64 or more of them registered, or at once when the set also holds
  * TCP sockets and must block on both) hands their selector to a thread of its own, named
  * {@code ferry-wait-N}, which lives as long as the set: it polls in the background, switches off
  * each socket it reports and passes it on; a call then looks only at the sockets passed on (and
@@ -86,10 +86,10 @@ public final class WaitSet<T> implements AutoCloseable {
 
   /**
    * A poll-based selector with this many members or more is polled in the background from the
-   * set's second call on. Below it, a poll over the few sockets costs less than passing every
-   * arrival between two threads (see docs/ASYNC.md for the figures).
+   * set's second call on. Below it, polling in the call costs a few microseconds, and a blocking
+   * call's wake-up is faster without a second thread in between (see docs/ASYNC.md).
    */
-  static final int BACKGROUND_MEMBERS = 32;
+  static final int BACKGROUND_MEMBERS = 64;
 
   // Guarded by stateLock, which is never held while blocking.
   private final ReentrantLock stateLock = new ReentrantLock();
@@ -352,7 +352,7 @@ public final class WaitSet<T> implements AutoCloseable {
   // The waiting thread's side
 
   /** Moves poll-based groups large enough to a background poller, for the set's life. */
-  private void pollLargeGroupsInBackground() {
+  private void pollLargeGroupsInBackground() throws IOException {
     List<Group> candidates = null;
     stateLock.lock();
     try {
@@ -365,7 +365,40 @@ public final class WaitSet<T> implements AutoCloseable {
     } finally {
       stateLock.unlock();
     }
-    if (candidates != null) for (Group g : candidates) g.poller = new Poller(g);
+    if (candidates != null) for (Group g : candidates) startPoller(g);
+  }
+
+  /**
+   * Hands {@code group} to a background poller. One last select here first: a member reported
+   * ready by an earlier call must stay ready in this one, not wait for the poller's first poll.
+   */
+  private void startPoller(Group group) throws IOException {
+    group.selector.selectNow();
+    switchOffSelected(group);
+    group.poller = new Poller(group);
+  }
+
+  /**
+   * For each key the last select of {@code group} reported: switches it off (interest 0) and
+   * queues its member, which the waiting thread then looks at alone; see {@link Poller}.
+   */
+  private void switchOffSelected(Group group) {
+    for (SelectionKey key : group.selector.selectedKeys()) {
+      Member member = memberOf(key);
+      if (member.removed) continue;
+      if (key.isValid()) {
+        try {
+          key.interestOps(0);
+        } catch (CancelledKeyException e) {
+          continue; // removed meanwhile
+        }
+      } else {
+        noteHangUp(key, member);
+      }
+      member.off = true;
+      suspect(member);
+    }
+    group.selector.selectedKeys().clear();
   }
 
   /** Registers the connections added since the last call, or hands them to their poller. */
@@ -494,7 +527,7 @@ public final class WaitSet<T> implements AutoCloseable {
     group.selector.selectedKeys().clear();
   }
 
-  /** The member a key was registered for (the cast is checked: keys carry only this set's members). */
+  /** The member a key was registered for: this set's keys carry nothing else. */
   @SuppressWarnings("unchecked")
   private Member memberOf(SelectionKey key) {
     return (Member) key.attachment();
@@ -528,7 +561,7 @@ public final class WaitSet<T> implements AutoCloseable {
     Group direct = null;
     for (Group g : activeGroups()) {
       if (g.poller != null) continue;
-      if (direct == null) direct = g; else g.poller = new Poller(g);
+      if (direct == null) direct = g; else startPoller(g);
     }
     blockingSelector = direct == null ? null : direct.selector;
     waiter = Thread.currentThread();
@@ -704,7 +737,7 @@ public final class WaitSet<T> implements AutoCloseable {
           watchQueued();
           Deadlines.select(group.selector, 0);
           if (quit) return;
-          switchOffSelected();
+          switchOffSelected(group);
         }
       } catch (IOException | ClosedSelectorException e) {
         if (quit) return;
@@ -719,7 +752,7 @@ public final class WaitSet<T> implements AutoCloseable {
         if (member.removed) continue;
         register(member, () -> {
           group.selector.selectNow();
-          switchOffSelected();
+          switchOffSelected(group);
         });
       }
     }
@@ -728,7 +761,8 @@ public final class WaitSet<T> implements AutoCloseable {
       Member member;
       while ((member = toWatch.poll()) != null) {
         SelectionKey key = member.key;
-        if (member.removed || key == null || !key.isValid()) continue;
+        // Reported again since it was handed back (a hang-up): the waiting thread has it now.
+        if (member.removed || member.off || key == null || !key.isValid()) continue;
         // Before the interest goes on: a read between the two makes the count look touched,
         // which only costs a look more, never a false end of stream.
         member.readsWhenWatched = member.endpoint.readCount();
@@ -738,25 +772,6 @@ public final class WaitSet<T> implements AutoCloseable {
           // Removed meanwhile.
         }
       }
-    }
-
-    private void switchOffSelected() {
-      for (SelectionKey key : group.selector.selectedKeys()) {
-        Member member = memberOf(key);
-        if (member.removed) continue;
-        if (key.isValid()) {
-          try {
-            key.interestOps(0);
-          } catch (CancelledKeyException e) {
-            continue; // removed meanwhile
-          }
-        } else {
-          noteHangUp(key, member);
-        }
-        member.off = true;
-        suspect(member);
-      }
-      group.selector.selectedKeys().clear();
     }
   }
 }
