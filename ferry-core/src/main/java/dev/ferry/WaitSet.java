@@ -65,8 +65,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * each socket it reports and passes it on; a call then looks only at the sockets passed on (and
  * at members that have input buffered), each with one non-blocking read into the connection's
  * read-ahead buffer, and hands back those that turn out empty to be watched again. The poll over
- * every socket then runs once per batch of arrivals, on that thread, not once per call. A set
- * used for one call ({@link Wait#ready}) starts no thread unless it must block on both kinds.
+ * every socket then runs once per batch of arrivals, on that thread, not once per call. What such
+ * a read takes waits in the buffer for the next receive; a socket error it meets shows there as
+ * the end of the stream. A set used for one call ({@link Wait#ready}) starts no thread unless it
+ * must block on both kinds.
  *
  * <p><b>Threads.</b> {@link #add}, {@link #remove} and {@link #close} may be called from any
  * thread, also while another thread waits in {@code ready}: a member added then is watched from
@@ -699,6 +701,13 @@ public final class WaitSet<T> implements AutoCloseable {
     final Group group;
     final Queue<Member> toRegister = new ConcurrentLinkedQueue<>();
     final Queue<Member> toWatch = new ConcurrentLinkedQueue<>();
+    /**
+     * The longest poll. Never unbounded (see {@link Deadlines#select}), but longer than its
+     * slices: an idle poll over 10,000 sockets costs milliseconds, and every change this thread
+     * must see (a registration, a key to switch on, close) wakes it anyway.
+     */
+    private static final long IDLE_SLICE_MILLIS = 1_000;
+
     private final Thread thread;
     private volatile boolean quit;
     private volatile IOException failure;
@@ -735,7 +744,7 @@ public final class WaitSet<T> implements AutoCloseable {
         while (!quit) {
           registerQueued();
           watchQueued();
-          Deadlines.select(group.selector, 0);
+          group.selector.select(IDLE_SLICE_MILLIS);
           if (quit) return;
           switchOffSelected(group);
         }
