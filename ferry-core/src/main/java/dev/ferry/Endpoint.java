@@ -442,6 +442,50 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     }
   }
 
+  /** See {@link SocketTransport#readCount()}. */
+  long readCount() {
+    return transport.readCount();
+  }
+
+  /**
+   * For a wait set whose selector reported this socket: reads what has arrived into the
+   * read-ahead buffer without waiting, and tells whether a receive would now not block (bytes or
+   * the end of the stream buffered, or the connection closed or write-only). {@code
+   * readsWhenWatched} is {@link #readCount()} from when the selector began watching the socket: if
+   * no read has taken bytes since, a reported socket that gives nothing is at its end
+   * (junixsocket's non-blocking read returns 0 there, not -1). A socket error found here reads as
+   * the end of the stream. Returns false, without looking, while a receive holds the connection:
+   * the caller then watches the socket again.
+   */
+  boolean readAhead(long readsWhenWatched) {
+    if (!readLock.tryLock()) return false;
+    boolean arrived = false;
+    try {
+      if (!isReadable()) return true;
+      if (asyncReceiver) return false;
+      ensureBuffer();
+      if (in.hasRemaining() || endOfStream) return true;
+      boolean untouched = transport.readCount() == readsWhenWatched;
+      in.clear();
+      int n;
+      try {
+        n = transport.readNow(in);
+      } catch (IOException e) {
+        if (!transport.isClosed()) endOfStream = true;
+        return true;
+      } finally {
+        in.flip();
+      }
+      if (n < 0 || (n == 0 && untouched)) endOfStream = true;
+      arrived = in.hasRemaining() || endOfStream;
+      return arrived;
+    } finally {
+      readLock.unlock();
+      // Other wait sets holding this connection cannot see on the socket what is now buffered.
+      if (arrived) for (Runnable w : waitWatchers) w.run();
+    }
+  }
+
   private void lockForReceive() throws IOException {
     lock(readLock, this::checkReadable, "receive");
     ensureBuffer();

@@ -58,11 +58,17 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Cost.</b> TCP sockets wait on the JDK's epoll selector: a call costs what the ready members
  * cost, however many are idle. Unix sockets and pipes wait on junixsocket's selector, which calls
- * poll(2) over every registered socket, so there each call still grows with the number registered,
- * though without the selector and registrations {@link Wait#ready} sets up per call. The two kinds
- * cannot share a selector: a set holding both blocks on one and starts one thread per other kind,
- * named {@code ferry-wait-N}, which serves only while a {@code ready} call blocks and ends when the
- * set is closed. A call that finds something ready at once starts nothing.
+ * poll(2) over every registered socket each time it selects. A set whose calls would pay that
+ * (from its second call, with 64 or more of them registered, or at once when the set also holds
+ * TCP sockets and must block on both) hands their selector to a thread of its own, named
+ * {@code ferry-wait-N}, which lives as long as the set: it polls in the background, switches off
+ * each socket it reports and passes it on; a call then looks only at the sockets passed on (and
+ * at members that have input buffered), each with one non-blocking read into the connection's
+ * read-ahead buffer, and hands back those that turn out empty to be watched again. The poll over
+ * every socket then runs once per batch of arrivals, on that thread, not once per call. What such
+ * a read takes waits in the buffer for the next receive; a socket error it meets shows there as
+ * the end of the stream. A set used for one call ({@link Wait#ready}) starts no thread unless it
+ * must block on both kinds.
  *
  * <p><b>Threads.</b> {@link #add}, {@link #remove} and {@link #close} may be called from any
  * thread, also while another thread waits in {@code ready}: a member added then is watched from
@@ -79,6 +85,13 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class WaitSet<T> implements AutoCloseable {
   private static final AtomicInteger THREADS = new AtomicInteger();
   private static final SelectorProvider JDK_SELECTORS = SelectorProvider.provider();
+
+  /**
+   * A poll-based selector with this many members or more is polled in the background from the
+   * set's second call on. Below it, polling in the call costs a few microseconds, and a blocking
+   * call's wake-up is faster without a second thread in between (see docs/ASYNC.md).
+   */
+  static final int BACKGROUND_MEMBERS = 64;
 
   // Guarded by stateLock, which is never held while blocking.
   private final ReentrantLock stateLock = new ReentrantLock();
@@ -104,15 +117,31 @@ public final class WaitSet<T> implements AutoCloseable {
   /** Waiting thread only: numbers the calls, so that a member goes into a result once. */
   private long calls;
 
-  private WaitSet() {}
+  /** When a poll-based group moves to a background poller: from this call, with this many members. */
+  private final long backgroundCalls;
+
+  private final int backgroundMembers;
+
+  private WaitSet(long backgroundCalls, int backgroundMembers) {
+    this.backgroundCalls = backgroundCalls;
+    this.backgroundMembers = backgroundMembers;
+  }
 
   /** An empty, open set. */
   public static <T> WaitSet<T> open() {
-    return new WaitSet<>();
+    return new WaitSet<>(2, BACKGROUND_MEMBERS);
+  }
+
+  /**
+   * For tests and measurements: a set whose poll-based groups move to a background poller from
+   * call {@code calls} on (1: the first), once they hold {@code members} or more.
+   */
+  static <T> WaitSet<T> openPollingInBackground(long calls, int members) {
+    return new WaitSet<>(calls, members);
   }
 
   /** One object in the set. */
-  private static final class Member {
+  private final class Member {
     final Object object;
     final Endpoint endpoint; // exactly one of these three is set
     final Listener listener;
@@ -126,7 +155,14 @@ public final class WaitSet<T> implements AutoCloseable {
     volatile Runnable unwatch;
     /** Whether this member holds its connection non-blocking (from registering to cancelling). */
     final AtomicBoolean pinned = new AtomicBoolean();
-    Group group; // guarded by stateLock
+    /**
+     * Whether a background poller reported the socket and switched its key off (interest 0): the
+     * member is then among the suspects until the waiting thread hands it back to be watched.
+     */
+    volatile boolean off;
+    /** The connection's {@link Endpoint#readCount} when its key was last switched on. */
+    volatile long readsWhenWatched;
+    Group group; // set under stateLock before the member is published, then fixed
     long reportedInCall; // waiting thread only
 
     /** Cancels the key, if any, and lets the connection's receives block in the kernel again. */
@@ -287,6 +323,7 @@ public final class WaitSet<T> implements AutoCloseable {
     try {
       checkOpen();
       long call = ++calls;
+      if (call >= backgroundCalls) pollLargeGroupsInBackground();
       List<Member> found = new ArrayList<>();
       while (true) {
         registerAdded(call, found);
@@ -316,70 +353,159 @@ public final class WaitSet<T> implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // The waiting thread's side
 
-  /** Registers the connections added since the last call. Helpers are idle here. */
+  /** Moves poll-based groups large enough to a background poller, for the set's life. */
+  private void pollLargeGroupsInBackground() throws IOException {
+    List<Group> candidates = null;
+    stateLock.lock();
+    try {
+      for (Group g : groups.values()) {
+        if (g.poller == null && !g.epoll() && g.count >= backgroundMembers) {
+          if (candidates == null) candidates = new ArrayList<>();
+          candidates.add(g);
+        }
+      }
+    } finally {
+      stateLock.unlock();
+    }
+    if (candidates != null) for (Group g : candidates) startPoller(g);
+  }
+
+  /**
+   * Hands {@code group} to a background poller. One last select here first: a member reported
+   * ready by an earlier call must stay ready in this one, not wait for the poller's first poll.
+   */
+  private void startPoller(Group group) throws IOException {
+    group.selector.selectNow();
+    switchOffSelected(group);
+    group.poller = new Poller(group);
+  }
+
+  /**
+   * For each key the last select of {@code group} reported: switches it off (interest 0) and
+   * queues its member, which the waiting thread then looks at alone; see {@link Poller}.
+   */
+  private void switchOffSelected(Group group) {
+    for (SelectionKey key : group.selector.selectedKeys()) {
+      Member member = memberOf(key);
+      if (member.removed) continue;
+      if (key.isValid()) {
+        try {
+          key.interestOps(0);
+        } catch (CancelledKeyException e) {
+          continue; // removed meanwhile
+        }
+      } else {
+        noteHangUp(key, member);
+      }
+      member.off = true;
+      suspect(member);
+    }
+    group.selector.selectedKeys().clear();
+  }
+
+  /** Registers the connections added since the last call, or hands them to their poller. */
   private void registerAdded(long call, List<Member> found) throws IOException {
     Member member;
+    List<Poller> handedTo = null;
     while ((member = unregistered.poll()) != null) {
       if (member.removed) continue;
-      SelectableChannel channel;
-      try {
-        channel = member.endpoint.selectableChannel();
-      } catch (ConnectionClosedException e) {
-        suspect(member); // closed since it was added: ready, its receive throws
-        continue;
-      }
-      member.pinned.set(true);
       Group group = member.group;
-      SelectionKey key;
-      try {
-        try {
-          key = channel.register(group.selector, SelectionKey.OP_READ, member);
-        } catch (CancelledKeyException e) {
-          // Removed and added again: its old key waits for a select to flush it out.
-          selectInto(group, -1, call, found);
-          key = channel.register(group.selector, SelectionKey.OP_READ, member);
-        }
-      } catch (ClosedChannelException e) {
-        member.cancel();
-        suspect(member); // closed since it was added: ready, its receive throws
-        continue;
+      if (group.poller != null) {
+        group.poller.toRegister.add(member);
+        if (handedTo == null) handedTo = new ArrayList<>(1);
+        if (!handedTo.contains(group.poller)) handedTo.add(group.poller);
+      } else {
+        register(member, () -> selectInto(group, -1, call, found));
       }
-      member.key = key;
-      if (member.removed) member.cancel(); // remove() ran meanwhile and saw no key
     }
+    if (handedTo != null) for (Poller p : handedTo) p.group.selector.wakeup();
+  }
+
+  private interface Flush {
+    void run() throws IOException;
+  }
+
+  /**
+   * Registers {@code member}'s socket with its group's selector, from the thread that selects
+   * it; {@code flush} selects it once without blocking and handles what it reports.
+   */
+  private void register(Member member, Flush flush) throws IOException {
+    SelectableChannel channel;
+    try {
+      channel = member.endpoint.selectableChannel();
+    } catch (ConnectionClosedException e) {
+      suspect(member); // closed since it was added: ready, its receive throws
+      return;
+    }
+    member.pinned.set(true);
+    Selector selector = member.group.selector;
+    member.readsWhenWatched = member.endpoint.readCount();
+    SelectionKey key;
+    try {
+      try {
+        key = channel.register(selector, SelectionKey.OP_READ, member);
+      } catch (CancelledKeyException e) {
+        // Removed and added again: its old key waits for a select to flush it out.
+        flush.run();
+        key = channel.register(selector, SelectionKey.OP_READ, member);
+      }
+    } catch (ClosedChannelException e) {
+      member.cancel();
+      suspect(member); // closed since it was added: ready, its receive throws
+      return;
+    }
+    member.key = key;
+    if (member.removed) member.cancel(); // remove() ran meanwhile and saw no key
   }
 
   /** Adds what is ready now, without blocking. */
   private void collectNow(long call, List<Member> found) throws IOException {
     collectSuspects(call, found);
-    for (Group group : activeGroups()) selectInto(group, -1, call, found);
+    for (Group group : activeGroups()) {
+      Poller poller = group.poller;
+      if (poller == null) selectInto(group, -1, call, found); else poller.rethrow();
+    }
   }
 
   private void collectSuspects(long call, List<Member> found) {
     List<Member> again = null;
+    List<Poller> toWake = null;
     Member member;
     while ((member = suspects.poll()) != null) {
       // Cleared before looking, so that a watcher that fires from now on queues it again.
       member.suspected.set(false);
-      if (member.removed || !isReadyNow(member)) continue;
-      report(member, call, found);
-      if (again == null) again = new ArrayList<>();
-      again.add(member);
+      if (member.removed) continue;
+      if (isReadyNow(member)) {
+        report(member, call, found);
+        if (again == null) again = new ArrayList<>();
+        again.add(member);
+      } else if (member.off) {
+        // Reported, yet nothing there (a receive took it): its poller watches it again.
+        member.off = false;
+        Poller poller = member.group.poller;
+        poller.toWatch.add(member);
+        if (toWake == null) toWake = new ArrayList<>(1);
+        if (!toWake.contains(poller)) toWake.add(poller);
+      }
     }
-    // What is ready stays suspect until consumed: a buffered message does not show on the socket.
+    // What is ready stays suspect until consumed: a buffered message does not show on the socket,
+    // nor does a socket whose key is switched off.
     if (again != null) for (Member m : again) if (m.suspected.compareAndSet(false, true)) suspects.add(m);
+    if (toWake != null) for (Poller p : toWake) p.group.selector.wakeup();
   }
 
-  private static boolean isReadyNow(Member member) {
+  private boolean isReadyNow(Member member) {
     if (member.endpoint != null) {
       Endpoint e = member.endpoint;
-      return !e.isReadable() || member.hungUp || e.hasBufferedInput();
+      if (!e.isReadable() || member.hungUp) return true;
+      // A member its poller reported: look at the socket itself, which nothing else watches now.
+      return member.off ? e.readAhead(member.readsWhenWatched) : e.hasBufferedInput();
     }
     if (member.listener != null) return member.listener.isClosed() || member.listener.hasResult();
     return !member.process.isAlive();
   }
 
-  private static void report(Member member, long call, List<Member> found) {
+  private void report(Member member, long call, List<Member> found) {
     if (member.reportedInCall == call) return;
     member.reportedInCall = call;
     found.add(member);
@@ -387,20 +513,26 @@ public final class WaitSet<T> implements AutoCloseable {
 
   /**
    * Selects on {@code group} ({@code millis < 0}: without blocking; 0: in bounded slices, see
-   * {@link Deadlines#select}) and reports what it selected. Every select goes through here:
-   * junixsocket drops a hung-up socket's key in the select that reports it, so a report thrown
-   * away is lost for good.
+   * {@link Deadlines#select}) and reports what it selected. Every select of a group the waiting
+   * thread selects goes through here: junixsocket drops a hung-up socket's key in the select that
+   * reports it, so a report thrown away is lost for good.
    */
   private void selectInto(Group group, long millis, long call, List<Member> found)
       throws IOException {
     if (millis < 0) group.selector.selectNow(); else Deadlines.select(group.selector, millis);
     for (SelectionKey key : group.selector.selectedKeys()) {
-      Member member = (Member) key.attachment();
+      Member member = memberOf(key);
       if (member.removed) continue;
       noteHangUp(key, member);
       report(member, call, found);
     }
     group.selector.selectedKeys().clear();
+  }
+
+  /** The member a key was registered for: this set's keys carry nothing else. */
+  @SuppressWarnings("unchecked")
+  private Member memberOf(SelectionKey key) {
+    return (Member) key.attachment();
   }
 
   private void noteHangUp(SelectionKey key, Member member) {
@@ -423,21 +555,19 @@ public final class WaitSet<T> implements AutoCloseable {
 
   /**
    * Blocks until a member may be ready, a member was added, the set was closed, the deadline
-   * passed or the thread was interrupted. The first group with members is selected here; every
-   * other one by its helper thread, for this call only.
+   * passed or the thread was interrupted. The first group that no poller serves is selected here;
+   * any other one moves to a background poller first, which wakes this thread through
+   * {@link #suspect}.
    */
   private void block(long deadline, long call, List<Member> found) throws IOException {
-    List<Group> active = activeGroups();
-    Group direct = active.isEmpty() ? null : active.get(0);
-    List<WaitSet<?>.Helper> helpers = new ArrayList<>();
-    for (Group g : active.subList(Math.min(1, active.size()), active.size())) {
-      if (g.helper == null) g.helper = new Helper(g);
-      helpers.add(g.helper);
+    Group direct = null;
+    for (Group g : activeGroups()) {
+      if (g.poller != null) continue;
+      if (direct == null) direct = g; else startPoller(g);
     }
     blockingSelector = direct == null ? null : direct.selector;
     waiter = Thread.currentThread();
     try {
-      for (WaitSet<?>.Helper h : helpers) h.begin();
       // Whatever a watcher queued before it could see this thread waiting: don't sleep on it.
       if (!suspects.isEmpty() || !unregistered.isEmpty() || closed) return;
       long millis = Deadlines.selectMillis(deadline);
@@ -446,15 +576,13 @@ public final class WaitSet<T> implements AutoCloseable {
         selectInto(direct, millis, call, found);
       } else {
         long nanos = Deadlines.remaining(deadline);
-        // Only watchers, helpers and close wake this thread; the slice guards against a lost one.
+        // Only watchers, pollers and close wake this thread; the slice guards against a lost one.
         LockSupport.parkNanos(this, Math.min(nanos, 1_000_000_000L));
       }
     } finally {
       waiter = null;
       blockingSelector = null;
-      for (WaitSet<?>.Helper h : helpers) h.end();
     }
-    for (WaitSet<?>.Helper h : helpers) h.rethrow();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -481,7 +609,7 @@ public final class WaitSet<T> implements AutoCloseable {
 
   /**
    * Closes the set: a thread waiting in {@link #ready} returns what is ready (likely nothing), its
-   * helper threads end, and its selectors close. The members stay open. Idempotent.
+   * poller threads end, and its selectors close. The members stay open. Idempotent.
    */
   @Override
   public void close() throws IOException {
@@ -534,99 +662,70 @@ public final class WaitSet<T> implements AutoCloseable {
   // Selectors
 
   /** The connections of one selector provider, registered with one selector. */
-  private static final class Group {
+  private final class Group {
     final Selector selector;
     int count; // members, guarded by stateLock
-    WaitSet<?>.Helper helper; // started by the waiting thread; stopped by close
+    /** Set by the waiting thread, once; then only the poller selects, registers and sets interest. */
+    Poller poller;
 
     Group(Selector selector) {
       this.selector = selector;
     }
 
+    /** The JDK's selector: epoll on Linux, whose select costs what is ready. */
+    boolean epoll() {
+      return selector.provider() == JDK_SELECTORS;
+    }
+
     /**
-     * Stops the helper, cancels every key, then closes the selector. junixsocket's selector close
+     * Stops the poller, cancels every key, then closes the selector. junixsocket's selector close
      * does not take its keys off the channels: without the cancel, every set left a dead key on
      * each of its channels, a leak that also made registering slower every time.
      */
     void close() throws IOException {
-      if (helper != null) helper.quit();
+      if (poller != null) poller.quit();
       for (SelectionKey key : selector.keys()) key.cancel();
       selector.close();
     }
   }
 
   /**
-   * Selects one group's selector while the waiting thread blocks on another's, and wakes it when
-   * something there is ready. It only rings: the waiting thread then selects this group itself,
-   * without blocking, once the helper is idle again, so the two never select it at once.
+   * Selects one poll-based group for the rest of the set's life. Each socket it reports gets its
+   * key switched off (interest 0) and its member queued as a suspect for the waiting thread, which
+   * looks at that socket alone and hands it back through {@link #toWatch} if it has nothing. So
+   * the poll over every socket runs here once per batch of arrivals, and a call costs what the
+   * reported sockets cost. This thread alone selects the group, registers with it and changes
+   * interest, so that junixsocket's selector never sees two threads at once.
    */
-  private final class Helper implements Runnable {
-    private final Group group;
+  private final class Poller implements Runnable {
+    final Group group;
+    final Queue<Member> toRegister = new ConcurrentLinkedQueue<>();
+    final Queue<Member> toWatch = new ConcurrentLinkedQueue<>();
+    /**
+     * The longest poll. Never unbounded (see {@link Deadlines#select}), but longer than its
+     * slices: an idle poll over 10,000 sockets costs milliseconds, and every change this thread
+     * must see (a registration, a key to switch on, close) wakes it anyway.
+     */
+    private static final long IDLE_SLICE_MILLIS = 1_000;
+
     private final Thread thread;
-
-    // Guarded by lock.
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    private long round;
-    private boolean busy;
-    private boolean quit;
-
-    /** The round being served, 0 between rounds; written under lock. */
-    private volatile long activeRound;
-
+    private volatile boolean quit;
     private volatile IOException failure;
 
-    Helper(Group group) {
+    Poller(Group group) {
       this.group = group;
       this.thread = new Thread(this, "ferry-wait-" + THREADS.incrementAndGet());
       thread.setDaemon(true);
       thread.start();
     }
 
-    void begin() {
-      lock.lock();
-      try {
-        activeRound = ++round;
-        changed.signalAll();
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Ends the round and waits until this helper no longer selects. */
-    void end() {
-      lock.lock();
-      try {
-        activeRound = 0;
-        changed.signalAll();
-      } finally {
-        lock.unlock();
-      }
-      group.selector.wakeup();
-      lock.lock();
-      try {
-        while (busy) changed.awaitUninterruptibly();
-      } finally {
-        lock.unlock();
-      }
-    }
-
     void rethrow() throws IOException {
       IOException e = failure;
-      if (e != null) {
-        failure = null;
-        throw e;
-      }
+      if (e != null) throw new IOException("wait set poller failed: " + e.getMessage(), e);
     }
 
     void quit() {
-      lock.lock();
-      try {
-        quit = true;
-        changed.signalAll();
-      } finally {
-        lock.unlock();
-      }
+      quit = true;
       group.selector.wakeup();
       boolean interrupted = false;
       while (thread.isAlive()) {
@@ -641,50 +740,45 @@ public final class WaitSet<T> implements AutoCloseable {
 
     @Override
     public void run() {
-      long served = 0;
-      while (true) {
-        lock.lock();
-        try {
-          while (!quit && (activeRound == 0 || activeRound == served)) changed.awaitUninterruptibly();
+      try {
+        while (!quit) {
+          registerQueued();
+          watchQueued();
+          group.selector.select(IDLE_SLICE_MILLIS);
           if (quit) return;
-          served = activeRound;
-          busy = true;
-        } finally {
-          lock.unlock();
+          switchOffSelected(group);
         }
-        try {
-          serve(served);
-        } catch (IOException | ClosedSelectorException e) {
-          failure = e instanceof IOException io ? io : new IOException(e);
-          wakeWaiter();
-        } finally {
-          lock.lock();
-          try {
-            busy = false;
-            changed.signalAll();
-          } finally {
-            lock.unlock();
-          }
-        }
+      } catch (IOException | ClosedSelectorException e) {
+        if (quit) return;
+        failure = e instanceof IOException io ? io : new IOException(e);
+        wakeWaiter();
       }
     }
 
-    /** Selects until something is ready or round {@code served} ends. */
-    private void serve(long served) throws IOException {
-      while (activeRound == served) {
-        int n = Deadlines.select(group.selector, 0);
-        boolean any = n > 0;
-        for (SelectionKey key : group.selector.selectedKeys()) {
-          Member member = (Member) key.attachment();
-          if (!member.removed) {
-            noteHangUp(key, member);
-            any = true;
-          }
-        }
-        group.selector.selectedKeys().clear();
-        if (any) {
-          wakeWaiter();
-          return; // the waiting thread selects again itself; a level stays up
+    private void registerQueued() throws IOException {
+      Member member;
+      while ((member = toRegister.poll()) != null) {
+        if (member.removed) continue;
+        register(member, () -> {
+          group.selector.selectNow();
+          switchOffSelected(group);
+        });
+      }
+    }
+
+    private void watchQueued() {
+      Member member;
+      while ((member = toWatch.poll()) != null) {
+        SelectionKey key = member.key;
+        // Reported again since it was handed back (a hang-up): the waiting thread has it now.
+        if (member.removed || member.off || key == null || !key.isValid()) continue;
+        // Before the interest goes on: a read between the two makes the count look touched,
+        // which only costs a look more, never a false end of stream.
+        member.readsWhenWatched = member.endpoint.readCount();
+        try {
+          key.interestOps(SelectionKey.OP_READ);
+        } catch (CancelledKeyException e) {
+          // Removed meanwhile.
         }
       }
     }

@@ -22,17 +22,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+/** The wait set's contract; {@link WaitSetPolledTest} runs it again with background polling. */
 @ExtendWith(LeakCheck.class)
 class WaitSetTest {
-  private static final Duration LONG = Duration.ofSeconds(10);
-  private static final Duration SHORT = Duration.ofMillis(50);
+  static final Duration LONG = Duration.ofSeconds(10);
+  static final Duration SHORT = Duration.ofMillis(50);
+
+  /** A set as the tests under this class want it: here, as {@link WaitSet#open()} makes it. */
+  <T> WaitSet<T> newSet() {
+    return WaitSet.open();
+  }
 
   @ParameterizedTest
   @EnumSource(Transports.class)
   void reportsReadyMembersCallAfterCallUntilConsumed(Transports transport) throws Exception {
     try (Transports.Pair a = transport.open(ConnectionOptions.defaults());
         Transports.Pair b = transport.open(ConnectionOptions.defaults());
-        WaitSet<Receiver> set = WaitSet.open()) {
+        WaitSet<Receiver> set = newSet()) {
       set.add(a.right());
       set.add(b.right());
       assertEquals(List.of(), set.ready(SHORT));
@@ -50,7 +56,7 @@ class WaitSetTest {
     }
   }
 
-  private static void waitUntilBothArrived(WaitSet<?> set, int n) throws IOException {
+  static void waitUntilBothArrived(WaitSet<?> set, int n) throws IOException {
     long end = System.nanoTime() + LONG.toNanos();
     while (set.ready(LONG).size() < n && System.nanoTime() < end) Thread.onSpinWait();
   }
@@ -59,7 +65,7 @@ class WaitSetTest {
   @EnumSource(Transports.class)
   void reportsMessagesAnEarlierReceiveReadAhead(Transports transport) throws Exception {
     try (Transports.Pair p = transport.open(ConnectionOptions.defaults());
-        WaitSet<Receiver> set = WaitSet.open()) {
+        WaitSet<Receiver> set = newSet()) {
       set.add(p.right());
       p.left().sendBytes(new byte[] {1});
       p.left().sendBytes(new byte[] {2});
@@ -74,7 +80,7 @@ class WaitSetTest {
 
   @Test
   void reportsInputAPollReadAheadOnAMemberItNeverReported() throws Exception {
-    try (Pipe.Duplex a = Pipe.duplex(); WaitSet<Receiver> set = WaitSet.open()) {
+    try (Pipe.Duplex a = Pipe.duplex(); WaitSet<Receiver> set = newSet()) {
       set.add(a.first());
       a.second().sendBytes(new byte[] {7});
       assertTrue(a.first().poll(LONG)); // reads the frame into the buffer: the socket is empty
@@ -89,7 +95,7 @@ class WaitSetTest {
   @EnumSource(Transports.class)
   void reportsAPeerThatSentAndHungUpUntilItIsRemoved(Transports transport) throws Exception {
     try (Transports.Pair p = transport.open(ConnectionOptions.defaults());
-        WaitSet<Receiver> set = WaitSet.open()) {
+        WaitSet<Receiver> set = newSet()) {
       set.add(p.right());
       p.left().sendBytes(new byte[] {1});
       p.left().close();
@@ -107,7 +113,7 @@ class WaitSetTest {
   @Test
   void reportsAMemberClosedOnThisSideAndWakesAWaitingCall() throws Exception {
     try (Pipe.Duplex a = Pipe.duplex(); Transports.Pair tcp = Transports.TCP_V4.open(
-        ConnectionOptions.defaults()); WaitSet<Receiver> set = WaitSet.open()) {
+        ConnectionOptions.defaults()); WaitSet<Receiver> set = newSet()) {
       set.add(a.first());
       set.add(tcp.right());
       CompletableFuture<List<Receiver>> waiting = waitAsync(set);
@@ -122,7 +128,7 @@ class WaitSetTest {
   @Test
   void wakesAWaitingCallForAMemberAddedMeanwhile() throws Exception {
     try (Pipe.Duplex a = Pipe.duplex(); Transports.Pair tcp = Transports.TCP_V4.open(
-        ConnectionOptions.defaults()); WaitSet<Receiver> set = WaitSet.open()) {
+        ConnectionOptions.defaults()); WaitSet<Receiver> set = newSet()) {
       CompletableFuture<List<Receiver>> waiting = waitAsync(set); // an empty set waits too
       a.second().sendBytes(new byte[] {1});
       set.add(a.first());
@@ -142,7 +148,7 @@ class WaitSetTest {
     Process sleeper = new ProcessBuilder(java, "-version").redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     try (Listener listener = Listener.bind(new Address.Tcp("127.0.0.1", 0));
-        WaitSet<Object> set = WaitSet.open()) {
+        WaitSet<Object> set = newSet()) {
       for (Transports t : Transports.values()) pairs.add(t.open(ConnectionOptions.defaults()));
       for (Transports.Pair p : pairs) set.add(p.right());
       set.add(listener);
@@ -178,7 +184,7 @@ class WaitSetTest {
     String java = ProcessHandle.current().info().command().orElse("java");
     Process child = new ProcessBuilder(java, "-version").redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    try (WaitSet<Object> set = WaitSet.open()) {
+    try (WaitSet<Object> set = newSet()) {
       set.add(child.toHandle());
       assertEquals(List.of(child.toHandle()), set.ready(Duration.ofSeconds(30)));
     } finally {
@@ -189,7 +195,7 @@ class WaitSetTest {
   @Test
   void forgetsRemovedMembersAndTakesThemBack() throws Exception {
     try (Pipe.Duplex a = Pipe.duplex(); Transports.Pair tcp = Transports.TCP_V4.open(
-        ConnectionOptions.defaults()); WaitSet<Receiver> set = WaitSet.open()) {
+        ConnectionOptions.defaults()); WaitSet<Receiver> set = newSet()) {
       set.add(a.first());
       set.add(tcp.right());
       a.second().sendBytes(new byte[] {1});
@@ -208,7 +214,7 @@ class WaitSetTest {
   @Test
   void refusesDuplicatesStrangersAndMembersItCannotWaitOn() throws Exception {
     try (Pipe.Duplex a = Pipe.duplex(); Pipe.OneWay oneWay = Pipe.oneWay();
-        EventLoops loops = EventLoops.open(); WaitSet<Object> set = WaitSet.open()) {
+        EventLoops loops = EventLoops.open(); WaitSet<Object> set = newSet()) {
       set.add(a.first());
       IllegalArgumentException twice =
           assertThrows(IllegalArgumentException.class, () -> set.add(a.first()));
@@ -236,11 +242,12 @@ class WaitSetTest {
   void closingWakesTheWaitingCallAndLaterCallsRefuse() throws Exception {
     try (Pipe.Duplex a = Pipe.duplex(); Transports.Pair tcp = Transports.TCP_V4.open(
         ConnectionOptions.defaults())) {
-      WaitSet<Receiver> set = WaitSet.open();
+      WaitSet<Receiver> set = newSet();
       set.add(a.first());
-      set.add(tcp.right()); // mixed: a helper thread selects one of the kinds
+      set.add(tcp.right()); // mixed: a poller thread selects one of the kinds
       CompletableFuture<List<Receiver>> waiting = waitAsync(set);
-      while (LeakCheck.ferryThreads().isEmpty() && !waiting.isDone()) Thread.onSpinWait();
+      // The poller starts inside the call (the listener's accept thread is there all along).
+      while (WaitSetPolledTest.pollers().isEmpty() && !waiting.isDone()) Thread.onSpinWait();
       set.close();
       assertEquals(List.of(), waiting.get(10, TimeUnit.SECONDS));
       IllegalStateException closed = assertThrows(IllegalStateException.class, set::ready);
@@ -253,7 +260,7 @@ class WaitSetTest {
 
   @Test
   void anInterruptedWaitThrowsAndKeepsTheFlag() throws Exception {
-    try (Pipe.Duplex a = Pipe.duplex(); WaitSet<Receiver> set = WaitSet.open()) {
+    try (Pipe.Duplex a = Pipe.duplex(); WaitSet<Receiver> set = newSet()) {
       set.add(a.first());
       Thread.currentThread().interrupt();
       try {
@@ -271,7 +278,7 @@ class WaitSetTest {
   void findsTheOneReadyAmongHundredsRegistered() throws Exception {
     int n = FdLimit.fit(300, 2);
     List<Pipe.Duplex> pipes = new ArrayList<>();
-    try (WaitSet<Receiver> set = WaitSet.open()) {
+    try (WaitSet<Receiver> set = newSet()) {
       for (int i = 0; i < n; i++) {
         Pipe.Duplex p = Pipe.duplex();
         pipes.add(p);
@@ -288,7 +295,66 @@ class WaitSetTest {
     }
   }
 
-  private static <T> CompletableFuture<List<T>> waitAsync(WaitSet<T> set) {
+  @ParameterizedTest
+  @EnumSource(Transports.class)
+  void reportsAPeerThatHungUpWithoutSending(Transports transport) throws Exception {
+    try (Transports.Pair p = transport.open(ConnectionOptions.defaults());
+        Transports.Pair idle = transport.open(ConnectionOptions.defaults());
+        WaitSet<Receiver> set = newSet()) {
+      set.add(idle.right());
+      set.add(p.right());
+      assertEquals(List.of(), set.ready(SHORT));
+      CompletableFuture<List<Receiver>> waiting = waitAsync(set);
+      p.left().close();
+      assertEquals(List.of(p.right()), waiting.get(10, TimeUnit.SECONDS));
+      assertEquals(List.of(p.right()), set.ready(Duration.ZERO), "until removed");
+      assertThrows(EOFException.class, () -> p.right().receiveBytes());
+      assertTrue(set.remove(p.right()));
+      assertEquals(List.of(), set.ready(SHORT));
+    }
+  }
+
+  @Test
+  void forgetsAReadyMemberRemovedBeforeItIsConsumedAndReportsItOnceBack() throws Exception {
+    try (Pipe.Duplex a = Pipe.duplex(); Pipe.Duplex b = Pipe.duplex();
+        WaitSet<Receiver> set = newSet()) {
+      set.add(a.first());
+      set.add(b.first());
+      a.second().sendBytes(new byte[] {1});
+      assertEquals(List.of(a.first()), set.ready(LONG));
+      assertTrue(set.remove(a.first()));
+      assertEquals(List.of(), set.ready(SHORT));
+      b.second().sendBytes(new byte[] {2});
+      assertEquals(List.of(b.first()), set.ready(LONG));
+      set.add(a.first());
+      assertEquals(List.of(b.first(), a.first()), set.ready(LONG), "its message still waits");
+      assertArrayEquals(new byte[] {1}, a.first().receiveBytes());
+      assertArrayEquals(new byte[] {2}, b.first().receiveBytes());
+      assertEquals(List.of(), set.ready(SHORT));
+      set.remove(a.first());
+      // Out of the set, a receive blocks in the kernel again and still gets what comes.
+      a.second().sendBytes(new byte[] {3});
+      assertArrayEquals(new byte[] {3}, a.first().receiveBytes());
+    }
+  }
+
+  @Test
+  void closesWithMembersReadyAndUnconsumed() throws Exception {
+    try (Pipe.Duplex a = Pipe.duplex(); Transports.Pair tcp = Transports.TCP_V4.open(
+        ConnectionOptions.defaults())) {
+      WaitSet<Receiver> set = newSet();
+      set.add(a.first());
+      set.add(tcp.right());
+      a.second().sendBytes(new byte[] {1});
+      tcp.leftConnection().sendBytes(new byte[] {2});
+      waitUntilBothArrived(set, 2);
+      set.close();
+      assertArrayEquals(new byte[] {1}, a.first().receiveBytes());
+      assertArrayEquals(new byte[] {2}, tcp.right().receiveBytes());
+    }
+  }
+
+  static <T> CompletableFuture<List<T>> waitAsync(WaitSet<T> set) {
     return TestThreads.supply(() -> {
       try {
         return set.ready(LONG);

@@ -68,6 +68,9 @@ public final class SocketTransport implements Transport {
 
   private volatile boolean closed;
 
+  /** Reads that took bytes; written only by the thread holding the caller's read lock. */
+  private volatile long readCount;
+
   public SocketTransport(SocketChannel channel) throws IOException {
     this.channel = channel;
     this.jdkChannel = channel.provider() == java.nio.channels.spi.SelectorProvider.provider();
@@ -120,11 +123,26 @@ public final class SocketTransport implements Transport {
     if (channel.isBlocking()) ensureNonBlocking();
     try {
       int n = channel.read(dst);
-      if (n > 0 && descriptors != null) descriptors.afterRead((AFUNIXSocketChannel) channel, n);
+      if (n > 0) afterRead(n);
       return n;
     } catch (IOException e) {
       throw closedOr(e);
     }
+  }
+
+  private void afterRead(int n) throws IOException {
+    readCount++; // one writer: the thread holding the read lock
+    if (descriptors != null) descriptors.afterRead((AFUNIXSocketChannel) channel, n);
+  }
+
+  /**
+   * How many reads have taken bytes from the socket so far. A caller whose selector reported the
+   * socket readable, and who finds this unchanged since the selector began watching it, knows
+   * that nobody took what was reported: a read that then finds nothing is at the end of the
+   * stream.
+   */
+  public long readCount() {
+    return readCount;
   }
 
   /** Waits until the socket is readable (data, end of stream or error); false if the deadline passed. */
@@ -184,7 +202,7 @@ public final class SocketTransport implements Transport {
     }
     // close() from another thread wakes a blocked junixsocket read with -1, not an exception.
     checkOpen();
-    if (n > 0 && descriptors != null) descriptors.afterRead((AFUNIXSocketChannel) channel, n);
+    if (n > 0) afterRead(n);
     // Only this thread switches to blocking mode: still blocking now means the read blocked, and
     // nothing read with room to spare is the end of stream. Otherwise 0 is "nothing yet".
     return n == 0 && dst.hasRemaining() && channel.isBlocking() ? -1 : n;
