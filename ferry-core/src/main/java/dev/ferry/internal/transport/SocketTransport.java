@@ -141,6 +141,7 @@ public final class SocketTransport implements Transport {
    * that nobody took what was reported: a read that then finds nothing is at the end of the
    * stream.
    */
+  @Override
   public long readCount() {
     return readCount;
   }

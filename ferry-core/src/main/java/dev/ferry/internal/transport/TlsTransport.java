@@ -150,6 +150,11 @@ public final class TlsTransport implements Transport {
   }
 
   @Override
+  public long readCount() {
+    return socket.readCount();
+  }
+
+  @Override
   public boolean emptyReadWhenReadableIsEnd() {
     return false;
   }

@@ -89,6 +89,12 @@ public sealed interface Transport permits SocketTransport, TlsTransport {
   /** Ends one {@link #pinNonBlocking()}: the owner has cancelled its key. */
   void unpinNonBlocking();
 
+  /**
+   * How many reads have taken bytes from the socket so far, for telling an empty read at the end
+   * of the stream from one that another reader beat to the bytes.
+   */
+  long readCount();
+
   // ---------------------------------------------------------------------------------------------
   // Descriptor passing: Unix sockets only; the defaults are those of every other transport.
 
