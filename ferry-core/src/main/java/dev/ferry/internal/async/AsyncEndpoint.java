@@ -669,6 +669,10 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       s.started = true;
       // A TLS record may still wait to leave: the send is done only when it has.
       if (s.frame.hasRemaining() || port.hasPendingOutput()) {
+        if (s.frame == loop.batchBuffer() && s.frame.hasRemaining()) {
+          // The loop's batch buffer serves the next connection too: keep the rest here.
+          s.frame = ByteBuffer.allocate(s.frame.remaining()).put(s.frame).flip();
+        }
         wantWrite = true;
         if (hungUp) retryLater(); else updateInterest();
         return;
@@ -726,7 +730,9 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     }
     if (count < 2) return sends.peek();
     Send batch = new Send();
-    batch.frame = ByteBuffer.allocate(total);
+    // Gathered in the loop's direct buffer: no allocation, and the write needs no copy to a
+    // temporary direct buffer. If the socket takes only part, the rest moves out (see flush).
+    batch.frame = loop.batchBuffer().clear().limit(total);
     batch.members = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       Send m = sends.poll();

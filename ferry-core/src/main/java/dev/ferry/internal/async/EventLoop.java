@@ -132,6 +132,20 @@ public final class EventLoop implements Runnable {
     return scratch;
   }
 
+  /**
+   * Loop thread: the direct buffer small frames are gathered into before one write, shared by
+   * every connection of the loop; a batch that did not leave whole moves out of it.
+   */
+  ByteBuffer batchBuffer() {
+    if (batch == null) batch = ByteBuffer.allocateDirect(BATCH_BUFFER_SIZE);
+    return batch;
+  }
+
+  /** Big enough for the largest batch (AsyncEndpoint.BATCH_BYTES). */
+  static final int BATCH_BUFFER_SIZE = 64 * 1024;
+
+  private ByteBuffer batch;
+
   boolean isClosing() {
     return closing;
   }
