@@ -193,7 +193,9 @@ class HostileClientsTest {
           failures++; // the flood's: a negative length, or a reset while sending the challenge
         }
       }
-      assertTrue(failures <= 8 + 1, failures + " failures queued, bound 8");
+      // At most 8 were queued when the draining began; while it drains, the flood's clients still
+      // in the backlog (4) or in a handshake (4) may fail into the room it frees.
+      assertTrue(failures <= 8 + 4 + 4, failures + " failures, more than the 8 queued + 8 in flight");
     }
   }
 
