@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,8 +16,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -97,26 +94,7 @@ class PythonInteropTest {
     return pb.start();
   }
 
-  /** Drains the peer's output as it comes, so that a long line never blocks the peer. */
-  private static BlockingQueue<String> output(Process python) {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = Pythons.lines(python)) {
-        for (String l = in.readLine(); l != null; l = in.readLine()) lines.add(l);
-      } catch (IOException e) {
-        lines.add("reader failed: " + e);
-      }
-    }, "python-output");
-    reader.setDaemon(true);
-    reader.start();
-    return lines;
-  }
 
-  private static String line(BlockingQueue<String> lines) throws InterruptedException {
-    String line = lines.poll(30, TimeUnit.SECONDS);
-    if (line == null) throw new AssertionError("python printed nothing for 30 s");
-    return line;
-  }
 
   private static ConnectionOptions options(AuthKey key) {
     ConnectionOptions.Builder b = ConnectionOptions.builder().handshakeTimeout(Duration.ofSeconds(20));
@@ -133,13 +111,13 @@ class PythonInteropTest {
     AuthKey clientKey = keyCase == Key.WRONG_KEY ? AuthKey.random() : key;
     Process python = start(version, "server", address, key, List.of());
     try {
-      BlockingQueue<String> out = output(python);
-      assertEquals("ready", line(out));
+      BlockingQueue<String> out = Pythons.output(python);
+      assertEquals("ready", Pythons.line(out));
       if (keyCase == Key.WRONG_KEY) {
         AuthenticationException e = assertThrows(AuthenticationException.class,
             () -> Client.connect(address, options(clientKey)));
         assertEquals("digest sent was rejected", e.getMessage());
-        assertEquals("error AuthenticationError: digest received was wrong", line(out));
+        assertEquals("error AuthenticationError: digest received was wrong", Pythons.line(out));
       } else {
         try (Connection c = Client.connect(address, options(clientKey))) {
           for (byte[] m : MESSAGES) {
@@ -147,9 +125,9 @@ class PythonInteropTest {
             assertArrayEquals(m, c.receiveBytes());
           }
         }
-        assertEquals("done", line(out));
+        assertEquals("done", Pythons.line(out));
       }
-      assertEquals(keyCase == Key.WRONG_KEY ? 1 : 0, exit(python));
+      assertEquals(keyCase == Key.WRONG_KEY ? 1 : 0, Pythons.exit(python));
     } finally {
       python.destroyForcibly();
       if (address instanceof Address.Unix unix) Files.deleteIfExists(unix.path());
@@ -165,20 +143,20 @@ class PythonInteropTest {
     try (Listener listener = Listener.bind(address(family), options(key))) {
       Process python = start(version, "client", listener.address(), clientKey, MESSAGES);
       try {
-      BlockingQueue<String> out = output(python);
+      BlockingQueue<String> out = Pythons.output(python);
         if (keyCase == Key.WRONG_KEY) {
           AuthenticationException e = assertThrows(AuthenticationException.class,
               () -> listener.accept(Duration.ofSeconds(30)));
           assertEquals("digest received was wrong", e.getMessage());
-          assertEquals("error AuthenticationError: digest sent was rejected", line(out));
+          assertEquals("error AuthenticationError: digest sent was rejected", Pythons.line(out));
         } else {
           try (Connection c = listener.accept(Duration.ofSeconds(30))) {
             echoUntilEof(c);
           }
-          for (byte[] m : MESSAGES) assertEquals("reply " + HexFormat.of().formatHex(m), line(out));
-          assertEquals("done", line(out));
+          for (byte[] m : MESSAGES) assertEquals("reply " + HexFormat.of().formatHex(m), Pythons.line(out));
+          assertEquals("done", Pythons.line(out));
         }
-        assertEquals(keyCase == Key.WRONG_KEY ? 1 : 0, exit(python));
+        assertEquals(keyCase == Key.WRONG_KEY ? 1 : 0, Pythons.exit(python));
       } finally {
         python.destroyForcibly();
       }
@@ -195,8 +173,4 @@ class PythonInteropTest {
     }
   }
 
-  private static int exit(Process p) throws InterruptedException {
-    if (!p.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("python did not exit");
-    return p.exitValue();
-  }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,35 +73,13 @@ class PythonTlsInteropTest {
     return pb.start();
   }
 
-  private static BlockingQueue<String> output(Process python) {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = Pythons.lines(python)) {
-        for (String l = in.readLine(); l != null; l = in.readLine()) lines.add(l);
-      } catch (IOException e) {
-        lines.add("reader failed: " + e);
-      }
-    }, "python-output");
-    reader.setDaemon(true);
-    reader.start();
-    return lines;
-  }
 
-  private static String line(BlockingQueue<String> lines) throws InterruptedException {
-    String line = lines.poll(30, TimeUnit.SECONDS);
-    if (line == null) throw new AssertionError("python printed nothing for 30 s");
-    return line;
-  }
 
   private static ConnectionOptions server(AuthKey key) {
     return ConnectionOptions.builder().tls(TestTls.server()).requireClientCertificate()
         .authKey(key).handshakeTimeout(Duration.ofSeconds(20)).build();
   }
 
-  private static int exit(Process p) throws InterruptedException {
-    if (!p.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("python did not exit");
-    return p.exitValue();
-  }
 
   @Test
   void pythonClientOverMutualTlsWithKeyTalksToFerryListener() throws Exception {
@@ -112,7 +87,7 @@ class PythonTlsInteropTest {
     try (Listener listener = Listener.bind(new Address.Tcp("127.0.0.1", 0), server(key))) {
       Process python = start("client", listener.address(), key, MESSAGES);
       try {
-        BlockingQueue<String> out = output(python);
+        BlockingQueue<String> out = Pythons.output(python);
         try (Connection c = listener.accept(Duration.ofSeconds(30))) {
           while (true) {
             try {
@@ -122,9 +97,9 @@ class PythonTlsInteropTest {
             }
           }
         }
-        for (byte[] m : MESSAGES) assertEquals("reply " + HexFormat.of().formatHex(m), line(out));
-        assertEquals("done", line(out));
-        assertEquals(0, exit(python));
+        for (byte[] m : MESSAGES) assertEquals("reply " + HexFormat.of().formatHex(m), Pythons.line(out));
+        assertEquals("done", Pythons.line(out));
+        assertEquals(0, Pythons.exit(python));
       } finally {
         python.destroyForcibly();
       }
@@ -137,12 +112,12 @@ class PythonTlsInteropTest {
         server(AuthKey.random()))) {
       Process python = start("client", listener.address(), AuthKey.random(), MESSAGES);
       try {
-        BlockingQueue<String> out = output(python);
+        BlockingQueue<String> out = Pythons.output(python);
         AuthenticationException e = assertThrows(AuthenticationException.class,
             () -> listener.accept(Duration.ofSeconds(30)));
         assertEquals("digest received was wrong", e.getMessage());
-        assertEquals("error AuthenticationError: digest sent was rejected", line(out));
-        assertEquals(1, exit(python));
+        assertEquals("error AuthenticationError: digest sent was rejected", Pythons.line(out));
+        assertEquals(1, Pythons.exit(python));
       } finally {
         python.destroyForcibly();
       }
@@ -160,8 +135,8 @@ class PythonTlsInteropTest {
     Address address = new Address.Tcp("127.0.0.1", port);
     Process python = start("server", address, key, List.of());
     try {
-      BlockingQueue<String> out = output(python);
-      assertEquals("ready", line(out));
+      BlockingQueue<String> out = Pythons.output(python);
+      assertEquals("ready", Pythons.line(out));
       ConnectionOptions options = ConnectionOptions.builder().tls(TestTls.client()).authKey(key)
           .handshakeTimeout(Duration.ofSeconds(20)).build();
       try (Connection c = Client.connect(address, options)) {
@@ -171,8 +146,8 @@ class PythonTlsInteropTest {
         }
         assertTrue(c.isReadable());
       }
-      assertEquals("done", line(out));
-      assertEquals(0, exit(python));
+      assertEquals("done", Pythons.line(out));
+      assertEquals(0, Pythons.exit(python));
     } finally {
       python.destroyForcibly();
     }
@@ -192,7 +167,7 @@ class PythonTlsInteropTest {
       pb.environment().put("FERRY_AUTHKEY", key.toHex());
       Process python = pb.start();
       try {
-        BlockingQueue<String> out = output(python);
+        BlockingQueue<String> out = Pythons.output(python);
         try (Connection c = listener.accept(Duration.ofSeconds(30))) {
           while (true) {
             try {
@@ -202,8 +177,8 @@ class PythonTlsInteropTest {
             }
           }
         }
-        assertEquals("ok", line(out));
-        assertEquals(0, exit(python));
+        assertEquals("ok", Pythons.line(out));
+        assertEquals(0, Pythons.exit(python));
       } finally {
         python.destroyForcibly();
       }

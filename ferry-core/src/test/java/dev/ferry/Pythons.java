@@ -84,4 +84,34 @@ public final class Pythons {
   static BufferedReader lines(Process p) {
     return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
   }
+
+  /** Drains the peer's output as it comes, so that a long line never blocks the peer. */
+  static java.util.concurrent.BlockingQueue<String> output(Process python) {
+    java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = lines(python)) {
+        for (String l = in.readLine(); l != null; l = in.readLine()) lines.add(l);
+      } catch (IOException e) {
+        lines.add("reader failed: " + e);
+      }
+    }, "python-output");
+    reader.setDaemon(true);
+    reader.start();
+    return lines;
+  }
+
+  /** The peer's next line, or an assertion error after 30 s of silence. */
+  static String line(java.util.concurrent.BlockingQueue<String> lines) throws InterruptedException {
+    String line = lines.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    if (line == null) throw new AssertionError("python printed nothing for 30 s");
+    return line;
+  }
+
+  /** The peer's exit code, or an assertion error if it does not exit within 30 s. */
+  static int exit(Process p) throws InterruptedException {
+    if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+      throw new AssertionError("python did not exit");
+    }
+    return p.exitValue();
+  }
 }
