@@ -202,6 +202,62 @@ class TlsTest {
     }
   }
 
+  /**
+   * Issue 8's hostile crowd against a TLS listener: silent clients, clients that send garbage, and
+   * clients that stall inside a TLS record, all connected at once. A good client still gets through
+   * TLS and the HMAC handshake and echoes, long before the crowd's handshakes time out: the TLS step
+   * runs in the accept loop without blocking, like the HMAC one.
+   */
+  @Test
+  void aCrowdOfSilentGarbageAndStalledClientsDoesNotKeepAGoodTlsClientOut() throws Exception {
+    Duration timeout = Duration.ofSeconds(30);
+    ConnectionOptions serverOptions = ConnectionOptions.builder().tls(TestTls.server())
+        .requireClientCertificate().authKey(KEY).handshakeTimeout(timeout).build();
+    ConnectionOptions clientOptions = ConnectionOptions.builder().tls(TestTls.client())
+        .authKey(KEY).handshakeTimeout(timeout).build();
+    List<Socket> crowd = new java.util.ArrayList<>();
+    try (Listener listener = Listener.bind(LOOPBACK, serverOptions)) {
+      Address.Tcp tcp = (Address.Tcp) listener.address();
+      Random random = new Random(8);
+      for (int i = 0; i < 300; i++) {
+        Socket s = new Socket(tcp.host(), tcp.port());
+        crowd.add(s);
+        OutputStream out = s.getOutputStream();
+        switch (i % 3) {
+          case 0 -> { } // silent
+          case 1 -> { // garbage: answered with an alert, then dropped
+            byte[] junk = new byte[64];
+            random.nextBytes(junk);
+            out.write(junk);
+          }
+          default -> out.write(new byte[] {22, 3, 3, 0x40, 0}); // a handshake record, then nothing
+        }
+        out.flush();
+      }
+      long started = System.nanoTime();
+      CompletableFuture<Connection> accepted = CompletableFuture.supplyAsync(() -> {
+        while (true) {
+          try {
+            return listener.accept(Duration.ofSeconds(20));
+          } catch (SocketTimeoutException e) {
+            throw new java.io.UncheckedIOException(e);
+          } catch (IOException garbage) {
+            // A garbage client's failed handshake: the next result.
+          }
+        }
+      });
+      try (Connection c = Client.connect(listener.address(), clientOptions);
+          Connection s = accepted.get(20, TimeUnit.SECONDS)) {
+        assertEchoes(c, s);
+      }
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      assertTrue(took.compareTo(timeout.dividedBy(2)) < 0,
+          "the good client waited " + took.toMillis() + " ms: for the crowd's timeouts?");
+    } finally {
+      for (Socket s : crowd) s.close();
+    }
+  }
+
   @Test
   void plaintextHmacClientIsDroppedAtTheHandshakeTimeout() throws Exception {
     ConnectionOptions options = server().toBuilder().authKey(KEY)
