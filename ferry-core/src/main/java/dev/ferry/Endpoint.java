@@ -476,7 +476,8 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       } finally {
         in.flip();
       }
-      if (n < 0 || (n == 0 && untouched)) endOfStream = true;
+      // Over TLS a record may carry no data (a session ticket): there an empty read proves nothing.
+      if (n < 0 || (n == 0 && untouched && transport.emptyReadWhenReadableIsEnd())) endOfStream = true;
       arrived = in.hasRemaining() || endOfStream;
       return arrived;
     } finally {

@@ -25,11 +25,12 @@ import java.time.Duration;
  * Receives into an array or buffer refuse a message longer than 2^31-9 bytes (a Java array's
  * reach) as too large, whatever the limit; {@link #receiveTo} streams one of any length.
  *
- * <p>Interrupts: a receive without a timeout waits inside the operating system's {@code read} (one
- * system call per message, the speed of a C program); interrupting it closes the connection, as
- * interrupting any JDK {@link java.nio.channels.InterruptibleChannel} does, and the receive throws
- * {@link java.io.InterruptedIOException}. An interrupt during a receive or {@code poll} with a
- * timeout leaves the connection open.
+ * <p>Interrupts: on a Unix socket, a receive without a timeout on a platform thread waits inside
+ * the operating system's {@code read} (one system call per message, the speed of a C program);
+ * interrupting it closes the connection, as interrupting any JDK
+ * {@link java.nio.channels.InterruptibleChannel} does, and the receive throws
+ * {@link java.io.InterruptedIOException}. Elsewhere (TCP, a timeout, {@code poll}, virtual
+ * threads) an interrupt leaves the connection open.
  */
 public sealed interface Receiver extends AutoCloseable permits Connection {
 

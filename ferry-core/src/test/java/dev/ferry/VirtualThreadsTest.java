@@ -93,7 +93,8 @@ class VirtualThreadsTest {
    */
   @Test
   void tenThousandVirtualThreadsMakeBlockingRoundTripsOverTcp() throws Throwable {
-    int n = FdLimit.fit(WANTED, 1);
+    // Per connection: the socket, and the blocking end's selector (an epoll and an event fd).
+    int n = FdLimit.fit(WANTED, 3);
     assumeTrue(n >= 1000, "soft descriptor limit " + FdLimit.soft() + " leaves room for " + n
         + " connections, fewer than 1000; raise it (ulimit -n)");
     List<String> command = new ArrayList<>(List.of(

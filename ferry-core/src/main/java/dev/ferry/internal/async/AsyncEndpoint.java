@@ -647,15 +647,17 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         queuedBytes.addAndGet(s.queued);
         deferred.decrementAndGet();
       }
-      if (!s.started && s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
-        s = coalesce();
-      }
+      // The lock first: a batch gathered in the loop's shared buffer must be written before this
+      // method returns, or another connection of the loop overwrites it (found by review).
       if (!holdingSendLock) {
         if (!port.tryLockSend()) {
           retryLater(); // a blocking sender is writing: its message goes out whole first
           return;
         }
         holdingSendLock = true;
+      }
+      if (!s.started && s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
+        s = coalesce();
       }
       try {
         port.writeNow(s.frame);

@@ -156,7 +156,8 @@ public final class EventLoop implements Runnable {
       while (!closing) {
         long timeout = runTimers();
         wakeupPending.set(false);
-        if (tasks.isEmpty()) {
+        // Timers may have queued end-of-round work (a send from a timeout's callback): no sleep then.
+        if (tasks.isEmpty() && endOfRound.isEmpty()) {
           if (timeout < 0) selector.select(); else selector.select(timeout);
         } else {
           selector.selectNow();

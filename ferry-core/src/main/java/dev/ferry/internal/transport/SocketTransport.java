@@ -28,13 +28,17 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * a time writes; the caller's read and write locks guarantee it. {@link #close()} may come from any
  * thread and wakes both.
  *
- * <p><b>Blocking reads.</b> A read without a deadline (on a platform thread, or on any thread for
- * the JDK's TCP channels, which park a virtual thread), while no selector holds the socket, puts
- * the channel in blocking mode and makes one {@code read(2)} that waits in the kernel: one system call per message instead of three (a read that finds nothing, a poll, the
- * read), which is most of a round trip's cost. Anything that needs a selector (a deadline, a
- * {@code Wait}, an event loop, a write that found the socket full) puts it back in non-blocking
- * mode under {@link #modeLock}; {@link #pinNonBlocking()} keeps it there. Interrupting a thread
- * blocked in such a read closes the connection, as for every JDK interruptible channel.
+ * <p><b>Blocking reads.</b> On a Unix socket, a read without a deadline on a platform thread,
+ * while no selector holds the socket, puts the channel in blocking mode and makes one
+ * {@code read(2)} that waits in the kernel: one system call per message instead of three (a read
+ * that finds nothing, a poll, the read), which is most of a round trip's cost. Anything that needs a
+ * selector (a deadline, a large read, a {@code Wait}, an event loop, a write that found the socket
+ * full) puts it back in non-blocking mode under {@link #modeLock}; {@link #pinNonBlocking()} keeps
+ * it there. Interrupting a thread blocked in such a read closes the connection, as for every JDK
+ * interruptible channel. Not on the JDK's TCP channels, whose {@code configureBlocking} waits for a
+ * write blocked in the kernel (a reader switching back could deadlock with it), not on virtual
+ * threads (junixsocket's read would hold the carrier), and not once the socket may be passed on
+ * ({@link #keepPeerCopiesOnClose}: only a shutdown wakes a blocked read).
  */
 public final class SocketTransport implements Transport {
   /** Whether reads without a deadline may block in the kernel; {@code -Dferry.blockingReads=false} turns it off. */
@@ -216,12 +220,15 @@ public final class SocketTransport implements Transport {
 
   private int readBlocking(ByteBuffer dst) throws IOException {
     int n;
+    readerInKernel = true;
     try {
       n = channel.read(dst);
     } catch (ClosedByInterruptException e) {
       throw interrupted();
     } catch (IOException e) {
       throw closedOr(e);
+    } finally {
+      readerInKernel = false;
     }
     // close() from another thread wakes a blocked junixsocket read with -1, not an exception.
     checkOpen();
@@ -247,10 +254,14 @@ public final class SocketTransport implements Transport {
    * mixing timed and untimed receives does not open a selector each time.
    */
   private boolean blockingReadAllowed() throws IOException {
-    if (!BLOCKING_READS) return false;
-    if (!jdkChannel && isVirtualThread()) {
-      // A virtual thread must park, not sit in read(2) on its carrier: the JDK's own channels park
-      // it in blocking mode, junixsocket's would not.
+    // Not on the JDK's channels (TCP): their configureBlocking(false) waits for a write blocked in
+    // the kernel, so a reader that needs a deadline, a large read or a Wait would deadlock with a
+    // writer whose peer waits for this side to read first (found by review, demonstrated).
+    // Not where close must not shut the socket down (passed connections): a plain close(2) does
+    // not wake a thread in read(2), which would then take the next owner's bytes.
+    if (!BLOCKING_READS || jdkChannel || keepPeerCopies) return false;
+    if (isVirtualThread()) {
+      // A virtual thread must park, not sit in read(2) on its carrier.
       if (channel.isBlocking()) ensureNonBlocking();
       return false;
     }
@@ -496,12 +507,26 @@ public final class SocketTransport implements Transport {
   @Override
   public void keepPeerCopiesOnClose() {
     if (channel instanceof AFUNIXSocketChannel unix) {
-      unix.setShutdownOnClose(false);
-      keepPeerCopies = true;
+      modeLock.lock();
+      try {
+        // Without the shutdown, nothing could wake a receive waiting in read(2): it would stay
+        // there after close and take bytes meant for the socket's next holder.
+        if (readerInKernel) throw new IllegalStateException("a blocking receive is in progress");
+        keepPeerCopies = true; // from now on receives wait in poll, which close wakes
+        unix.setShutdownOnClose(false);
+        channel.configureBlocking(false);
+      } catch (IOException e) {
+        throw new IllegalStateException("connection is closed", e);
+      } finally {
+        modeLock.unlock();
+      }
     }
   }
 
   private volatile boolean keepPeerCopies;
+
+  /** Whether a reader waits in a blocking read(2), which only a shutdown wakes. */
+  private volatile boolean readerInKernel;
 
   /**
    * Closes the descriptor behind junixsocket's back. Its close shuts the socket down even with
