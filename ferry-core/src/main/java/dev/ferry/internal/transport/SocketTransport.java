@@ -510,7 +510,9 @@ public final class SocketTransport implements Transport {
       modeLock.lock();
       try {
         // Without the shutdown, nothing could wake a receive waiting in read(2): it would stay
-        // there after close and take bytes meant for the socket's next holder.
+        // there after close and take bytes meant for the socket's next holder. A receive that
+        // entered read(2) in the instant between this check and the switch below is not caught;
+        // passing a connection that another thread is receiving on is a caller's race anyway.
         if (readerInKernel) throw new IllegalStateException("a blocking receive is in progress");
         keepPeerCopies = true; // from now on receives wait in poll, which close wakes
         unix.setShutdownOnClose(false);
