@@ -93,8 +93,8 @@ class VirtualThreadsTest {
    */
   @Test
   void tenThousandVirtualThreadsMakeBlockingRoundTripsOverTcp() throws Throwable {
-    // Per connection: the socket, and the blocking end's selector (an epoll and an event fd).
-    int n = FdLimit.fit(WANTED, 3);
+    // Per connection: the socket; virtual threads wait on one shared selector (VirtualWaits).
+    int n = FdLimit.fit(WANTED, 1);
     assumeTrue(n >= 1000, "soft descriptor limit " + FdLimit.soft() + " leaves room for " + n
         + " connections, fewer than 1000; raise it (ulimit -n)");
     List<String> command = new ArrayList<>(List.of(
@@ -118,6 +118,40 @@ class VirtualThreadsTest {
       for (Connection c : connections) c.close();
       child.getOutputStream().close();
       if (!child.waitFor(30, TimeUnit.SECONDS)) child.destroyForcibly().waitFor();
+    }
+  }
+
+  /**
+   * The shared wait of virtual threads on TCP sockets: a timed poll times out and leaves the
+   * connection usable, and close wakes a receive waiting without a timeout.
+   */
+  @Test
+  void virtualThreadWaitsOnTcpTimeOutAndWakeOnClose() throws Throwable {
+    try (Listener listener = Listener.bind(Address.parse("tcp:127.0.0.1:0"));
+        Connection client = Client.connect(listener.address());
+        Connection server = listener.accept(Duration.ofSeconds(10))) {
+      ExecutorService virtual = newVirtualThreadPerTaskExecutor();
+      try {
+        Future<Boolean> timedOut = virtual.submit(() -> server.poll(Duration.ofMillis(200)));
+        assertEquals(false, timedOut.get(30, TimeUnit.SECONDS));
+        Future<byte[]> received = virtual.submit(() -> server.receiveBytes());
+        client.sendBytes(new byte[] {7});
+        assertEquals(7, received.get(30, TimeUnit.SECONDS)[0]);
+        Future<Throwable> closed = virtual.submit(() -> {
+          try {
+            server.receiveBytes();
+            return null;
+          } catch (java.io.IOException e) {
+            return e;
+          }
+        });
+        Thread.sleep(200); // let it park
+        server.close();
+        assertTrue(closed.get(30, TimeUnit.SECONDS) instanceof ConnectionClosedException);
+      } finally {
+        virtual.shutdown();
+        assertTrue(virtual.awaitTermination(30, TimeUnit.SECONDS));
+      }
     }
   }
 

@@ -174,9 +174,22 @@ public final class SocketTransport implements Transport {
 
   /** Waits until the socket is readable (data, end of stream or error); false if the deadline passed. */
   public boolean awaitReadable(long deadline) throws IOException {
+    if (jdkChannel && isVirtualThread()) {
+      // One selector for all virtual threads: a selector each would cost two descriptors apiece.
+      virtualReader = Thread.currentThread();
+      try {
+        checkOpen();
+        return VirtualWaits.awaitReadable(channel, deadline, this::isClosed);
+      } finally {
+        virtualReader = null;
+      }
+    }
     if (readSelector == null) readSelector = register(SelectionKey.OP_READ);
     return await(readSelector, deadline);
   }
+
+  /** A virtual thread waiting in {@link VirtualWaits}, for close() to wake. */
+  private volatile Thread virtualReader;
 
   @Override
   public void writeFully(ByteBuffer src) throws IOException {
@@ -430,6 +443,8 @@ public final class SocketTransport implements Transport {
     Selector w = writeSelector;
     if (r != null) r.wakeup();
     if (w != null) w.wakeup();
+    Thread v = virtualReader;
+    if (v != null) java.util.concurrent.locks.LockSupport.unpark(v);
     try {
       if (keepPeerCopies) releaseDescriptorOnly();
       channel.close();
