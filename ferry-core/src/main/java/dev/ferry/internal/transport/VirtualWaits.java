@@ -115,13 +115,7 @@ final class VirtualWaits implements Runnable {
     try {
       while (true) {
         selector.select(IDLE_MILLIS);
-        for (SelectionKey key : selector.selectedKeys()) {
-          Waiter w = (Waiter) key.attachment();
-          key.cancel();
-          w.ready = true;
-          LockSupport.unpark(w.thread);
-        }
-        selector.selectedKeys().clear();
+        wakeSelected();
         Waiter w;
         while ((w = finished.poll()) != null) {
           if (w.key != null) w.key.cancel();
@@ -169,14 +163,19 @@ final class VirtualWaits implements Runnable {
     } catch (CancelledKeyException e) {
       // Its previous key here is cancelled but not yet flushed out: flush, then register.
       selector.selectNow();
-      for (SelectionKey key : selector.selectedKeys()) {
-        Waiter other = (Waiter) key.attachment();
-        key.cancel();
-        other.ready = true;
-        LockSupport.unpark(other.thread);
-      }
-      selector.selectedKeys().clear();
+      wakeSelected();
       return w.channel.register(selector, SelectionKey.OP_READ, w);
     }
+  }
+
+  /** Wakes the waiters whose sockets the last select reported, and forgets their keys. */
+  private void wakeSelected() {
+    for (SelectionKey key : selector.selectedKeys()) {
+      Waiter w = (Waiter) key.attachment();
+      key.cancel();
+      w.ready = true;
+      LockSupport.unpark(w.thread);
+    }
+    selector.selectedKeys().clear();
   }
 }
