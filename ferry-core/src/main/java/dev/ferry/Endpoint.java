@@ -936,36 +936,41 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   @Override
   public byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch)
       throws IOException {
-    return throughScratch(scratch, () -> assemble(limit, selected, hungUp));
-  }
-
-  /** One read step of the event loop, run by {@link #throughScratch}. */
-  private interface LoopRead<T> {
-    T run() throws IOException;
+    lockIntoScratch(scratch);
+    try {
+      return assemble(limit, selected, hungUp);
+    } finally {
+      unlockFromScratch();
+    }
   }
 
   /**
-   * Runs {@code step} with the read lock held and {@code scratch} as the receive buffer, holding
-   * what this connection had buffered; what is left over afterwards moves to an exact-size heap
-   * buffer (or none), so that an idle connection holds no 64 KiB buffer of its own.
+   * Event loop reads: takes the read lock and makes {@code scratch} the receive buffer, holding
+   * what this connection had buffered. {@link #unlockFromScratch()} moves what is left over to an
+   * exact-size heap buffer (or none), so that an idle connection holds no 64 KiB buffer of its own.
+   * (Two calls, not one taking a lambda: this runs for every readable event.)
    */
-  private <T> T throughScratch(ByteBuffer scratch, LoopRead<T> step) throws IOException {
+  private void lockIntoScratch(ByteBuffer scratch) throws IOException {
     readLock.lock();
     try {
       if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
       if (!readable) throw new IllegalStateException("connection is write-only");
-      scratch.clear();
-      if (in != null) scratch.put(in);
-      in = scratch.flip();
-      try {
-        return step.run();
-      } finally {
-        if (in.hasRemaining()) {
-          ByteBuffer keep = ByteBuffer.allocate(in.remaining());
-          in = keep.put(in).flip();
-        } else {
-          in = null;
-        }
+    } catch (IOException | RuntimeException e) {
+      readLock.unlock();
+      throw e;
+    }
+    scratch.clear();
+    if (in != null) scratch.put(in);
+    in = scratch.flip();
+  }
+
+  private void unlockFromScratch() {
+    try {
+      if (in.hasRemaining()) {
+        ByteBuffer keep = ByteBuffer.allocate(in.remaining());
+        in = keep.put(in).flip();
+      } else {
+        in = null;
       }
     } finally {
       readLock.unlock();
@@ -1043,7 +1048,12 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   @Override
   public long transferAvailable(long limit, WritableByteChannel sink, boolean selected,
       boolean hungUp, ByteBuffer scratch) throws IOException {
-    return throughScratch(scratch, () -> transfer(limit, sink, selected, hungUp));
+    lockIntoScratch(scratch);
+    try {
+      return transfer(limit, sink, selected, hungUp);
+    } finally {
+      unlockFromScratch();
+    }
   }
 
   private long transfer(long limit, WritableByteChannel sink, boolean selected, boolean hungUp)

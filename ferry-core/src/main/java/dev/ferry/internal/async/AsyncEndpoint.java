@@ -175,6 +175,12 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
 
   /** Loop thread: whether a flush waits for the end of the loop's round. */
   private boolean flushScheduled;
+
+  /** The flush at the end of a round; one object for all rounds. */
+  private final Runnable scheduledFlush = () -> {
+    flushScheduled = false;
+    flush();
+  };
   private boolean selected;
   /** junixsocket reported a hang-up and cancelled the key: no more readiness will come. */
   private boolean hungUp;
@@ -600,10 +606,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     if (sends.size() == 1 && !flushScheduled) {
       // Not at once: the sends other threads queued in this round then leave in one write.
       flushScheduled = true;
-      loop.atEndOfRound(() -> {
-        flushScheduled = false;
-        flush();
-      });
+      loop.atEndOfRound(scheduledFlush);
     }
   }
 
