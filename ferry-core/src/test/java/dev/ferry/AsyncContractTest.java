@@ -18,7 +18,6 @@ import java.io.EOFException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -555,32 +554,6 @@ class AsyncContractTest {
         cancelAfterFirstWrite = null;
         first.complete(written);
       }
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** A source of {@code size} zero bytes that holds none of them. */
-  static final class Zeros implements ReadableByteChannel {
-    private long left;
-
-    Zeros(long size) {
-      this.left = size;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) {
-      if (left == 0) return -1;
-      int n = (int) Math.min(left, dst.remaining());
-      dst.position(dst.position() + n);
-      left -= n;
       return n;
     }
 

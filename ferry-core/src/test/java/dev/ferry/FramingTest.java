@@ -11,7 +11,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ReadableByteChannel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -301,31 +300,5 @@ class FramingTest {
       p.endpoint.sendBytes(new byte[] {1});
       assertEquals("0000000101", p.read(5), "nothing of the refused message went out");
     }
-  }
-
-  /** An endless source of zero bytes, without holding them in memory. */
-  private static final class Zeros implements ReadableByteChannel {
-    private long left;
-
-    Zeros(long size) {
-      this.left = size;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) {
-      if (left == 0) return -1;
-      int n = (int) Math.min(left, dst.remaining());
-      dst.position(dst.position() + n);
-      left -= n;
-      return n;
-    }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
   }
 }
