@@ -36,36 +36,25 @@ def say(line):
     sys.stdout.flush()
 
 
-def server(address):
-    listener = Listener(parse(address), authkey=key())
-    say("ready")
-    conn = listener.accept()
-    try:
-        while True:
-            try:
-                message = conn.recv_bytes()
-            except EOFError:
-                break
-            conn.send_bytes(message)
-    finally:
-        conn.close()
-        listener.close()
-    say("done")
+def echo(conn):
+    """Sends every message back until the peer closes."""
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except EOFError:
+            break
+        conn.send_bytes(message)
 
 
-def client(address):
-    messages = [m for m in os.environ.get("FERRY_MESSAGES", "").split(",") if m != "-"]
-    conn = Client(parse(address), authkey=key())
-    try:
-        for m in messages:
-            conn.send_bytes(binascii.unhexlify(m.encode("ascii")) if m != "empty" else b"")
-            say("reply " + binascii.hexlify(conn.recv_bytes()).decode("ascii"))
-    finally:
-        conn.close()
-    say("done")
+def exchange(conn):
+    """Sends each hex message of FERRY_MESSAGES ("empty" for none) and prints "reply HEX" per reply."""
+    for m in [m for m in os.environ.get("FERRY_MESSAGES", "").split(",") if m != "-"]:
+        conn.send_bytes(b"" if m == "empty" else binascii.unhexlify(m.encode("ascii")))
+        say("reply " + binascii.hexlify(conn.recv_bytes()).decode("ascii"))
 
 
-def main():
+def run(server, client):
+    """Runs server(address) or client(address) as argv says; a failure prints one line, exit 1."""
     mode, address = sys.argv[1], sys.argv[2]
     try:
         if mode == "server":
@@ -77,5 +66,26 @@ def main():
         sys.exit(1)
 
 
+def server(address):
+    listener = Listener(parse(address), authkey=key())
+    say("ready")
+    conn = listener.accept()
+    try:
+        echo(conn)
+    finally:
+        conn.close()
+        listener.close()
+    say("done")
+
+
+def client(address):
+    conn = Client(parse(address), authkey=key())
+    try:
+        exchange(conn)
+    finally:
+        conn.close()
+    say("done")
+
+
 if __name__ == "__main__":
-    main()
+    run(server, client)

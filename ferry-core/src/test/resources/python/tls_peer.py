@@ -14,7 +14,6 @@
 # server, and for a client of a listener that requires client certificates), FERRY_SERVER_NAME
 # (the name the client expects in the server's certificate; default the host).
 # Failures print one line "error TYPE: MESSAGE" and exit 1.
-import binascii
 import os
 import socket
 import ssl
@@ -25,7 +24,10 @@ from multiprocessing.connection import answer_challenge, deliver_challenge
 # The adapter is the one the README shows: examples/python/tls_client.py (FERRY_EXAMPLES names
 # that folder), so the example and the tests cannot drift apart.
 sys.path.insert(0, os.environ["FERRY_EXAMPLES"])
+sys.dont_write_bytecode = True  # leave no __pycache__ beside the extracted scripts
 from tls_client import SSLConnection  # noqa: E402
+# The plain peer, extracted beside this file: its key, output and message loops.
+from peer import echo, exchange, key, run, say  # noqa: E402
 
 
 def parse(address):
@@ -33,16 +35,6 @@ def parse(address):
         raise ValueError("tls needs a tcp address: " + address)
     host, port = address[len("tcp:"):].rsplit(":", 1)
     return host.strip("[]"), int(port)
-
-
-def key():
-    hexkey = os.environ.get("FERRY_KEY")
-    return None if hexkey is None else binascii.unhexlify(hexkey.encode("ascii"))
-
-
-def say(line):
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
 
 
 def context(purpose):
@@ -63,12 +55,7 @@ def server(address):
         if key() is not None:
             deliver_challenge(conn, key())
             answer_challenge(conn, key())
-        while True:
-            try:
-                message = conn.recv_bytes()
-            except EOFError:
-                break
-            conn.send_bytes(message)
+        echo(conn)
     finally:
         conn.close()
         listener.close()
@@ -76,7 +63,6 @@ def server(address):
 
 
 def client(address):
-    messages = [m for m in os.environ.get("FERRY_MESSAGES", "").split(",") if m != "-"]
     host, port = parse(address)
     ctx = context(ssl.Purpose.SERVER_AUTH)
     name = os.environ.get("FERRY_SERVER_NAME", host)
@@ -86,26 +72,11 @@ def client(address):
         if key() is not None:
             answer_challenge(conn, key())
             deliver_challenge(conn, key())
-        for m in messages:
-            payload = b"" if m == "empty" else binascii.unhexlify(m.encode("ascii"))
-            conn.send_bytes(payload)
-            say("reply " + binascii.hexlify(conn.recv_bytes()).decode("ascii"))
+        exchange(conn)
     finally:
         conn.close()
     say("done")
 
 
-def main():
-    mode, address = sys.argv[1], sys.argv[2]
-    try:
-        if mode == "server":
-            server(address)
-        else:
-            client(address)
-    except Exception as e:  # one line for the test to match
-        say("error %s: %s" % (type(e).__name__, e))
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    run(server, client)

@@ -35,13 +35,17 @@ class PythonTlsInteropTest {
 
   @BeforeAll
   static void writeScript() throws IOException {
+    plainPeer = Pythons.script("/python/peer.py"); // tls_peer.py imports it
     script = Pythons.script("/python/tls_peer.py");
   }
 
   @AfterAll
   static void removeScript() throws IOException {
     Files.deleteIfExists(script);
+    Files.deleteIfExists(plainPeer);
   }
+
+  private static Path plainPeer;
 
   /** For a Python client, which takes them in hex in one environment variable (128 KiB at most). */
   private static final List<byte[]> MESSAGES = messages(60_000);

@@ -69,14 +69,24 @@ public final class Pythons {
     return Path.of(System.getProperty("user.home"), ".pyenv");
   }
 
-  /** Copies a test resource script to a temp file and returns its path. */
-  public static Path script(String resource) throws IOException {
-    Path file = Files.createTempFile("ferry-", ".py");
-    file.toFile().deleteOnExit();
+  /** Where {@link #script} puts the scripts: one folder, so that they can import each other. */
+  private static Path scripts;
+
+  /**
+   * Copies a test resource script, under its own name, into a temporary folder shared by all the
+   * scripts (a script imports another extracted beside it), and returns its path.
+   */
+  public static synchronized Path script(String resource) throws IOException {
+    if (scripts == null) {
+      scripts = Files.createTempDirectory("ferry-python-");
+      scripts.toFile().deleteOnExit();
+    }
+    Path file = scripts.resolve(resource.substring(resource.lastIndexOf('/') + 1));
     try (InputStream in = Pythons.class.getResourceAsStream(resource)) {
       if (in == null) throw new IOException("missing test resource " + resource);
       Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
+    file.toFile().deleteOnExit();
     return file;
   }
 
