@@ -183,10 +183,12 @@ public final class Listener implements AutoCloseable, PassableListener {
     return address;
   }
 
+  /** The options this listener was bound with, which every accepted connection gets too. */
   public ConnectionOptions options() {
     return options;
   }
 
+  /** Whether {@link #close()} was called. */
   public boolean isClosed() {
     return closed;
   }

@@ -122,8 +122,9 @@ public final class SocketTransport implements Transport {
   /**
    * Reads a large part of a message: waits in poll, not in a blocking read, and keeps the socket
    * that way for the next read. A blocking read returns as soon as the first few kilobytes arrive,
-   * so a megabyte comes in many small reads, each a wake-up; after poll more has piled up (1 MiB
-   * messages: 10-20% more per second measured).
+   * so a megabyte comes in many small reads, each a wake-up; after poll more has piled up. Measured
+   * only with a one-process loop of 1 MiB messages (medians about 10% higher, runs spread widely);
+   * the bench's 1 MiB rows are too noisy to show it either way.
    */
   @Override
   public int readLarge(ByteBuffer dst, long deadline) throws IOException {
