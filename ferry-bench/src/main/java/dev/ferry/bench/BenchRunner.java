@@ -372,6 +372,10 @@ public final class BenchRunner {
   // Measuring
 
   private void measure() throws InterruptedException {
+    cases.removeIf(c -> !options.runs(c.workload));
+    if (cases.isEmpty()) {
+      throw new IllegalArgumentException("no workload matches " + options.only().orElseThrow());
+    }
     for (Case c : cases) rowsFor(c);
     rows.values().forEach(r -> {
       r.reference = configurationReferences.getOrDefault(r.workload + "\u0000" + r.configuration,

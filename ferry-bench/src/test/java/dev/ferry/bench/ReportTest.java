@@ -1,6 +1,7 @@
 package dev.ferry.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,5 +94,16 @@ class ReportTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> BenchOptions.defaults().withRepetitions(0));
     assertEquals("repetitions < 1: 0", e.getMessage());
+  }
+
+  @Test
+  void onlyKeepsTheWorkloadsWhoseNameThePatternFinds() {
+    BenchOptions all = BenchOptions.defaults();
+    assertTrue(all.runs("one-way 4 KiB"));
+    BenchOptions some = all.withOnly(java.util.regex.Pattern.compile("one-way 4 KiB|round trip"));
+    assertTrue(some.runs("one-way 4 KiB"));
+    assertTrue(some.runs("64 B round trip"));
+    assertFalse(some.runs("one-way 64 KiB"));
+    assertFalse(some.runs("one 100 MiB message"));
   }
 }

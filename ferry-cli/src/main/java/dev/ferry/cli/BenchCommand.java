@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,6 +48,11 @@ final class BenchCommand implements Callable<Integer> {
       description = "Also draw the ratios as a PNG bar chart.")
   Path plot;
 
+  @Option(names = "--only", paramLabel = "REGEX",
+      description = "Run only the workloads whose name this finds, e.g. 'one-way 4 KiB' or "
+          + "'round trip|1 MiB'.")
+  String only;
+
   @Option(names = "--scale", paramLabel = "N",
       description = "Run only the scale workload: N authenticated connections per kind (Unix, "
           + "TCP) held here and served through one WaitSet, their client ends in a child JVM; "
@@ -78,6 +85,14 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (json != null) options = options.withJson(json);
     if (plot != null) options = options.withPlot(plot);
+    if (only != null) {
+      try {
+        options = options.withOnly(Pattern.compile(only));
+      } catch (PatternSyntaxException e) {
+        throw new ParameterException(spec.commandLine(),
+            "--only is not a regular expression: " + only + " (" + e.getDescription() + ")");
+      }
+    }
     try {
       BenchRunner.run(options, context.out(), context.err());
     } catch (InterruptedException e) {

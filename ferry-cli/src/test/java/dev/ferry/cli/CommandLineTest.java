@@ -53,6 +53,15 @@ class CommandLineTest {
   }
 
   @Test
+  void rejectsABadOnlyPatternWithOneLineAndExitTwo() {
+    Cli.Result r = Cli.run("bench", "--only", "one-way (4");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().startsWith("--only is not a regular expression: one-way (4 (Unclosed group)\n"),
+        r.err());
+    assertEquals("", r.out());
+  }
+
+  @Test
   void rejectsATinyScaleWithOneLineAndExitTwo() {
     Cli.Result r = Cli.run("bench", "--scale", "5");
     assertEquals(2, r.exitCode());

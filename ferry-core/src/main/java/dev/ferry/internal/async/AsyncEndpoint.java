@@ -111,6 +111,23 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     Frame frame() throws IOException;
   }
 
+  /**
+   * The caller's bytes: framed at once while the queue has room; else kept as they are, and a
+   * small one is then copied straight into the batch that carries it (see {@link #coalesce}).
+   */
+  private record PayloadSource(ByteBuffer payload) implements FrameSource {
+    @Override
+    public Frame frame() {
+      return frameOf(payload);
+    }
+
+    /** The frame's length if it can join a batch unmade, else -1. */
+    int smallFrameSize() {
+      int size = Frames.SHORT_HEADER + payload.remaining();
+      return size < SMALL_FRAME ? size : -1;
+    }
+  }
+
   private static final class Send {
     final CompletableFuture<Void> future = new CompletableFuture<>();
     ByteBuffer frame; // null while deferred; then the piece being written
@@ -118,6 +135,8 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     FrameSource source;
     long queued; // bytes counted in queuedBytes
     boolean started;
+    /** Why making the frame of a deferred send failed; it fails when it reaches the head. */
+    Exception failure;
     /** For a batch of coalesced small frames: the futures of the sends it holds, in order. */
     List<CompletableFuture<Void>> members;
 
@@ -182,6 +201,8 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     flush();
   };
   private boolean selected;
+  /** Writes handed to the socket (loop thread; read after a send's future completed). */
+  private long writeCalls;
   /** junixsocket reported a hang-up and cancelled the key: no more readiness will come. */
   private boolean hungUp;
   private IOException sendFailure;
@@ -224,6 +245,15 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     AsyncEndpoint endpoint = new AsyncEndpoint(connection, role, port, loop, group.sendQueueBytes());
     loop.execute(endpoint::register);
     return endpoint;
+  }
+
+  /**
+   * How many writes {@code end} (an {@link AsyncSender} or {@link AsyncConnection} of Ferry's) has
+   * made so far: for tests that check how sends were batched. Exact once the futures of the sends
+   * in question have completed.
+   */
+  public static long writeCalls(AsyncSender end) {
+    return (end instanceof SenderView view ? view.endpoint : (AsyncEndpoint) end).writeCalls;
   }
 
   /** This endpoint as only a receiver, for {@link AsyncReceiver#of}. */
@@ -486,7 +516,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   public CompletableFuture<Void> sendAsync(ByteBuffer buffer) {
     ByteBuffer payload = buffer.slice();
     buffer.position(buffer.limit());
-    return send(payload.remaining(), () -> frameOf(payload));
+    return send(payload.remaining(), new PayloadSource(payload));
   }
 
   @Override
@@ -631,24 +661,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         forget(s);
         continue;
       }
-      if (s.frame == null) {
-        // Everything ahead has been written: the queue has room for this one now.
-        Frame frame;
-        try {
-          frame = s.source.frame();
-        } catch (IOException | RuntimeException e) {
-          sends.poll();
-          deferred.decrementAndGet();
-          s.source = null;
-          s.future.completeExceptionally(e);
-          continue;
-        }
-        s.source = null;
-        s.frame = frame.head();
-        s.body = frame.body();
-        s.queued = frame.size();
-        queuedBytes.addAndGet(s.queued);
+      // Everything ahead has been written: the queue has room for a send that waited.
+      if (s.frame == null && !materialize(s)) {
+        sends.poll();
         deferred.decrementAndGet();
+        s.source = null;
+        s.future.completeExceptionally(s.failure);
+        continue;
       }
       // The lock first: a batch gathered in the loop's shared buffer must be written before this
       // method returns, or another connection of the loop overwrites it (found by review).
@@ -663,6 +682,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         s = coalesce();
       }
       try {
+        writeCalls++;
         port.writeNow(s.frame);
       } catch (IOException | RuntimeException e) {
         releaseSendLock();
@@ -717,20 +737,54 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   }
 
   /**
+   * Makes the frame of a send that waited for room in the queue; false if that failed, with the
+   * reason in {@link Send#failure} (the send stays deferred, for its turn at the head).
+   */
+  private boolean materialize(Send s) {
+    if (s.failure != null) return false;
+    Frame frame;
+    try {
+      frame = s.source.frame();
+    } catch (IOException | RuntimeException e) {
+      s.failure = e;
+      return false;
+    }
+    s.source = null;
+    s.frame = frame.head();
+    s.body = frame.body();
+    s.queued = frame.size();
+    queuedBytes.addAndGet(s.queued);
+    deferred.decrementAndGet();
+    return true;
+  }
+
+  /**
    * Replaces the small frames at the head of the queue with one batch holding copies of them all,
-   * so that they leave in one write (decision 5: syscalls per message). Frames still waiting for
-   * room, and sends already cancelled, end the batch.
+   * so that they leave in one write (decision 5: syscalls per message). Sends that waited for
+   * room are made now and join; a cancelled send, or one whose frame could not be made, ends the
+   * batch.
    */
   private Send coalesce() {
     int total = 0;
     int count = 0;
     for (Iterator<Send> i = sends.iterator(); i.hasNext(); ) {
       Send n = i.next();
-      if (n.frame == null || n.body != null || n.started || n.members != null || n.future.isDone()
-          || n.frame.remaining() >= SMALL_FRAME || total + n.frame.remaining() > BATCH_BYTES) {
-        break;
+      if (n.future.isDone()) break;
+      int size;
+      if (n.frame == null) {
+        // A send that waited for room joins too: it would be next anyway. With a full queue (a
+        // sender faster than the socket) every send waits, so this is the common case then.
+        size = n.source instanceof PayloadSource p ? p.smallFrameSize() : -1;
+        if (size < 0 && !materialize(n)) break;
+      } else {
+        size = -1;
       }
-      total += n.frame.remaining();
+      if (size < 0) {
+        if (n.body != null || n.started || n.members != null) break;
+        size = n.frame.remaining();
+      }
+      if (size >= SMALL_FRAME || total + size > BATCH_BYTES) break;
+      total += size;
       count++;
     }
     if (count < 2) return sends.peek();
@@ -741,8 +795,15 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     batch.members = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       Send m = sends.poll();
-      batch.frame.put(m.frame);
-      batch.queued += m.queued;
+      if (m.frame != null) {
+        batch.frame.put(m.frame);
+        batch.queued += m.queued;
+      } else {
+        ByteBuffer payload = ((PayloadSource) m.source).payload();
+        batch.frame.putInt(payload.remaining()).put(payload.duplicate());
+        m.source = null;
+        deferred.decrementAndGet();
+      }
       batch.members.add(m.future);
     }
     batch.frame.flip();
