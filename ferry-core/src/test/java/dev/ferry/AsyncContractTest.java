@@ -64,6 +64,19 @@ class AsyncContractTest {
     return f.get(20, TimeUnit.SECONDS);
   }
 
+  /**
+   * Waits until {@code completed} holds {@code size} entries, without touching the futures: a
+   * thread blocked in a future's get() runs dependent callbacks itself when it wakes, racing the
+   * loop thread, and would scramble an order recorded by callbacks.
+   */
+  private static void awaitSize(List<?> completed, int size) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (completed.size() < size) {
+      assertTrue(System.nanoTime() < deadline, completed.size() + " of " + size + " completed");
+      Thread.sleep(1);
+    }
+  }
+
   private static Throwable failure(CompletableFuture<?> f) throws Exception {
     ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS));
     return e.getCause();
@@ -128,7 +141,7 @@ class AsyncContractTest {
 
   private static List<byte[]> messagesOfEverySize() {
     Random random = new Random(7);
-    int[] sizes = {0, 1, 3, 4, 5, 100, 65531, 65532, 65536, 65537, 200_000, 1 << 20, 3 << 20, 16 << 20};
+    int[] sizes = {0, 1, 3, 4, 5, 100, 8187, 8188, 8189, 65531, 65532, 65536, 65537, 200_000, 1 << 20, 3 << 20, 16 << 20};
     List<byte[]> sent = new ArrayList<>();
     for (int size : sizes) {
       byte[] b = new byte[size];
@@ -150,6 +163,7 @@ class AsyncContractTest {
         futures.add(async.sendAsync(new byte[(i % 7) * 5000]).thenRun(() -> completed.add(n)));
       }
       for (int i = 0; i < 2000; i++) assertEquals((i % 7) * 5000, p.right().receiveBytes().length);
+      awaitSize(completed, 2000);
       for (CompletableFuture<Void> f : futures) await(f);
       for (int i = 0; i < 2000; i++) assertEquals(i, completed.get(i));
     }
@@ -407,7 +421,8 @@ class AsyncContractTest {
     // ran at a third of C's speed), and the batch must keep each message whole, in order.
     try (EventLoops loops = EventLoops.open(1, 4096); Transports.Pair p = transport.open(OPTIONS)) {
       AsyncSender async = sender(transport, p, loops);
-      byte[] big = new byte[16 << 20]; // more than any socket buffer: the queue stays full
+      // More than the socket buffers take (TCP's grow to 32 MiB here): the queue stays full.
+      byte[] big = new byte[64 << 20];
       long[] writesAfterBig = new long[1];
       CompletableFuture<Void> bigSent = async.sendAsync(big)
           .thenRun(() -> writesAfterBig[0] = AsyncEndpoint.writeCalls(async));
@@ -444,13 +459,16 @@ class AsyncContractTest {
         f.whenComplete((v, e) -> completed.add(n));
       }
       assertTrue(sends.get(2001).cancel(false), "still waiting for room: can be withdrawn");
+      // Else sends completed while callbacks were still being added, and the order seen below
+      // would depend on thread scheduling.
+      assertFalse(bigSent.isDone(), "the socket took all of the big message: nothing waited");
 
       assertEquals(big.length, p.right().receiveBytes().length);
-      await(bigSent);
       for (int i = 0; i < count; i++) {
         if (i == 1003 || i == 2001) continue;
         assertEquals("message " + i, new String(p.right().receiveBytes(), UTF_8));
       }
+      awaitSize(completed, count);
       for (int i = 0; i < count; i++) {
         if (i == 1003) {
           assertInstanceOf(CodecException.class, failure(sends.get(i)));

@@ -26,10 +26,6 @@ final class AsyncSendLink implements Link {
   private final CompletableFuture<?>[] window = new CompletableFuture<?>[WINDOW];
   private long sent;
 
-  /** The bytes of the last buffer sent, reused while the caller sends that same buffer again. */
-  private ByteBuffer lastBuffer;
-  private byte[] lastBytes;
-
   AsyncSendLink(Connection connection) {
     loops = EventLoops.open(1);
     async = AsyncConnection.of(connection, loops);
@@ -37,15 +33,13 @@ final class AsyncSendLink implements Link {
 
   @Override
   public void send(ByteBuffer message) throws IOException {
-    // PeerLoop sends one unchanged buffer many times: copy it out once, not per message.
-    if (message != lastBuffer || lastBytes.length != message.remaining()) {
-      lastBytes = new byte[message.remaining()];
-      message.duplicate().get(lastBytes);
-      lastBuffer = message;
-    }
     int slot = (int) (sent++ % WINDOW);
     if (window[slot] != null) await(window[slot]);
-    window[slot] = async.sendAsync(lastBytes);
+    // From the caller's buffer, as the blocking link sends: a small payload is copied behind its
+    // header (or, once the queue is full, straight into the batch), a large one is written from
+    // where it is. So the buffer must stay as it is until the send completes: the one-way driver,
+    // the only one run through this link, sends one unchanged buffer until the peer's ack.
+    window[slot] = async.sendAsync(message.duplicate());
   }
 
   @Override

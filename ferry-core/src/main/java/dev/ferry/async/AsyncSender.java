@@ -53,8 +53,9 @@ public interface AsyncSender extends AutoCloseable {
   CompletableFuture<Void> sendAsync(byte[] bytes);
 
   /**
-   * Sends the remaining bytes of {@code buffer} as one message, and advances its position. A large
-   * buffer is written from where it is, not copied: leave it alone until the future completes.
+   * Sends the remaining bytes of {@code buffer} as one message, and advances its position. A
+   * buffer of 8 KiB or more is written from where it is, not copied (a smaller one may be, or may
+   * wait as it is while the queue is full): leave it alone until the future completes.
    */
   CompletableFuture<Void> sendAsync(ByteBuffer buffer);
 

@@ -160,8 +160,11 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   /** Frames below this size are copied together into one write when several are queued. */
   private static final int SMALL_FRAME = 8 * 1024;
 
-  /** The most bytes one coalesced write carries; longer payloads are written from where they are. */
-  private static final int BATCH_BYTES = 64 * 1024;
+  /**
+   * The most bytes one coalesced write carries, and the most of a larger payload copied behind
+   * its header; the rest is written from where it is.
+   */
+  static final int BATCH_BYTES = 64 * 1024;
 
   /**
    * The most bytes of a large payload handed to one write: the JDK copies a heap buffer into a
@@ -539,21 +542,46 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
 
   /**
    * A small payload is copied behind its header, to leave in one write with its neighbours; a
-   * large one is written from the caller's buffer, a window at a time.
+   * larger one is written from where it is (the caller leaves it alone until the future
+   * completes), its first piece copied behind the header in the loop's batch buffer.
    */
   private static Frame frameOf(ByteBuffer payload) {
     int length = payload.remaining();
-    if (length > BATCH_BYTES) {
-      return new Frame(header(length), () -> {
-        if (!payload.hasRemaining()) return null;
-        ByteBuffer window = payload.slice().limit(Math.min(payload.remaining(), WRITE_WINDOW));
-        payload.position(payload.position() + window.remaining());
-        return window;
-      }, Frames.SHORT_HEADER + (long) length);
+    if (Frames.SHORT_HEADER + length >= SMALL_FRAME) {
+      return new Frame(header(length), new PayloadBody(payload), Frames.SHORT_HEADER + (long) length);
     }
     ByteBuffer frame = ByteBuffer.allocate(Frames.SHORT_HEADER + length);
     frame.putInt(length).put(payload.duplicate()).flip();
     return Frame.whole(frame);
+  }
+
+  /** The caller's payload, written from where it is, a window at a time. */
+  private static final class PayloadBody implements Body {
+    private final ByteBuffer payload;
+
+    PayloadBody(ByteBuffer payload) {
+      this.payload = payload;
+    }
+
+    /**
+     * The header and as much of the payload as fits, copied into {@code batch}: one write for
+     * a message up to 64 KiB, and no write of a lone header before a large one.
+     */
+    ByteBuffer head(ByteBuffer header, ByteBuffer batch) {
+      batch.clear().put(header);
+      int n = Math.min(payload.remaining(), BATCH_BYTES);
+      batch.put(payload.slice().limit(n));
+      payload.position(payload.position() + n);
+      return batch.flip();
+    }
+
+    @Override
+    public ByteBuffer next() {
+      if (!payload.hasRemaining()) return null;
+      ByteBuffer window = payload.slice().limit(Math.min(payload.remaining(), WRITE_WINDOW));
+      payload.position(payload.position() + window.remaining());
+      return window;
+    }
   }
 
   private static ByteBuffer header(long length) {
@@ -680,6 +708,8 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       }
       if (!s.started && s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
         s = coalesce();
+      } else if (!s.started && s.body instanceof PayloadBody payload) {
+        s.frame = payload.head(s.frame, loop.batchBuffer());
       }
       try {
         writeCalls++;

@@ -141,8 +141,8 @@ public final class EventLoop implements Runnable {
     return batch;
   }
 
-  /** Big enough for the largest batch (AsyncEndpoint.BATCH_BYTES). */
-  static final int BATCH_BUFFER_SIZE = 64 * 1024;
+  /** Big enough for the largest batch, or a header and the first piece of a large payload. */
+  static final int BATCH_BUFFER_SIZE = AsyncEndpoint.BATCH_BYTES + 16;
 
   private ByteBuffer batch;
 
