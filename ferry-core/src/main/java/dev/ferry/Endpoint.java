@@ -58,6 +58,9 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   private final Transport transport;
   private final String description;
   private final long maxMessageSize;
+
+  /** {@link ConnectionOptions#receiveSpin()}, in nanoseconds. */
+  private final long spinNanos;
   private final long maxSendSize;
   private final String peer;
 
@@ -88,6 +91,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     this.writable = writable;
     this.readOnlyEnd = readable && !writable;
     this.maxMessageSize = options.maxMessageSize();
+    this.spinNanos = options.receiveSpin().toNanos();
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
     this.options = options;
@@ -645,7 +649,8 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       in.position(in.limit()).limit(in.capacity());
       int n;
       try {
-        n = transport.read(in, deadline);
+        n = spinNanos > 0 ? spin(in, deadline) : 0;
+        if (n == 0) n = transport.read(in, deadline);
       } finally {
         in.limit(in.position()).position(start);
       }
@@ -653,6 +658,22 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
       if (n < 0) endOfStream = true;
     }
     return true;
+  }
+
+  /**
+   * Polls the socket for input for up to {@link #spinNanos} (and no later than {@code deadline}):
+   * a count, or 0 if nothing came (junixsocket reports end of stream as 0 here too; the
+   * transport's own wait that follows tells).
+   */
+  private int spin(ByteBuffer dst, long deadline) throws IOException {
+    long start = System.nanoTime();
+    long spin = deadline == Deadlines.NONE ? spinNanos : Math.min(spinNanos, deadline - start);
+    do {
+      int n = transport.readNow(dst);
+      if (n != 0) return n;
+      Thread.onSpinWait();
+    } while (System.nanoTime() - start < spin);
+    return 0;
   }
 
   private FramingException truncated() {

@@ -163,6 +163,29 @@ class PythonInteropTest {
     }
   }
 
+  @ParameterizedTest(name = "spinning ferry server, python {0} client")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"2.7", "3.13"})
+  void pythonClientTalksToASpinningFerryListener(String version) throws Exception {
+    // receiveSpin changes how the server waits, never what it reads: handshake and echoes as ever.
+    AuthKey key = AuthKey.random();
+    ConnectionOptions spinning = options(key).toBuilder().receiveSpin(Duration.ofNanos(100_000))
+        .build();
+    try (Listener listener = Listener.bind(address("unix"), spinning)) {
+      Process python = start(version, "client", listener.address(), key, MESSAGES);
+      try {
+        BlockingQueue<String> out = Pythons.output(python);
+        try (Connection c = listener.accept(Duration.ofSeconds(30))) {
+          echoUntilEof(c);
+        }
+        for (byte[] m : MESSAGES) assertEquals("reply " + HexFormat.of().formatHex(m), Pythons.line(out));
+        assertEquals("done", Pythons.line(out));
+        assertEquals(0, Pythons.exit(python));
+      } finally {
+        python.destroyForcibly();
+      }
+    }
+  }
+
   private static void echoUntilEof(Connection c) throws IOException {
     while (true) {
       try {

@@ -51,6 +51,11 @@ public final class BenchRunner {
   static final String FERRY_TCP = "Ferry TCP loopback";
   static final String FERRY_PROCESS = "Ferry unix path, Java↔Java 2 JVMs";
   static final String ASYNC_SENDS = ", async sends";
+  static final String SPINNING = ", receiveSpin 100 µs";
+
+  /** Receives poll 100 µs before they sleep: a busy core for one wake-up fewer per message. */
+  private static final ConnectionOptions SPIN =
+      ConnectionOptions.builder().receiveSpin(Duration.ofNanos(100_000)).build();
 
   private static final int[] SIZES = {64, 4 * 1024, 64 * 1024, 1024 * 1024};
   private static final int BIG = 100 * 1024 * 1024;
@@ -173,6 +178,11 @@ public final class BenchRunner {
         bin -> latency(References.run(References.command(bin, "pingpong", roundTrips(), 64))));
     links.forEach((name, link) -> add(rtt, name, link, List.of(Metric.MEDIAN_US, Metric.P99_US),
         l -> roundTrip(l, roundTrips())));
+    // Both ends spin: no thread sleeps between messages. Against the C pair, which sleeps.
+    Optional<Link> spinningLink = setUp(FERRY_UNIX + SPINNING, () -> listenerLink(
+        FERRY_UNIX + SPINNING, new Address.Unix(dir.resolve("spin.sock")), SPIN, FerryLink::new));
+    add(rtt, FERRY_UNIX + SPINNING, spinningLink, List.of(Metric.MEDIAN_US, Metric.P99_US),
+        l -> roundTrip(l, roundTrips()));
     pythons.forEach((minor, python) -> addPython(rtt, "CPython " + minor + " Pipe", script,
         List.of(Metric.MEDIAN_US, Metric.P99_US), s -> latency(References.run(
             References.command(python, s, "pingpong", roundTrips() / 4, 64)))));
@@ -268,9 +278,13 @@ public final class BenchRunner {
       addPython(clients, pythonServer, script, List.of(Metric.MESSAGES_PER_S),
           s -> new double[] {perSecond(echoes, pythonClientAgainstPython(py, s, echoes))});
       addPython(clients, "CPython " + minor + " client → Ferry server", script,
-          List.of(Metric.MESSAGES_PER_S),
-          s -> new double[] {perSecond(echoes, pythonClientAgainstFerry(py, s, echoes))});
+          List.of(Metric.MESSAGES_PER_S), s -> new double[] {perSecond(echoes,
+              pythonClientAgainstFerry(py, s, echoes, ConnectionOptions.defaults()))});
       referenceOf(clients, "CPython " + minor + " client → Ferry server", pythonServer);
+      String spinning = "CPython " + minor + " client → Ferry server" + SPINNING;
+      addPython(clients, spinning, script, List.of(Metric.MESSAGES_PER_S),
+          s -> new double[] {perSecond(echoes, pythonClientAgainstFerry(py, s, echoes, SPIN))});
+      referenceOf(clients, spinning, pythonServer);
       referenceOf(clients, pythonServer, pythonServer);
     });
     if (pythons.isEmpty()) {
@@ -479,9 +493,10 @@ public final class BenchRunner {
     }
   }
 
-  private long pythonClientAgainstFerry(Path python, Path script, int count) throws Exception {
+  private long pythonClientAgainstFerry(Path python, Path script, int count,
+      ConnectionOptions options) throws Exception {
     Address address = new Address.Unix(dir.resolve("ferry-echo.sock"));
-    try (Listener listener = Listener.bind(address)) {
+    try (Listener listener = Listener.bind(address, options)) {
       Thread server = startThread("ferry-bench-echo", () -> {
         try (Connection c = listener.accept()) {
           PeerLoop.echoUntilEnd(new FerryLink(c));
@@ -530,10 +545,15 @@ public final class BenchRunner {
     return listenerLink(name, address, FerryLink::new);
   }
 
-  /** A connection through a listener; {@code driver} makes the measuring side's link of it. */
   private Link listenerLink(String name, Address address, LinkMaker driver) throws IOException {
-    try (Listener listener = Listener.bind(address)) {
-      Connection local = Client.connect(listener.address());
+    return listenerLink(name, address, ConnectionOptions.defaults(), driver);
+  }
+
+  /** A connection through a listener; {@code driver} makes the measuring side's link of it. */
+  private Link listenerLink(String name, Address address, ConnectionOptions options,
+      LinkMaker driver) throws IOException {
+    try (Listener listener = Listener.bind(address, options)) {
+      Connection local = Client.connect(listener.address(), options);
       Connection remote = listener.accept(Duration.ofSeconds(10));
       return withPeerThread(name, driver.make(local), new FerryLink(remote));
     }

@@ -151,6 +151,7 @@ public final class SocketTransport implements Transport {
     try {
       int n = channel.read(dst);
       if (n > 0) afterRead(n);
+      if (n < 0) checkOpen(); // our own close, from another thread, is not the peer's end
       return n;
     } catch (IOException e) {
       throw closedOr(e);
