@@ -708,6 +708,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
         out.flip();
         transport.writeFully(out);
       } else {
+        transport.prepareWrite(length);
         out.flip();
         transport.writeFully(out);
         transport.writeFully(buffer);
@@ -725,6 +726,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     lockForSend();
     try {
       ensureSendBuffer(Frames.SHORT_HEADER + Frames.LONG_LENGTH + size);
+      transport.prepareWrite(size);
       out.clear();
       Frames.putHeader(out, size);
       long left = size;
@@ -757,6 +759,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     ByteBuffer frame = message.toFrame();
     lockForSend();
     try {
+      transport.prepareWrite(frame.remaining());
       transport.writeFully(frame);
     } finally {
       writeLock.unlock();
@@ -1183,6 +1186,11 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");
     if (!writable) throw new IllegalStateException("connection is read-only");
     return transport.writeNow(frame);
+  }
+
+  @Override
+  public void prepareWrite(long size) {
+    transport.prepareWrite(size);
   }
 
   @Override

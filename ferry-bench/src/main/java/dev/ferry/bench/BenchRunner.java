@@ -51,6 +51,11 @@ public final class BenchRunner {
   static final String FERRY_TCP = "Ferry TCP loopback";
   static final String FERRY_PROCESS = "Ferry unix path, Java↔Java 2 JVMs";
   static final String ASYNC_SENDS = ", async sends";
+  static final String C_SNDBUF = ", SO_SNDBUF 2 MiB";
+
+  /** Ferry's SocketTransport.LARGE_MESSAGE and LARGE_SEND_BUFFER, for the C twin. */
+  private static final int LARGE_MESSAGE = 256 * 1024;
+  private static final int LARGE_SEND_BUFFER = 2 * 1024 * 1024;
   static final String SPINNING = ", receiveSpin 100 µs";
 
   /** Receives poll 100 µs before they sleep: a busy core for one wake-up fewer per message. */
@@ -122,7 +127,9 @@ public final class BenchRunner {
   }
 
   private int oneWayCount(int size) {
-    long budget = options.quick() ? 16L << 20 : 256L << 20;
+    // 1 GiB: a trial of 1 MiB messages then lasts about 0.1 s; with 256 MiB (25 ms) the
+    // scheduler's noise spread one configuration's runs over a factor of two.
+    long budget = options.quick() ? 32L << 20 : 1L << 30;
     int most = options.quick() ? 20_000 : 200_000;
     return (int) Math.max(options.quick() ? 16 : 64, Math.min(most, budget / size));
   }
@@ -197,6 +204,13 @@ public final class BenchRunner {
             bin -> rates(count, size, References.field(References.run(
                 References.command(bin, "oneway", count, size, mode)), "elapsed_ns")));
       }
+      if (size >= LARGE_MESSAGE) {
+        // Ferry raises a Unix socket's send buffer before such messages: C with the same buffer,
+        // so that the table shows what that alone is worth.
+        addC(workload, C_BUFFERED + C_SNDBUF, cref, metrics,
+            bin -> rates(count, size, References.field(References.run(References.command(
+                bin, "oneway", count, size, "buffered", LARGE_SEND_BUFFER)), "elapsed_ns")));
+      }
       links.forEach((name, link) -> add(workload, name, link, metrics,
           l -> rates(count, size, oneWay(l, count, size))));
       asyncLinks.forEach((name, link) -> add(workload, name, link, metrics,
@@ -211,6 +225,9 @@ public final class BenchRunner {
     addC(big, C_BUFFERED, cref, List.of(Metric.MB_PER_S), bin -> new double[] {megabytesPerSecond(
         BIG, References.field(References.run(References.command(bin, "oneway", 1, BIG, "buffered")),
             "elapsed_ns"))});
+    addC(big, C_BUFFERED + C_SNDBUF, cref, List.of(Metric.MB_PER_S), bin -> new double[] {
+        megabytesPerSecond(BIG, References.field(References.run(References.command(bin, "oneway",
+            1, BIG, "buffered", LARGE_SEND_BUFFER)), "elapsed_ns"))});
     for (String name : List.of(JDK_UNIX, FERRY_PIPE, FERRY_PROCESS)) {
       add(big, name, links.get(name), List.of(Metric.MB_PER_S),
           l -> new double[] {megabytesPerSecond(BIG, PeerLoop.oneWay(l, 1, BIG))});

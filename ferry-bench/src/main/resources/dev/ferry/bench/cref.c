@@ -6,6 +6,8 @@
  *   cref oneway COUNT SIZE simple      the reader does read(4) + read(n) per message
  *   cref oneway COUNT SIZE buffered    the reader parses frames out of a 64 KiB buffer
  *                                      both print {"elapsed_ns":..}, sender side, until the ack
+ *   ... SNDBUF                         (a fifth argument) setsockopt(SO_SNDBUF) on the writer's
+ *                                      end first, as Ferry does before messages of 256 KiB+
  *
  * The writer sends header and payload in one write (as Ferry does).
  */
@@ -109,12 +111,19 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 4) { fprintf(stderr, "usage: cref pingpong|oneway COUNT SIZE [simple|buffered]\n"); return 2; }
+  if (argc < 4) {
+    fprintf(stderr, "usage: cref pingpong|oneway COUNT SIZE [simple|buffered [SNDBUF]]\n");
+    return 2;
+  }
   long count = atol(argv[2]);
   uint32_t size = (uint32_t) atol(argv[3]);
   int buffered = argc > 4 && strcmp(argv[4], "buffered") == 0;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) die("socketpair");
+  if (argc > 5) {
+    int sndbuf = atoi(argv[5]);
+    if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0) die("setsockopt");
+  }
   char *frame = calloc(1, (size_t) size + 4);
   char *payload = calloc(1, (size_t) size + 4);
   if (!frame || !payload) die("calloc");

@@ -708,8 +708,9 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       }
       if (!s.started && s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
         s = coalesce();
-      } else if (!s.started && s.body instanceof PayloadBody payload) {
-        s.frame = payload.head(s.frame, loop.batchBuffer());
+      } else if (!s.started && s.body != null) {
+        port.prepareWrite(s.queued);
+        if (s.body instanceof PayloadBody payload) s.frame = payload.head(s.frame, loop.batchBuffer());
       }
       try {
         writeCalls++;

@@ -63,6 +63,9 @@ public interface AsyncPort {
 
   void unlockSend();
 
+  /** A message of {@code size} bytes is about to be written, with the send lock held. */
+  void prepareWrite(long size);
+
   /**
    * Writes what the socket takes now, with the send lock held; returns the count of bytes taken
    * from {@code frame}. A TLS connection may take bytes whose records still wait to leave: see

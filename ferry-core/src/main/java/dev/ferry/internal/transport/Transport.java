@@ -67,6 +67,12 @@ public sealed interface Transport permits SocketTransport, TlsTransport {
     return false;
   }
 
+  /**
+   * A message of {@code size} bytes is about to be written: a transport may make room for it in
+   * the kernel first. Writing thread only.
+   */
+  default void prepareWrite(long size) {}
+
   /** Writes all of {@code src}, waiting for buffer space as long as it takes. */
   void writeFully(ByteBuffer src) throws IOException;
 
