@@ -568,11 +568,28 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
      * a message up to 64 KiB, and no write of a lone header before a large one.
      */
     ByteBuffer head(ByteBuffer header, ByteBuffer batch) {
+      headerLength = header.remaining();
+      headStart = payload.position();
       batch.clear().put(header);
       int n = Math.min(payload.remaining(), BATCH_BYTES);
       batch.put(payload.slice().limit(n));
       payload.position(payload.position() + n);
       return batch.flip();
+    }
+
+    private int headerLength;
+    private int headStart;
+
+    /**
+     * What to write next when the socket took only part of {@code head} (the batch buffer, which
+     * must be freed): the rest of the payload from the caller's buffer, without a copy, once
+     * the header has left; else a copy of what is left of the head.
+     */
+    ByteBuffer resume(ByteBuffer head) {
+      int taken = head.position();
+      if (taken < headerLength) return ByteBuffer.allocate(head.remaining()).put(head).flip();
+      payload.position(headStart + taken - headerLength);
+      return next();
     }
 
     @Override
@@ -726,8 +743,10 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       // A TLS record may still wait to leave: the send is done only when it has.
       if (s.frame.hasRemaining() || port.hasPendingOutput()) {
         if (s.frame == loop.batchBuffer() && s.frame.hasRemaining()) {
-          // The loop's batch buffer serves the next connection too: keep the rest here.
-          s.frame = ByteBuffer.allocate(s.frame.remaining()).put(s.frame).flip();
+          // The loop's batch buffer serves the next connection too: keep the rest here, or
+          // go on from the caller's buffer where the copied part of a payload stopped.
+          s.frame = s.body instanceof PayloadBody payload ? payload.resume(s.frame)
+              : ByteBuffer.allocate(s.frame.remaining()).put(s.frame).flip();
         }
         wantWrite = true;
         if (hungUp) retryLater(); else updateInterest();
