@@ -39,7 +39,7 @@ final class EchoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     MessageCodec codec = endpoint.codec();
-    return ServeCommand.run(context, spec, endpoint, serve.maxConnections, connection -> {
+    return ServeCommand.run(context, spec, endpoint, serve, connection -> {
       while (true) codec.echo(connection);
     });
   }

@@ -38,7 +38,7 @@ final class ListenCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     MessageCodec codec = endpoint.codec();
     PrintWriter out = context.out();
-    return ServeCommand.run(context, spec, endpoint, serve.maxConnections, connection -> {
+    return ServeCommand.run(context, spec, endpoint, serve, connection -> {
       while (true) {
         String line = codec.receiveLine(connection);
         out.println(line); // one lock per line: clients' lines never interleave

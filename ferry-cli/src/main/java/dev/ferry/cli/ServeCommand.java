@@ -1,8 +1,10 @@
 package dev.ferry.cli;
 
+import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Duration;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
@@ -11,14 +13,24 @@ final class ServeCommand {
   private ServeCommand() {}
 
   static int run(CliContext context, CommandSpec spec, EndpointOptions endpoint,
-      Integer maxConnections, Server.Session session) throws IOException, InterruptedException {
+      ServeOptions serve, Server.Session session) throws IOException, InterruptedException {
+    Integer maxConnections = serve.maxConnections;
     if (maxConnections != null && maxConnections < 1) {
       throw new ParameterException(spec.commandLine(),
           "--max-connections must be at least 1: " + maxConnections);
     }
+    ConnectionOptions options = endpoint.connectionOptions();
+    Integer spin = serve.receiveSpinMicros;
+    if (spin != null) {
+      if (spin < 0 || spin > ServeOptions.MAX_SPIN_MICROS) {
+        throw new ParameterException(spec.commandLine(), "--receive-spin-us must be 0 to "
+            + ServeOptions.MAX_SPIN_MICROS + ": " + spin);
+      }
+      options = options.toBuilder().receiveSpin(Duration.ofNanos(spin * 1_000L)).build();
+    }
     Listener listener;
     try {
-      listener = Listener.bind(endpoint.address, endpoint.connectionOptions());
+      listener = Listener.bind(endpoint.address, options);
     } catch (IllegalArgumentException e) {
       // A non-loopback TCP address without a key: the command line asked for something unsafe.
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);

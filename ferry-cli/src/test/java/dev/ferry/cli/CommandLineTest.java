@@ -113,6 +113,18 @@ class CommandLineTest {
   }
 
   @Test
+  void rejectsAReceiveSpinOutOfRange() {
+    for (String spin : new String[] {"-1", "1000001"}) {
+      Cli.Result r = Cli.run("echo", "--address", "unix:" + dir.resolve("s"), "--receive-spin-us",
+          spin);
+      assertEquals(2, r.exitCode());
+      assertTrue(r.err().startsWith("--receive-spin-us must be 0 to 1000000: " + spin + "\n"),
+          r.err());
+      assertEquals("", r.out());
+    }
+  }
+
+  @Test
   void rejectsMissingAddress() {
     Cli.Result r = Cli.run("send", "hi");
     assertEquals(2, r.exitCode());

@@ -47,6 +47,18 @@ class EchoCommandTest {
   }
 
   @Test
+  void echoesTheSameWhileSpinningForTheNextMessage() throws Exception {
+    String address = "unix:@ferry-test-" + UUID.randomUUID();
+    Cli.Running echo = Cli.start("echo", "--address", address, "--max-connections", "1",
+        "--receive-spin-us", "200");
+    assertEquals(address, echo.awaitListening());
+
+    Cli.Result sent = Cli.run("send", "--address", address, "one", "two", "three");
+    assertEquals(new Cli.Result(0, "one\ntwo\nthree\n", ""), sent);
+    assertEquals(new Cli.Result(0, "listening on " + address + "\n", ""), echo.awaitExit());
+  }
+
+  @Test
   void sendsEachLineOfStdinWhenNoMessageIsGiven() throws Exception {
     String address = "unix:@ferry-test-" + UUID.randomUUID();
     Cli.Running echo = Cli.start("echo", "--address", address, "--max-connections", "1");
