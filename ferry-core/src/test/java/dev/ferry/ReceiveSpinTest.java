@@ -86,26 +86,30 @@ class ReceiveSpinTest {
   @ParameterizedTest
   @EnumSource(Transports.class)
   void seesTheEndOfTheStreamWhileSpinning(Transports transport) throws Exception {
-    try (Transports.Pair p = transport.open(spinning(Duration.ofMillis(500)))) {
-      CompletableFuture<byte[]> pending = receiveInBackground(p.right());
-      Thread.sleep(20);
-      p.left().close();
-      ExecutionException e = assertThrows(ExecutionException.class,
-          () -> pending.get(20, TimeUnit.SECONDS));
-      assertInstanceOf(EOFException.class, e.getCause().getCause(), e.toString());
-    }
+    assertSpinningReceiveFails(transport, p -> p.left().close(), EOFException.class);
   }
 
   @ParameterizedTest
   @EnumSource(Transports.class)
   void closeStopsASpinningReceive(Transports transport) throws Exception {
+    assertSpinningReceiveFails(transport, p -> p.right().close(),
+        ConnectionClosedException.class);
+  }
+
+  private interface Action {
+    void run(Transports.Pair p) throws IOException;
+  }
+
+  /** A receive spinning for up to a second fails with {@code expected} once {@code end} ran. */
+  private static void assertSpinningReceiveFails(Transports transport, Action end,
+      Class<? extends IOException> expected) throws Exception {
     try (Transports.Pair p = transport.open(spinning(Duration.ofSeconds(1)))) {
       CompletableFuture<byte[]> pending = receiveInBackground(p.right());
       Thread.sleep(20);
-      p.right().close();
+      end.run(p);
       ExecutionException e = assertThrows(ExecutionException.class,
           () -> pending.get(20, TimeUnit.SECONDS));
-      assertInstanceOf(ConnectionClosedException.class, e.getCause().getCause(), e.toString());
+      assertInstanceOf(expected, e.getCause().getCause(), e.toString());
     }
   }
 
