@@ -669,6 +669,8 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     long start = System.nanoTime();
     long spin = deadline == Deadlines.NONE ? spinNanos : Math.min(spinNanos, deadline - start);
     do {
+      // An interrupt is the sleeping read's to report, as without spin (found by review).
+      if (Thread.currentThread().isInterrupted()) return 0;
       int n = transport.readNow(dst);
       if (n != 0) return n;
       Thread.onSpinWait();

@@ -486,6 +486,76 @@ class AsyncContractTest {
     }
   }
 
+  /** The first of a run of 16 KiB sends that stayed pending: the socket was full. */
+  private record Stuck(int index, CompletableFuture<Void> future) {}
+
+  /** Sends 16 KiB messages (message i filled with {@code base + i % 100}) until one stays pending. */
+  private static Stuck fillUntilStuck(AsyncConnection c, int base) throws Exception {
+    for (int i = 0; i < 100_000; i++) {
+      CompletableFuture<Void> f = c.sendAsync(filled(base, i));
+      try {
+        f.get(300, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        return new Stuck(i, f);
+      }
+    }
+    throw new AssertionError("the socket never filled");
+  }
+
+  private static byte[] filled(int base, int i) {
+    byte[] m = new byte[16 * 1024];
+    Arrays.fill(m, (byte) (base + i % 100));
+    return m;
+  }
+
+  @org.junit.jupiter.api.Test
+  void aTlsSendWaitingForSocketRoomDoesNotWriteAnotherConnectionsBytes() throws Exception {
+    // The loop's batch buffer is shared. A TLS send whose head the engine took whole, but whose
+    // records still waited for the socket, kept pointing at it; another connection of the loop
+    // refilled it, and the TLS connection then sent those bytes as its own (found by review).
+    try (EventLoops loops = EventLoops.open(1);
+        Transports.Pair tls = Transports.TCP_TLS.open(OPTIONS);
+        Transports.Pair tcp = Transports.TCP_V4.open(OPTIONS)) {
+      AsyncConnection a = AsyncConnection.of(tls.leftConnection(), loops);
+      AsyncConnection b = AsyncConnection.of(tcp.leftConnection(), loops);
+      Stuck stuck = fillUntilStuck(a, 1);
+      CompletableFuture<Void> marker = a.sendAsync("end".getBytes(UTF_8));
+      fillUntilStuck(b, 0); // its last head is written in part, from the shared buffer
+      for (int i = 0; i <= stuck.index(); i++) {
+        assertArrayEquals(filled(1, i), tls.right().receiveBytes(), "message " + i);
+      }
+      assertEquals("end", new String(tls.right().receiveBytes(), UTF_8));
+      await(marker);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4", "TCP_TLS"})
+  void aStartedSendCannotBeCancelledAndCompletesWhenWritten(Transports transport)
+      throws Exception {
+    // A started send goes out whole, read from the caller's array: cancel and orTimeout must not
+    // complete its future early, or the caller would reuse an array still being sent (found by
+    // review: cancel returned true and the loop went on reading the array).
+    try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
+      AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
+      Stuck stuck = fillUntilStuck(a, 7); // at the head of the queue: started
+      CompletableFuture<Void> waiting = a.sendAsync(new byte[] {42});
+      assertTrue(waiting.cancel(false), "not started yet: withdrawn");
+      assertFalse(stuck.future().cancel(false), "started: cannot be withdrawn");
+      CompletableFuture<Void> timed = stuck.future().orTimeout(10, TimeUnit.MILLISECONDS);
+      Thread.sleep(50);
+      assertFalse(stuck.future().isDone(), "started: a timeout does not end it either");
+      CompletableFuture<Void> marker = a.sendAsync("end".getBytes(UTF_8));
+      for (int i = 0; i <= stuck.index(); i++) {
+        assertArrayEquals(filled(7, i), p.right().receiveBytes(), "message " + i);
+      }
+      assertEquals("end", new String(p.right().receiveBytes(), UTF_8), "the withdrawn one left");
+      await(marker);
+      assertEquals(null, await(timed));
+      assertFalse(stuck.future().isCancelled());
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Transports.class)
   void slowReaderDoesNotHoldUpOthersOnTheSameLoop(Transports transport) throws Exception {

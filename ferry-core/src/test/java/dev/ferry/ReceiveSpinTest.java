@@ -3,6 +3,7 @@ package dev.ferry;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -110,6 +111,37 @@ class ReceiveSpinTest {
       ExecutionException e = assertThrows(ExecutionException.class,
           () -> pending.get(20, TimeUnit.SECONDS));
       assertInstanceOf(expected, e.getCause().getCause(), e.toString());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4", "TCP_TLS"})
+  void anInterruptEndsASpinningReceiveAsItEndsASleepingOne(Transports transport)
+      throws Exception {
+    // Found by review: junixsocket's non-blocking read closed the channel on an interrupt and the
+    // connection did not know it was closed; TCP spun on to the end of the spin.
+    for (Duration spin : new Duration[] {Duration.ZERO, Duration.ofSeconds(1)}) {
+      try (Transports.Pair p = transport.open(spinning(spin))) {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+            new java.util.concurrent.atomic.AtomicReference<>();
+        Thread receiver = new Thread(() -> {
+          try {
+            p.right().receiveBytes();
+          } catch (IOException | RuntimeException e) {
+            failure.set(e);
+          }
+        }, "spinning-receiver");
+        receiver.start();
+        Thread.sleep(100);
+        receiver.interrupt();
+        receiver.join(500); // well inside the 1 s spin
+        assertFalse(receiver.isAlive(), "spin " + spin + ": still receiving");
+        assertInstanceOf(java.io.InterruptedIOException.class, failure.get(), "spin " + spin);
+        if (transport == Transports.SOCKET_PAIR) {
+          // The channel closed itself: the connection says so, and released the rest.
+          assertTrue(p.right().isClosed(), "spin " + spin + ": closed after the interrupt");
+        }
+      }
     }
   }
 

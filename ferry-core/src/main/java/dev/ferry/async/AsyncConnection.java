@@ -39,7 +39,9 @@ import java.util.concurrent.CompletableFuture;
  * message it would have had to the next receive, whole. {@link #receiveAsync(Duration)} fails
  * with {@link java.net.SocketTimeoutException} when no message came in time, and the connection
  * stays usable. Cancelling a send whose bytes have not started to leave withdraws it; once started
- * it goes out whole.
+ * it goes out whole, and {@code cancel} (like {@code orTimeout} or {@code complete} from outside)
+ * leaves its future pending until the message was handed over: the caller's buffer is in use until
+ * then.
  *
  * <p><b>Backpressure.</b> Each connection queues at most {@link EventLoops#sendQueueBytes()}
  * bytes of encoded messages (one message is always let in, whatever its size). A send made while

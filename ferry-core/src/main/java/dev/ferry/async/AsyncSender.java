@@ -24,7 +24,7 @@ import java.util.concurrent.CompletableFuture;
  * <p>Everything {@link AsyncConnection} promises about sending holds here: futures complete in
  * call order on the loop thread, once the message was handed to the operating system; a send
  * withdrawn by cancelling before any of its bytes left is not sent, one that started goes out
- * whole; the send queue is bounded by {@link EventLoops#sendQueueBytes()}; blocking sends on
+ * whole (and cannot be cancelled: its future completes when it was handed over); the send queue is bounded by {@link EventLoops#sendQueueBytes()}; blocking sends on
  * {@link #sender()} mix with asynchronous ones, each message whole. Wrapping does not touch the
  * receive side: a duplex {@link dev.ferry.Connection} wrapped this way still receives with
  * blocking calls.

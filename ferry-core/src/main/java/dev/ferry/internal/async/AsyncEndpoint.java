@@ -128,8 +128,56 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     }
   }
 
+  /**
+   * A send's future. Cancelling it, or completing it from outside ({@code orTimeout},
+   * {@code complete}), withdraws the send while the loop has not started it; once started the
+   * message goes out whole, read from the caller's buffer, so those calls return false and the
+   * future completes only when the message was handed over: until then the buffer is in use.
+   */
+  static final class SendFuture extends CompletableFuture<Void> {
+    private static final int WAITING = 0;
+    private static final int STARTED = 1;
+    private static final int WITHDRAWN = 2;
+
+    private final AtomicInteger state = new AtomicInteger(WAITING);
+
+    /** Loop thread: commits to writing the send; false if the caller withdrew it first. */
+    boolean start() {
+      return state.compareAndSet(WAITING, STARTED) || state.get() == STARTED;
+    }
+
+    private boolean withdraw() {
+      return state.compareAndSet(WAITING, WITHDRAWN) || state.get() == WITHDRAWN;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      return withdraw() && super.cancel(mayInterruptIfRunning);
+    }
+
+    @Override
+    public boolean complete(Void value) {
+      return withdraw() && super.complete(value);
+    }
+
+    @Override
+    public boolean completeExceptionally(Throwable e) {
+      return withdraw() && super.completeExceptionally(e);
+    }
+
+    /** The loop's own completion: written. */
+    void succeed() {
+      super.complete(null);
+    }
+
+    /** The loop's own completion: failed, started or not. */
+    void fail(Throwable e) {
+      super.completeExceptionally(e);
+    }
+  }
+
   private static final class Send {
-    final CompletableFuture<Void> future = new CompletableFuture<>();
+    final SendFuture future = new SendFuture();
     ByteBuffer frame; // null while deferred; then the piece being written
     Body body; // the rest of a large message, or null
     FrameSource source;
@@ -138,21 +186,21 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     /** Why making the frame of a deferred send failed; it fails when it reaches the head. */
     Exception failure;
     /** For a batch of coalesced small frames: the futures of the sends it holds, in order. */
-    List<CompletableFuture<Void>> members;
+    List<SendFuture> members;
 
     void complete() {
       if (members == null) {
-        future.complete(null);
+        future.succeed();
       } else {
-        for (CompletableFuture<Void> f : members) f.complete(null);
+        for (SendFuture f : members) f.succeed();
       }
     }
 
     void fail(Throwable e) {
       if (members == null) {
-        future.completeExceptionally(e);
+        future.fail(e);
       } else {
-        for (CompletableFuture<Void> f : members) f.completeExceptionally(e);
+        for (SendFuture f : members) f.fail(e);
       }
     }
   }
@@ -256,7 +304,16 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
    * in question have completed.
    */
   public static long writeCalls(AsyncSender end) {
-    return (end instanceof SenderView view ? view.endpoint : (AsyncEndpoint) end).writeCalls;
+    return endpointOf(end).writeCalls;
+  }
+
+  /** How many sends of {@code end} wait for room in its queue, not yet framed; for tests. */
+  public static int deferredSends(AsyncSender end) {
+    return endpointOf(end).deferred.get();
+  }
+
+  private static AsyncEndpoint endpointOf(AsyncSender end) {
+    return end instanceof SenderView view ? view.endpoint : (AsyncEndpoint) end;
   }
 
   /** This endpoint as only a receiver, for {@link AsyncReceiver#of}. */
@@ -548,48 +605,68 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private static Frame frameOf(ByteBuffer payload) {
     int length = payload.remaining();
     if (Frames.SHORT_HEADER + length >= SMALL_FRAME) {
-      return new Frame(header(length), new PayloadBody(payload), Frames.SHORT_HEADER + (long) length);
+      return new Frame(EMPTY, new PayloadBody(header(length), payload),
+          Frames.SHORT_HEADER + (long) length);
     }
     ByteBuffer frame = ByteBuffer.allocate(Frames.SHORT_HEADER + length);
     frame.putInt(length).put(payload.duplicate()).flip();
     return Frame.whole(frame);
   }
 
-  /** The caller's payload, written from where it is, a window at a time. */
-  private static final class PayloadBody implements Body {
-    private final ByteBuffer payload;
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-    PayloadBody(ByteBuffer payload) {
+  /**
+   * The caller's payload behind its header: first a head (the header and up to 64 KiB of the
+   * payload, copied into the loop's batch buffer for one write), then the rest from where it
+   * is, a window at a time.
+   */
+  private static final class PayloadBody implements Body {
+    private final ByteBuffer header;
+    private final ByteBuffer payload;
+    private boolean needsHead = true;
+    private int headStart;
+
+    PayloadBody(ByteBuffer header, ByteBuffer payload) {
+      this.header = header;
       this.payload = payload;
     }
 
-    /**
-     * The header and as much of the payload as fits, copied into {@code batch}: one write for
-     * a message up to 64 KiB, and no write of a lone header before a large one.
-     */
-    ByteBuffer head(ByteBuffer header, ByteBuffer batch) {
-      headerLength = header.remaining();
+    boolean needsHead() {
+      return needsHead;
+    }
+
+    /** The head, copied into {@code batch}: one write for a message up to 64 KiB. */
+    ByteBuffer head(ByteBuffer batch) {
+      needsHead = false;
       headStart = payload.position();
-      batch.clear().put(header);
+      batch.clear().put(header.duplicate());
       int n = Math.min(payload.remaining(), BATCH_BYTES);
       batch.put(payload.slice().limit(n));
       payload.position(payload.position() + n);
       return batch.flip();
     }
 
-    private int headerLength;
-    private int headStart;
-
     /**
-     * What to write next when the socket took only part of {@code head} (the batch buffer, which
-     * must be freed): the rest of the payload from the caller's buffer, without a copy, once
-     * the header has left; else a copy of what is left of the head.
+     * What to write next when the socket did not take all of {@code head} (the batch buffer,
+     * which is given back): the rest of the payload from the caller's buffer once the header
+     * has left; the head again, made afresh, if nothing left; a copy of the rest only in the
+     * rare case of a header cut short.
      */
     ByteBuffer resume(ByteBuffer head) {
       int taken = head.position();
-      if (taken < headerLength) return ByteBuffer.allocate(head.remaining()).put(head).flip();
+      int headerLength = header.remaining();
+      if (taken > 0 && taken < headerLength) {
+        return ByteBuffer.allocate(head.remaining()).put(head).flip();
+      }
+      head.position(head.limit());
+      if (taken == 0) {
+        payload.position(headStart);
+        needsHead = true;
+        return EMPTY;
+      }
       payload.position(headStart + taken - headerLength);
-      return next();
+      ByteBuffer next = next();
+      return next == null ? EMPTY : next;
     }
 
     @Override
@@ -635,15 +712,15 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private CompletableFuture<Void> send(long length, FrameSource source) {
     Send s = new Send();
     if (closed || port.isClosed()) {
-      s.future.completeExceptionally(closedException());
+      s.future.fail(closedException());
       return s.future;
     }
     if (!port.isWritable()) {
-      s.future.completeExceptionally(new IllegalStateException("connection is read-only"));
+      s.future.fail(new IllegalStateException("connection is read-only"));
       return s.future;
     }
     if (length > port.maxSendSize()) {
-      s.future.completeExceptionally(port.tooLongToSend(length));
+      s.future.fail(port.tooLongToSend(length));
       return s.future;
     }
     if (deferred.get() == 0 && queuedBytes.get() < sendQueueBytes) {
@@ -651,7 +728,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       try {
         frame = source.frame();
       } catch (IOException | RuntimeException e) {
-        s.future.completeExceptionally(e);
+        s.future.fail(e);
         return s.future;
       }
       s.frame = frame.head();
@@ -674,7 +751,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private void enqueue(Send s) {
     if (closed || sendFailure != null) {
       forget(s);
-      s.future.completeExceptionally(closed ? closedException() : sendFailure);
+      s.future.fail(closed ? closedException() : sendFailure);
       return;
     }
     sends.add(s);
@@ -711,7 +788,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         sends.poll();
         deferred.decrementAndGet();
         s.source = null;
-        s.future.completeExceptionally(s.failure);
+        s.future.fail(s.failure);
         continue;
       }
       // The lock first: a batch gathered in the loop's shared buffer must be written before this
@@ -723,11 +800,21 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         }
         holdingSendLock = true;
       }
-      if (!s.started && s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
-        s = coalesce();
-      } else if (!s.started && s.body != null) {
-        port.prepareWrite(s.queued);
-        if (s.body instanceof PayloadBody payload) s.frame = payload.head(s.frame, loop.batchBuffer());
+      if (!s.started) {
+        // From here the message goes out whole: the caller can no longer withdraw it.
+        if (!s.future.start()) {
+          sends.poll();
+          forget(s);
+          continue;
+        }
+        if (s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
+          s = coalesce();
+        } else if (s.body != null) {
+          port.prepareWrite(s.queued);
+        }
+      }
+      if (s.body instanceof PayloadBody payload && payload.needsHead()) {
+        s.frame = payload.head(loop.batchBuffer());
       }
       try {
         writeCalls++;
@@ -742,11 +829,16 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       s.started = true;
       // A TLS record may still wait to leave: the send is done only when it has.
       if (s.frame.hasRemaining() || port.hasPendingOutput()) {
-        if (s.frame == loop.batchBuffer() && s.frame.hasRemaining()) {
-          // The loop's batch buffer serves the next connection too: keep the rest here, or
-          // go on from the caller's buffer where the copied part of a payload stopped.
-          s.frame = s.body instanceof PayloadBody payload ? payload.resume(s.frame)
-              : ByteBuffer.allocate(s.frame.remaining()).put(s.frame).flip();
+        if (s.frame == loop.batchBuffer()) {
+          // The loop's batch buffer serves the next connection too: no send keeps it past this
+          // return, not even emptied (a TLS record still waiting to leave), or a later
+          // writeNow(s.frame) would send what the next connection put there (found by review).
+          // The rest moves out, or a payload goes on from the caller's buffer.
+          if (s.body instanceof PayloadBody payload) {
+            s.frame = payload.resume(s.frame);
+          } else {
+            s.frame = ByteBuffer.allocate(s.frame.remaining()).put(s.frame).flip();
+          }
         }
         wantWrite = true;
         if (hungUp) retryLater(); else updateInterest();
@@ -812,7 +904,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
    * Replaces the small frames at the head of the queue with one batch holding copies of them all,
    * so that they leave in one write (decision 5: syscalls per message). Sends that waited for
    * room are made now and join; a cancelled send, or one whose frame could not be made, ends the
-   * batch.
+   * batch. Each member is started as it is copied; one withdrawn in between is left out.
    */
   private Send coalesce() {
     int total = 0;
@@ -841,10 +933,14 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     Send batch = new Send();
     // Gathered in the loop's direct buffer: no allocation, and the write needs no copy to a
     // temporary direct buffer. If the socket takes only part, the rest moves out (see flush).
-    batch.frame = loop.batchBuffer().clear().limit(total);
+    batch.frame = loop.batchBuffer().clear();
     batch.members = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       Send m = sends.poll();
+      if (!m.future.start()) { // withdrawn since it was counted (the head is started already)
+        forget(m);
+        continue;
+      }
       if (m.frame != null) {
         batch.frame.put(m.frame);
         batch.queued += m.queued;

@@ -48,8 +48,11 @@ public final class SocketTransport implements Transport {
   /** Messages from this size on get the larger send buffer: see {@link #prepareWrite}. */
   static final long LARGE_MESSAGE = 256 * 1024;
 
-  /** The send buffer asked for then; Linux doubles it, capped by net.core.wmem_max. */
-  static final int LARGE_SEND_BUFFER = 2 * 1024 * 1024;
+  /**
+   * The send buffer asked for then; Linux doubles it (2 MiB), capped by net.core.wmem_max. Asking
+   * for 4 MiB measured no faster.
+   */
+  static final int LARGE_SEND_BUFFER = 1024 * 1024;
 
   private static final System.Logger LOG = System.getLogger(SocketTransport.class.getName());
 
@@ -161,6 +164,8 @@ public final class SocketTransport implements Transport {
       if (n > 0) afterRead(n);
       if (n < 0) checkOpen(); // our own close, from another thread, is not the peer's end
       return n;
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(); // junixsocket's non-blocking read closes the channel on an interrupt too
     } catch (IOException e) {
       throw closedOr(e);
     }
@@ -203,12 +208,13 @@ public final class SocketTransport implements Transport {
 
   /**
    * Before the first message of {@link #LARGE_MESSAGE} bytes or more on a Unix socket, raises its
-   * send buffer from the default (208 KiB, a fifth of a megabyte) to {@link #LARGE_SEND_BUFFER}:
+   * send buffer from the default (208 KiB, a fifth of a megabyte) to 2 MiB:
    * a megabyte then crosses in one or two fills instead of five, each a sleep of the writer and a
    * wake-up by the reader (1 MiB one-way: about 1.3x the messages per second in a one-process
    * loop). Only then: with 64 KiB messages the larger buffer was slower (the writer runs so far
-   * ahead that the reader's copies miss the cache), and it lets more bytes wait in the kernel.
-   * TCP keeps the kernel's autotuning, which setting the option would turn off.
+   * ahead that the reader's copies miss the cache), and it lets more bytes wait in the kernel: up
+   * to 2 MiB per such connection for a slow reader, where the queue of an async sender and the
+   * socket held 1.2 MiB before. TCP keeps the kernel's autotuning, which the option would turn off.
    */
   @Override
   public void prepareWrite(long size) {
@@ -319,7 +325,8 @@ public final class SocketTransport implements Transport {
     modeLock.lock();
     try {
       checkOpen();
-      if (pins > 0) return false;
+      // Again under the lock: keepPeerCopiesOnClose may have run since the check above.
+      if (pins > 0 || keepPeerCopies) return false;
       if (readSelector != null) {
         dropSelector(readSelector);
         readSelector = null;
