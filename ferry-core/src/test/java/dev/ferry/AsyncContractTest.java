@@ -426,23 +426,7 @@ class AsyncContractTest {
       long[] writesAfterBig = new long[1];
       CompletableFuture<Void> bigSent = async.sendAsync(big)
           .thenRun(() -> writesAfterBig[0] = AsyncEndpoint.writeCalls(async));
-      Codec<String> refusing = new Codec<>() {
-        @Override
-        public String name() {
-          return "refusing";
-        }
-
-        @Override
-        public void encode(String value, OutputStream out) throws IOException {
-          if (value.equals("no")) throw new CodecException("refused: " + value);
-          Codecs.utf8().encode(value, out);
-        }
-
-        @Override
-        public String decode(ByteBuffer payload) {
-          throw new UnsupportedOperationException();
-        }
-      };
+      Codec<String> refusing = refusing("no");
       int count = 3000;
       List<Integer> completed = new CopyOnWriteArrayList<>();
       List<CompletableFuture<Void>> sends = new ArrayList<>();
@@ -484,6 +468,27 @@ class AsyncContractTest {
       long writes = AsyncEndpoint.writeCalls(async) - writesAfterBig[0];
       assertTrue(writes <= count / 20, "3,000 small sends took " + writes + " writes");
     }
+  }
+
+  /** UTF-8, except that encoding {@code bad} fails with a CodecException. */
+  private static Codec<String> refusing(String bad) {
+    return new Codec<>() {
+      @Override
+      public String name() {
+        return "refusing";
+      }
+
+      @Override
+      public void encode(String value, OutputStream out) throws IOException {
+        if (value.equals(bad)) throw new CodecException("refused: " + value);
+        Codecs.utf8().encode(value, out);
+      }
+
+      @Override
+      public String decode(ByteBuffer payload) {
+        throw new UnsupportedOperationException();
+      }
+    };
   }
 
   /** The first of a run of 16 KiB sends that stayed pending: the socket was full. */
@@ -553,6 +558,27 @@ class AsyncContractTest {
       await(marker);
       assertEquals(null, await(timed));
       assertFalse(stuck.future().isCancelled());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4", "TCP_TLS"})
+  void aSendThatFailsAtOnceStillFailsInItsTurn(Transports transport) throws Exception {
+    // Found by review: an encoding failure failed its future before earlier sends completed.
+    try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
+      AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
+      Stuck stuck = fillUntilStuck(a, 3);
+      List<String> order = new CopyOnWriteArrayList<>();
+      stuck.future().whenComplete((v, e) -> order.add("stuck"));
+      Codec<String> refusing = refusing("x");
+      CompletableFuture<Void> refused = a.sendAsync("x", refusing);
+      refused.whenComplete((v, e) -> order.add("refused"));
+      Thread.sleep(50);
+      assertFalse(refused.isDone(), "failed before the send queued ahead of it completed");
+      for (int i = 0; i <= stuck.index(); i++) p.right().receiveBytes();
+      assertEquals("refused: x", failure(refused).getMessage());
+      awaitSize(order, 2);
+      assertEquals(List.of("stuck", "refused"), order);
     }
   }
 

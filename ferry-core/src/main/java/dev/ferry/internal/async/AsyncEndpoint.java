@@ -719,17 +719,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       s.future.fail(new IllegalStateException("connection is read-only"));
       return s.future;
     }
-    if (length > port.maxSendSize()) {
-      s.future.fail(port.tooLongToSend(length));
-      return s.future;
-    }
+    if (length > port.maxSendSize()) return failInTurn(s, port.tooLongToSend(length));
     if (deferred.get() == 0 && queuedBytes.get() < sendQueueBytes) {
       Frame frame;
       try {
         frame = source.frame();
       } catch (IOException | RuntimeException e) {
-        s.future.fail(e);
-        return s.future;
+        return failInTurn(s, e);
       }
       s.frame = frame.head();
       s.body = frame.body();
@@ -740,6 +736,21 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       s.source = source;
       deferred.incrementAndGet();
     }
+    return handOver(s);
+  }
+
+  /**
+   * Fails {@code s} after the sends queued before it, so that futures complete in call order: at
+   * the head of the queue, as a send that waited and could not be made (found by review).
+   */
+  private CompletableFuture<Void> failInTurn(Send s, Exception e) {
+    s.failure = e;
+    deferred.incrementAndGet();
+    return handOver(s);
+  }
+
+  /** Queues {@code s} on the loop thread. */
+  private CompletableFuture<Void> handOver(Send s) {
     if (loop.inLoop()) {
       enqueue(s);
     } else {
@@ -751,7 +762,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private void enqueue(Send s) {
     if (closed || sendFailure != null) {
       forget(s);
-      s.future.fail(closed ? closedException() : sendFailure);
+      s.future.fail(s.failure != null ? s.failure : closed ? closedException() : sendFailure);
       return;
     }
     sends.add(s);
