@@ -12,6 +12,8 @@ import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -139,15 +141,26 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     private static final int STARTED = 1;
     private static final int WITHDRAWN = 2;
 
-    private final AtomicInteger state = new AtomicInteger(WAITING);
+    private static final VarHandle STATE;
+
+    static {
+      try {
+        STATE = MethodHandles.lookup().findVarHandle(SendFuture.class, "state", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    /** WAITING, STARTED or WITHDRAWN; changed through STATE (no AtomicInteger per send). */
+    private volatile int state;
 
     /** Loop thread: commits to writing the send; false if the caller withdrew it first. */
     boolean start() {
-      return state.compareAndSet(WAITING, STARTED) || state.get() == STARTED;
+      return STATE.compareAndSet(this, WAITING, STARTED) || state == STARTED;
     }
 
     private boolean withdraw() {
-      return state.compareAndSet(WAITING, WITHDRAWN) || state.get() == WITHDRAWN;
+      return STATE.compareAndSet(this, WAITING, WITHDRAWN) || state == WITHDRAWN;
     }
 
     @Override
