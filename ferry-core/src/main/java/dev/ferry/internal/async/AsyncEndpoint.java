@@ -648,10 +648,16 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       return needsHead;
     }
 
-    /** The head, copied into {@code batch}: one write for a message up to 64 KiB. */
+    /**
+     * The head: for a heap payload the header and up to 64 KiB of it, copied into {@code batch}
+     * (one write for a message up to 64 KiB; the JDK would copy a heap buffer into a direct one
+     * anyway); for a direct payload only the header, since copying it would cost more than the
+     * second write saves (1 MiB one-way async: 1.48-1.59x C with the copy, 1.73-1.79x without).
+     */
     ByteBuffer head(ByteBuffer batch) {
       needsHead = false;
       headStart = payload.position();
+      if (payload.isDirect()) return header.duplicate();
       batch.clear().put(header.duplicate());
       int n = Math.min(payload.remaining(), BATCH_BYTES);
       batch.put(payload.slice().limit(n));
@@ -685,7 +691,9 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     @Override
     public ByteBuffer next() {
       if (!payload.hasRemaining()) return null;
-      ByteBuffer window = payload.slice().limit(Math.min(payload.remaining(), WRITE_WINDOW));
+      // A heap payload a window at a time: the JDK copies it into a direct buffer that large.
+      int most = payload.isDirect() ? payload.remaining() : WRITE_WINDOW;
+      ByteBuffer window = payload.slice().limit(Math.min(payload.remaining(), most));
       payload.position(payload.position() + window.remaining());
       return window;
     }
