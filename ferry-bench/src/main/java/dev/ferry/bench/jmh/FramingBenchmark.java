@@ -58,8 +58,8 @@ public class FramingBenchmark {
       }
     } else {
       Pipe.Duplex pipe = Pipe.duplex();
-      first = first;
-      second = second;
+      first = pipe.first();
+      second = pipe.second();
     }
     message = ByteBuffer.allocateDirect(size);
     received = ByteBuffer.allocateDirect(size);
