@@ -770,6 +770,13 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
 
   private void lockForSend() throws IOException {
     lock(writeLock, this::checkWritable, "send");
+    if (writeLock.getHoldCount() > 1) {
+      // Only the event loop keeps the lock between calls, while a message of its is half
+      // written: a blocking send from a stage on the loop thread would land inside it.
+      writeLock.unlock();
+      throw new IllegalStateException("a blocking send on the event loop's thread while it is"
+          + " writing a message on this connection: use sendAsync there");
+    }
   }
 
   private void checkWritable() throws IOException {

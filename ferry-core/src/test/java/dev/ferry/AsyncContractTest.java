@@ -35,6 +35,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -579,6 +580,139 @@ class AsyncContractTest {
       assertEquals("refused: x", failure(refused).getMessage());
       awaitSize(order, 2);
       assertEquals(List.of("stuck", "refused"), order);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4", "TCP_TLS"})
+  void aSendWithdrawnJustBeforeItStartsDoesNotKeepTheSendLock(Transports transport)
+      throws Exception {
+    // Found by review: the loop took the send lock, found the send withdrawn, dropped it and
+    // returned still holding the lock; blocking sends then waited for some later async send.
+    try (EventLoops loops = EventLoops.open(1, 4096); Transports.Pair p = transport.open(OPTIONS)) {
+      AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
+      Stuck stuck = fillUntilStuck(a, 5);
+      // Waits for room, so it is encoded on the loop just before the loop starts it: the cancel
+      // from inside encode lands in that window, as a caller's orTimeout could.
+      AtomicReference<CompletableFuture<Void>> self = new AtomicReference<>();
+      Codec<String> cancelling = new Codec<>() {
+        @Override
+        public String name() {
+          return "cancelling";
+        }
+
+        @Override
+        public void encode(String value, OutputStream out) throws IOException {
+          while (self.get() == null) Thread.onSpinWait();
+          assertTrue(self.get().cancel(false), "not started: can be withdrawn");
+          Codecs.utf8().encode(value, out);
+        }
+
+        @Override
+        public String decode(ByteBuffer payload) {
+          throw new UnsupportedOperationException();
+        }
+      };
+      self.set(a.sendAsync("withdrawn", cancelling));
+      for (int i = 0; i <= stuck.index(); i++) p.right().receiveBytes();
+      await(stuck.future());
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (AsyncEndpoint.deferredSends(a) != 0 && System.nanoTime() < until) Thread.sleep(1);
+      assertTrue(self.get().isCancelled());
+      CompletableFuture<Void> blocking = CompletableFuture.runAsync(() -> {
+        try {
+          p.left().sendBytes("blocking".getBytes(UTF_8));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      try {
+        blocking.get(5, TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        a.sendAsync(new byte[1]); // frees the blocked sender before failing
+        throw new AssertionError("a blocking send waited for a lock a withdrawn send left held");
+      }
+      assertEquals("blocking", new String(p.right().receiveBytes(), UTF_8));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4"})
+  void completeAsyncAndObtrudeCannotEndAStartedSend(Transports transport) throws Exception {
+    // Found by review: completeAsync completes through JDK internals that cancel and complete's
+    // overrides never see, and obtrude* forces any state; both ended a started send early.
+    try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
+      AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
+      Stuck stuck = fillUntilStuck(a, 7);
+      stuck.future().completeAsync(() -> null);
+      assertThrows(UnsupportedOperationException.class, () -> stuck.future().obtrudeValue(null));
+      assertThrows(UnsupportedOperationException.class,
+          () -> stuck.future().obtrudeException(new IOException("x")));
+      Thread.sleep(100);
+      assertFalse(stuck.future().isDone(), "a started send's future completed before it left");
+      for (int i = 0; i <= stuck.index(); i++) {
+        assertArrayEquals(filled(7, i), p.right().receiveBytes(), "message " + i);
+      }
+      assertEquals(null, await(stuck.future()));
+      // Before it starts, completeAsync withdraws a send as complete does.
+      Stuck next = fillUntilStuck(a, 9);
+      CompletableFuture<Void> waiting = a.sendAsync(new byte[] {42});
+      assertEquals(null, await(waiting.completeAsync(() -> null)));
+      CompletableFuture<Void> marker = a.sendAsync("end".getBytes(UTF_8));
+      for (int i = 0; i <= next.index(); i++) p.right().receiveBytes();
+      assertEquals("end", new String(p.right().receiveBytes(), UTF_8), "the withdrawn one left");
+      await(marker);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void aSendRefusedAtOnceKeepsItsOwnReasonWhenTheConnectionCloses() throws Exception {
+    try (EventLoops loops = EventLoops.open(1);
+        Transports.Pair p = Transports.SOCKET_PAIR.open(OPTIONS)) {
+      AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
+      fillUntilStuck(a, 3);
+      CompletableFuture<Void> refused = a.sendAsync("x", refusing("x"));
+      Thread.sleep(100);
+      assertFalse(refused.isDone(), "waits for its turn behind the stuck send");
+      a.close();
+      assertInstanceOf(CodecException.class, failure(refused));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4"})
+  void aBlockingSendOnTheLoopThreadMidMessageIsRefused(Transports transport) throws Exception {
+    // Found by review: the loop holds the (reentrant) send lock while a message is half written,
+    // so a blocking send from a stage on the loop thread wrote its frame into the middle of it.
+    try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
+      AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
+      java.nio.channels.Pipe source = java.nio.channels.Pipe.open();
+      source.source().configureBlocking(false);
+      try {
+        source.sink().write(ByteBuffer.wrap(new byte[10]));
+        CompletableFuture<Void> streamed = a.sendFromAsync(source.source(), 100);
+        Thread.sleep(100); // header and 10 bytes have left; the loop holds the send lock
+        CompletableFuture<Void> relayed = a.receiveAsync().thenAccept(m -> {
+          try {
+            p.leftConnection().sendBytes("inserted".getBytes(UTF_8)); // on the loop thread
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+        p.rightConnection().sendBytes("go".getBytes(UTF_8));
+        Throwable refusal = failure(relayed);
+        assertInstanceOf(IllegalStateException.class, refusal);
+        assertEquals("a blocking send on the event loop's thread while it is writing a message on"
+            + " this connection: use sendAsync there", refusal.getMessage());
+        source.sink().write(ByteBuffer.wrap(new byte[90]));
+        await(streamed);
+        assertArrayEquals(new byte[100], p.right().receiveBytes(), "the streamed message, whole");
+        a.sendAsync("after".getBytes(UTF_8));
+        assertEquals("after", new String(p.right().receiveBytes(), UTF_8));
+      } finally {
+        source.sink().close();
+        source.source().close();
+      }
     }
   }
 

@@ -27,8 +27,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The implementation of {@link AsyncConnection}, and behind views of it, of {@link AsyncReceiver}
@@ -176,6 +178,33 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     @Override
     public boolean completeExceptionally(Throwable e) {
       return withdraw() && super.completeExceptionally(e);
+    }
+
+    @Override
+    public CompletableFuture<Void> completeAsync(Supplier<? extends Void> supplier,
+        Executor executor) {
+      // The JDK's version completes through internals that bypass the two methods above.
+      Objects.requireNonNull(supplier, "supplier");
+      executor.execute(() -> {
+        try {
+          complete(supplier.get());
+        } catch (RuntimeException | Error e) {
+          completeExceptionally(e);
+        }
+      });
+      return this;
+    }
+
+    /** Refused: it would end a send the loop may still be reading from the caller's buffer. */
+    @Override
+    public void obtrudeValue(Void value) {
+      throw new UnsupportedOperationException("a send's future cannot be obtruded");
+    }
+
+    /** Refused, as {@link #obtrudeValue}. */
+    @Override
+    public void obtrudeException(Throwable e) {
+      throw new UnsupportedOperationException("a send's future cannot be obtruded");
     }
 
     /** The loop's own completion: written. */
@@ -837,6 +866,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
         if (!s.future.start()) {
           sends.poll();
           forget(s);
+          releaseSendLock(); // nothing of it left: blocking senders may go first (found by review)
           continue;
         }
         if (s.body == null && s.frame.remaining() < SMALL_FRAME && sends.size() > 1) {
@@ -906,6 +936,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       releaseSendLock(); // between messages, blocking senders get their turn
       s.complete();
     }
+    releaseSendLock(); // no message is half written here
     wantWrite = false;
     updateInterest();
   }
@@ -1010,7 +1041,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     Send s;
     while ((s = sends.poll()) != null) {
       forget(s);
-      s.fail(e);
+      s.fail(s.failure != null ? s.failure : e); // one refused at once keeps its own reason
     }
   }
 
