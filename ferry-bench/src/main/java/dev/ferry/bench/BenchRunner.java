@@ -44,6 +44,8 @@ public final class BenchRunner {
   static final String C_PINGPONG = "C socketpair, 2 processes";
   static final String C_SIMPLE = "C socketpair, read(4)+read(n)";
   static final String C_BUFFERED = "C socketpair, 64 KiB buffered read";
+  static final String C_TCP_PINGPONG = "C TCP loopback, 2 processes";
+  static final String C_TCP_BUFFERED = "C TCP loopback, 64 KiB buffered read";
   static final String JDK_UNIX = "JDK SocketChannel unix, blocking";
   static final String FERRY_PIPE = "Ferry Pipe";
   static final String FERRY_UNIX = "Ferry unix path";
@@ -183,6 +185,10 @@ public final class BenchRunner {
     String rtt = "64 B round trip";
     addC(rtt, C_PINGPONG, cref, List.of(Metric.MEDIAN_US, Metric.P99_US),
         bin -> latency(References.run(References.command(bin, "pingpong", roundTrips(), 64))));
+    // Ferry's TCP rows against C over TCP: loopback TCP costs more in the kernel than AF_UNIX.
+    addC(rtt, C_TCP_PINGPONG, cref, List.of(Metric.MEDIAN_US, Metric.P99_US),
+        bin -> latency(References.run(References.command(bin, "pingpong-tcp", roundTrips(), 64))));
+    referenceOf(rtt, FERRY_TCP, C_TCP_PINGPONG);
     links.forEach((name, link) -> add(rtt, name, link, List.of(Metric.MEDIAN_US, Metric.P99_US),
         l -> roundTrip(l, roundTrips())));
     // Both ends spin: no thread sleeps between messages. Against the C pair, which sleeps.
@@ -204,6 +210,10 @@ public final class BenchRunner {
             bin -> rates(count, size, References.field(References.run(
                 References.command(bin, "oneway", count, size, mode)), "elapsed_ns")));
       }
+      addC(workload, C_TCP_BUFFERED, cref, metrics,
+          bin -> rates(count, size, References.field(References.run(
+              References.command(bin, "oneway-tcp", count, size, "buffered")), "elapsed_ns")));
+      referenceOf(workload, FERRY_TCP, C_TCP_BUFFERED);
       if (size >= LARGE_MESSAGE) {
         // Ferry raises a Unix socket's send buffer before such messages: C with the same buffer,
         // so that the table shows what that alone is worth.

@@ -8,11 +8,15 @@
  *                                      both print {"elapsed_ns":..}, sender side, until the ack
  *   ... SNDBUF                         (a fifth argument) setsockopt(SO_SNDBUF) on the writer's
  *                                      end first, as Ferry does before messages of 256 KiB+
+ *   pingpong-tcp, oneway-tcp           the same over a TCP loopback connection (TCP_NODELAY, as
+ *                                      Ferry sets), the reference of Ferry's TCP rows
  *
  * The writer sends header and payload in one write (as Ferry does).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,16 +114,46 @@ static int cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* A connected TCP pair over 127.0.0.1, both ends with TCP_NODELAY. */
+static void tcp_pair(int sv[2]) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  if (listener < 0) die("socket");
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(listener, (struct sockaddr *) &a, len) != 0) die("bind");
+  if (listen(listener, 1) != 0) die("listen");
+  if (getsockname(listener, (struct sockaddr *) &a, &len) != 0) die("getsockname");
+  sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+  if (sv[0] < 0) die("socket");
+  if (connect(sv[0], (struct sockaddr *) &a, len) != 0) die("connect");
+  sv[1] = accept(listener, NULL, NULL);
+  if (sv[1] < 0) die("accept");
+  close(listener);
+  int one = 1;
+  for (int i = 0; i < 2; i++) {
+    if (setsockopt(sv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) die("setsockopt");
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: cref pingpong|oneway COUNT SIZE [simple|buffered [SNDBUF]]\n");
+    fprintf(stderr, "usage: cref pingpong[-tcp]|oneway[-tcp] COUNT SIZE [simple|buffered [SNDBUF]]\n");
     return 2;
   }
   long count = atol(argv[2]);
   uint32_t size = (uint32_t) atol(argv[3]);
   int buffered = argc > 4 && strcmp(argv[4], "buffered") == 0;
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) die("socketpair");
+  size_t kind = strlen(argv[1]);
+  int tcp = kind > 4 && strcmp(argv[1] + kind - 4, "-tcp") == 0;
+  if (tcp) {
+    tcp_pair(sv);
+  } else if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+    die("socketpair");
+  }
   if (argc > 5) {
     int sndbuf = atoi(argv[5]);
     if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0) die("setsockopt");
@@ -127,7 +161,7 @@ int main(int argc, char **argv) {
   char *frame = calloc(1, (size_t) size + 4);
   char *payload = calloc(1, (size_t) size + 4);
   if (!frame || !payload) die("calloc");
-  int pingpong = strcmp(argv[1], "pingpong") == 0;
+  int pingpong = strncmp(argv[1], "pingpong", 8) == 0;
   pid_t child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
