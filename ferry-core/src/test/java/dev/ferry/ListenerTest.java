@@ -42,12 +42,12 @@ class ListenerTest {
     ConnectionOptions options = withKey(KEY, Duration.ofSeconds(10));
     java.util.List<Connection> open = new java.util.ArrayList<>();
     try (Listener listener = Listener.bind(new Address.Unix(dir.resolve("idle.sock")), options)) {
-      long before = directMemoryAfterGc();
+      long before = DirectMemory.usedAfterGc();
       for (int i = 0; i < count; i++) {
         open.add(Client.connect(listener.address(), options));
         open.add(listener.accept(Duration.ofSeconds(10)));
       }
-      long grown = directMemoryAfterGc() - before;
+      long grown = DirectMemory.usedAfterGc() - before;
       assertTrue(grown < count * 2 * 8 * 1024L,
           "direct memory grew by " + grown + " bytes for " + count * 2 + " idle ends");
       // Still fully usable: the buffers come back on demand.
@@ -56,28 +56,6 @@ class ListenerTest {
     } finally {
       for (Connection c : open) c.close();
     }
-  }
-
-  /** Direct memory in use once dropped buffers are collected (their cleaners free it). */
-  private static long directMemoryAfterGc() throws InterruptedException {
-    long used = directMemoryUsed();
-    for (int i = 0; i < 20; i++) {
-      System.gc();
-      Thread.sleep(20);
-      long now = directMemoryUsed();
-      if (now == used) break;
-      used = now;
-    }
-    return used;
-  }
-
-  private static long directMemoryUsed() {
-    for (java.lang.management.BufferPoolMXBean pool
-        : java.lang.management.ManagementFactory.getPlatformMXBeans(
-            java.lang.management.BufferPoolMXBean.class)) {
-      if (pool.getName().equals("direct")) return pool.getMemoryUsed();
-    }
-    throw new AssertionError("no direct buffer pool");
   }
 
   @Test

@@ -246,6 +246,31 @@ public final class SocketTransport implements Transport {
   }
 
   /**
+   * On the JDK's channels (TCP) one gathering write: a 4-byte header written alone would leave as
+   * a packet of its own (TCP_NODELAY). junixsocket's gathering write takes only the first buffer,
+   * so Unix sockets write the two in turn.
+   */
+  @Override
+  public void writeFully(ByteBuffer head, ByteBuffer body) throws IOException {
+    if (!jdkChannel) {
+      writeFully(head);
+      writeFully(body);
+      return;
+    }
+    checkOpen();
+    ByteBuffer[] both = {head, body};
+    try {
+      while (body.hasRemaining() || head.hasRemaining()) {
+        if (channel.write(both) == 0) awaitWritable(Deadlines.NONE);
+      }
+    } catch (ClosedByInterruptException e) {
+      throw interrupted();
+    } catch (IOException e) {
+      throw closedOr(e);
+    }
+  }
+
+  /**
    * Waits until the socket takes more bytes (or failed); false if the deadline passed. Writing
    * thread only.
    */

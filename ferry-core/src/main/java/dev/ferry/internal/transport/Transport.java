@@ -73,6 +73,15 @@ public sealed interface Transport permits SocketTransport, TlsTransport {
    */
   default void prepareWrite(long size) {}
 
+  /**
+   * Writes all of {@code head}, then all of {@code body}: a transport that can gathers them into
+   * the same system calls (a header then never leaves alone, as a packet of its own over TCP).
+   */
+  default void writeFully(ByteBuffer head, ByteBuffer body) throws IOException {
+    writeFully(head);
+    writeFully(body);
+  }
+
   /** Writes all of {@code src}, waiting for buffer space as long as it takes. */
   void writeFully(ByteBuffer src) throws IOException;
 
