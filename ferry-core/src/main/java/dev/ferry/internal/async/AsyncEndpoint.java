@@ -256,12 +256,6 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
    */
   static final int BATCH_BYTES = 64 * 1024;
 
-  /**
-   * The most bytes of a large payload handed to one write: the JDK copies a heap buffer into a
-   * temporary direct buffer as large as what it is asked to write, and keeps it.
-   */
-  private static final int WRITE_WINDOW = 256 * 1024;
-
   /** The pieces {@link #sendFromAsync} reads from its source. */
   private static final int STREAM_CHUNK = 64 * 1024;
 
@@ -717,14 +711,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
       return next == null ? EMPTY : next;
     }
 
+    /** The rest of the payload (the transport hands a heap buffer to the socket in windows). */
     @Override
     public ByteBuffer next() {
       if (!payload.hasRemaining()) return null;
-      // A heap payload a window at a time: the JDK copies it into a direct buffer that large.
-      int most = payload.isDirect() ? payload.remaining() : WRITE_WINDOW;
-      ByteBuffer window = payload.slice().limit(Math.min(payload.remaining(), most));
-      payload.position(payload.position() + window.remaining());
-      return window;
+      ByteBuffer rest = payload.slice();
+      payload.position(payload.limit());
+      return rest;
     }
   }
 
