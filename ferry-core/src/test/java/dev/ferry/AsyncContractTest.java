@@ -858,7 +858,7 @@ class AsyncContractTest {
   }
 
   /** Counts what it is given; completes {@code first} at the first write and cancels a future then. */
-  private static class CountingSink implements WritableByteChannel {
+  private static class CountingSink extends OpenChannel implements WritableByteChannel {
     private final CompletableFuture<Long> first;
     volatile CompletableFuture<?> cancelAfterFirstWrite;
     long written;
@@ -879,13 +879,5 @@ class AsyncContractTest {
       }
       return n;
     }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
   }
 }

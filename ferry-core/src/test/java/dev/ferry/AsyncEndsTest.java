@@ -269,24 +269,13 @@ class AsyncEndsTest {
       AsyncSender tx = AsyncSender.of(pipe.writer(), loops);
       Pattern pattern = new Pattern(300_000);
       int[] calls = {0};
-      ReadableByteChannel trickle = new ReadableByteChannel() {
-        @Override
-        public int read(ByteBuffer dst) {
-          if (calls[0]++ % 2 == 0) return 0; // a non-blocking source with nothing now
-          ByteBuffer small = dst.slice().limit(Math.min(dst.remaining(), 1000));
-          int n = pattern.read(small);
-          if (n > 0) dst.position(dst.position() + n);
-          return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-          return true;
-        }
-
-        @Override
-        public void close() {}
-      };
+      ReadableByteChannel trickle = OpenChannel.reading(dst -> {
+        if (calls[0]++ % 2 == 0) return 0; // a non-blocking source with nothing now
+        ByteBuffer small = dst.slice().limit(Math.min(dst.remaining(), 1000));
+        int n = pattern.read(small);
+        if (n > 0) dst.position(dst.position() + n);
+        return n;
+      });
       CompletableFuture<Void> sent = tx.sendFromAsync(trickle, 300_000);
       CompletableFuture<Void> after = tx.sendAsync(new byte[] {1});
       byte[] got = pipe.reader().receiveBytes();
@@ -299,7 +288,7 @@ class AsyncEndsTest {
   }
 
   /** Byte i of the pattern is i % 251; never held whole. */
-  private static final class Pattern implements ReadableByteChannel {
+  private static final class Pattern extends OpenChannel implements ReadableByteChannel {
     private final long size;
     final CRC32 crc = new CRC32();
     long position;
@@ -319,18 +308,10 @@ class AsyncEndsTest {
       position += n;
       return n;
     }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
   }
 
   /** Checks that what it is given is the pattern. */
-  private static final class Check implements WritableByteChannel {
+  private static final class Check extends OpenChannel implements WritableByteChannel {
     final CRC32 crc = new CRC32();
     long position;
     long firstMismatch = -1;
@@ -347,13 +328,5 @@ class AsyncEndsTest {
       position += n;
       return n;
     }
-
-    @Override
-    public boolean isOpen() {
-      return true;
-    }
-
-    @Override
-    public void close() {}
   }
 }

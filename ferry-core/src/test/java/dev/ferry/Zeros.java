@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 
 /** A source of {@code size} zero bytes that holds none of them: for messages of any length. */
-final class Zeros implements ReadableByteChannel {
+final class Zeros extends OpenChannel implements ReadableByteChannel {
   private long left;
 
   Zeros(long size) {
@@ -19,12 +19,4 @@ final class Zeros implements ReadableByteChannel {
     left -= n;
     return n;
   }
-
-  @Override
-  public boolean isOpen() {
-    return true;
-  }
-
-  @Override
-  public void close() {}
 }

@@ -652,9 +652,8 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
   /**
-   * The caller's payload behind its header: first a head (the header and up to 64 KiB of the
-   * payload, copied into the loop's batch buffer for one write), then the rest from where it
-   * is, a window at a time.
+   * The caller's payload behind its header: first a head (see {@link #head}), then the rest
+   * from where it is.
    */
   private static final class PayloadBody implements Body {
     private final ByteBuffer header;
