@@ -1,6 +1,7 @@
 package dev.ferry;
 
 import dev.ferry.internal.auth.ServerHandshake;
+import dev.ferry.internal.thread.Threads;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.TlsTransport;
@@ -410,15 +411,7 @@ final class AcceptLoop implements Runnable {
   void close() {
     closing = true;
     selector.wakeup();
-    boolean interrupted = false;
-    while (thread.isAlive()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) Thread.currentThread().interrupt();
+    Threads.joinUninterruptibly(thread);
     List<Object> left = new ArrayList<>();
     results.drainTo(left);
     for (Object o : left) if (o instanceof Endpoint e) closeQuietly(e);

@@ -1046,12 +1046,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
         n = transport.readNow(ByteBuffer.wrap(partial, partialFilled, room));
         if (n > 0) partialFilled += n;
       } else {
-        in.compact();
-        try {
-          n = transport.readNow(in);
-        } finally {
-          in.flip();
-        }
+        n = readNowIntoBuffer();
       }
       if (atEnd(n, first, hungUp)) {
         endOfStream = true;
@@ -1125,19 +1120,23 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
         throw new EOFException("end of stream");
       }
       if (moved >= TRANSFER_BUDGET) return -1; // the selector reports the rest
-      in.compact();
-      int n;
-      try {
-        n = transport.readNow(in);
-      } finally {
-        in.flip();
-      }
+      int n = readNowIntoBuffer();
       if (atEnd(n, first, hungUp)) {
         endOfStream = true;
       } else if (n == 0) {
         return -1;
       }
       first = false;
+    }
+  }
+
+  /** Reads what the socket has now behind the unread bytes of {@link #in}; as readNow. */
+  private int readNowIntoBuffer() throws IOException {
+    in.compact();
+    try {
+      return transport.readNow(in);
+    } finally {
+      in.flip();
     }
   }
 

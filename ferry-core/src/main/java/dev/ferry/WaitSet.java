@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.thread.Threads;
 import dev.ferry.internal.transport.Deadlines;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -727,15 +728,7 @@ public final class WaitSet<T> implements AutoCloseable {
     void quit() {
       quit = true;
       group.selector.wakeup();
-      boolean interrupted = false;
-      while (thread.isAlive()) {
-        try {
-          thread.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) Thread.currentThread().interrupt();
+      Threads.joinUninterruptibly(thread);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.ferry.internal.async;
 
+import dev.ferry.internal.thread.Threads;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -236,15 +237,7 @@ public final class EventLoop implements Runnable {
   void close() {
     closing = true;
     selector.wakeup();
-    boolean interrupted = false;
-    while (thread.isAlive() && thread != Thread.currentThread()) {
-      try {
-        thread.join();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) Thread.currentThread().interrupt();
+    Threads.joinUninterruptibly(thread);
   }
 
   /** The number of registered channels; for measurements. */
