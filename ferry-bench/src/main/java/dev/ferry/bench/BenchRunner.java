@@ -277,7 +277,7 @@ public final class BenchRunner {
             References.run(References.command(py, s, "handshake", connects)), "elapsed_ns"))}));
     reference(handshake, "CPython " + python + " abstract name");
 
-    long fdLimit = softFdLimit();
+    long fdLimit = ScaleBench.softDescriptorLimit();
     for (int n : WAIT_COUNTS) {
       String workload = "Wait, " + n + " connections, 1 ready";
       int calls = waitCalls(n);
@@ -680,20 +680,6 @@ public final class BenchRunner {
     if (size >= 1 << 20) return (size >> 20) + " MiB";
     if (size >= 1 << 10) return (size >> 10) + " KiB";
     return size + " B";
-  }
-
-  private static long softFdLimit() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-        if (line.startsWith("Max open files")) {
-          String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
-          return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      // Not Linux, or an unexpected layout: assume the common default.
-    }
-    return 1024;
   }
 
   private static Map<String, Object> smallDict() {

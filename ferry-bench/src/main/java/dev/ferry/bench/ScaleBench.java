@@ -317,6 +317,7 @@ public final class ScaleBench {
     return 0;
   }
 
+  /** The soft limit on open descriptors (ulimit -n), from /proc; 1024 where it cannot tell. */
   static long softDescriptorLimit() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
