@@ -186,7 +186,11 @@ class PythonInteropTest {
     }
   }
 
-  private static void echoUntilEof(Connection c) throws IOException {
+  /**
+   * Sends every message back until the peer ends the stream at a message boundary (over TLS,
+   * Python closes without close_notify: a TCP end at a boundary, which is EOF too).
+   */
+  static void echoUntilEof(Connection c) throws IOException {
     while (true) {
       try {
         c.sendBytes(c.receiveBytes());

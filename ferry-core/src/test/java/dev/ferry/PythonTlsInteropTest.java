@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -93,13 +92,7 @@ class PythonTlsInteropTest {
       try {
         BlockingQueue<String> out = Pythons.output(python);
         try (Connection c = listener.accept(Duration.ofSeconds(30))) {
-          while (true) {
-            try {
-              c.sendBytes(c.receiveBytes());
-            } catch (EOFException e) {
-              break; // Python closes without close_notify: a TCP end at a message boundary
-            }
-          }
+          PythonInteropTest.echoUntilEof(c);
         }
         for (byte[] m : MESSAGES) assertEquals("reply " + HexFormat.of().formatHex(m), Pythons.line(out));
         assertEquals("done", Pythons.line(out));
@@ -173,13 +166,7 @@ class PythonTlsInteropTest {
       try {
         BlockingQueue<String> out = Pythons.output(python);
         try (Connection c = listener.accept(Duration.ofSeconds(30))) {
-          while (true) {
-            try {
-              c.sendBytes(c.receiveBytes());
-            } catch (EOFException e) {
-              break;
-            }
-          }
+          PythonInteropTest.echoUntilEof(c);
         }
         assertEquals("ok", Pythons.line(out));
         assertEquals(0, Pythons.exit(python));
