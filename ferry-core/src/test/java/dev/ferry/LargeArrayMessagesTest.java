@@ -16,9 +16,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Large messages from and into heap arrays, blocking or asynchronous, go through the socket a
  * window at a time (SocketTransport.HEAP_WINDOW): junixsocket
  * allocated a direct buffer as large as the rest of the message on every read and write call
- * (and copied all of the rest each time: sending a 32 MiB array ran at 0.7-1.7 GB/s against
- * 4.6-7.7 GB/s from a direct buffer), and the JDK keeps a temporary direct buffer as large as a
- * write for the thread, so a 32 MiB send over TCP held 32 MiB of native memory for good.
+ * (and copied all of the rest each time; the speed is ferry-bench's JMH LargeArrayBenchmark),
+ * and the JDK keeps a temporary direct buffer as large as a write for the thread, so a 32 MiB
+ * send over TCP held 32 MiB of native memory for good.
  */
 @ExtendWith(LeakCheck.class)
 class LargeArrayMessagesTest {

@@ -44,4 +44,19 @@ class JmhBenchmarksTest {
     assertEquals(b.decode(), b.encodeDecode());
     org.junit.jupiter.api.Assertions.assertTrue(b.encode().length > 0);
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"array", "direct"})
+  void aLargeMessageCrossesFromEitherKindOfMemory(String memory) throws Exception {
+    LargeArrayBenchmark b = new LargeArrayBenchmark();
+    b.size = 1 << 20;
+    b.memory = memory;
+    b.open();
+    try {
+      assertEquals(1, b.sendAndReceive());
+      assertEquals(1, b.sendAndReceive());
+    } finally {
+      b.close();
+    }
+  }
 }
