@@ -519,6 +519,7 @@ class AsyncContractTest {
     // The loop's batch buffer is shared. A TLS send whose head the engine took whole, but whose
     // records still waited for the socket, kept pointing at it; another connection of the loop
     // refilled it, and the TLS connection then sent those bytes as its own (found by review).
+    // Here the other connection's failed write leaves its batch in the buffer.
     try (EventLoops loops = EventLoops.open(1);
         Transports.Pair tls = Transports.TCP_TLS.open(OPTIONS);
         Transports.Pair tcp = Transports.TCP_V4.open(OPTIONS)) {
@@ -526,7 +527,16 @@ class AsyncContractTest {
       AsyncConnection b = AsyncConnection.of(tcp.leftConnection(), loops);
       Stuck stuck = fillUntilStuck(a, 1);
       CompletableFuture<Void> marker = a.sendAsync("end".getBytes(UTF_8));
-      fillUntilStuck(b, 0); // its last head is written in part, from the shared buffer
+      // The other connection's peer is gone: its small sends are gathered into the shared
+      // buffer, the write fails, and the buffer is left holding them.
+      tcp.right().close();
+      List<CompletableFuture<Void>> lost = new ArrayList<>();
+      for (int round = 0; round < 20 && lost.stream().noneMatch(f -> f.isCompletedExceptionally());
+          round++) {
+        for (int i = 0; i < 8; i++) lost.add(b.sendAsync(filled(0, i)));
+        Thread.sleep(20);
+      }
+      assertTrue(lost.stream().anyMatch(f -> f.isCompletedExceptionally()), "a write failed");
       for (int i = 0; i <= stuck.index(); i++) {
         assertArrayEquals(filled(1, i), tls.right().receiveBytes(), "message " + i);
       }
