@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
@@ -53,12 +54,12 @@ public final class Client {
     options.checkTlsAddress(address);
     SocketChannel channel = Sockets.connect(address, options.connectTimeout());
     long deadline = Deadlines.after(options.handshakeTimeout()); // TLS and HMAC together
-    Endpoint endpoint;
+    FramedConnection endpoint;
     TlsTransport tls;
     try {
       tls = tls(channel, address, options);
       Transport transport = tls != null ? tls : new SocketTransport(channel);
-      endpoint = new Endpoint(transport, address.toString(), true, true, options);
+      endpoint = new FramedConnection(transport, address.toString(), true, true, options);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -152,7 +153,7 @@ public final class Client {
       dev.ferry.internal.async.LoopGroup group, long deadline) {
     dev.ferry.internal.async.AsyncEndpoint async;
     try {
-      Endpoint endpoint = new Endpoint(transport, address.toString(), true, true, options);
+      FramedConnection endpoint = new FramedConnection(transport, address.toString(), true, true, options);
       async = dev.ferry.internal.async.AsyncEndpoint.open(endpoint, group);
     } catch (RuntimeException e) {
       try {

@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 /**
  * A duplex message connection: an accepted or client socket, or either end of a duplex
  * {@link Pipe}. All transports (socket pair, Unix path, abstract name, TCP) behave alike and speak
@@ -14,7 +15,7 @@ package dev.ferry;
  *
  * <p>Python: {@code multiprocessing.connection.Connection}.
  */
-public sealed interface Connection extends Receiver, Sender permits Endpoint {
+public sealed interface Connection extends Receiver, Sender permits FramedConnection {
 
   /** Where this connection leads: the peer's address for a client, this end's for a pipe. */
   String description();

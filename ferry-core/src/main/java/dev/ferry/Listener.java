@@ -1,5 +1,7 @@
 package dev.ferry;
 
+import dev.ferry.internal.accept.AcceptLoop;
+import dev.ferry.internal.accept.AsyncAccepts;
 import dev.ferry.internal.handle.PassableListener;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.Sockets;
@@ -289,7 +291,7 @@ public final class Listener implements AutoCloseable, PassableListener {
   private volatile boolean adopted;
 
   /** A listener on a server socket received from another process, already bound and listening. */
-  static Listener adopt(ServerSocketChannel server, Address address, ConnectionOptions options)
+  public static Listener adopt(ServerSocketChannel server, Address address, ConnectionOptions options)
       throws IOException {
     server.configureBlocking(false);
     // The socket file is ours to remove now, if it is still the one the sender bound.

@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.transport.SocketPairs;
 import dev.ferry.internal.transport.SocketTransport;
 import java.io.IOException;
@@ -61,9 +62,9 @@ public final class Pipe {
     }
   }
 
-  private static Endpoint end(AFUNIXSocketChannel channel, String description, boolean readable,
+  private static FramedConnection end(AFUNIXSocketChannel channel, String description, boolean readable,
       boolean writable, ConnectionOptions options) throws IOException {
-    return new Endpoint(new SocketTransport(channel), description, readable, writable,
+    return new FramedConnection(new SocketTransport(channel), description, readable, writable,
         options);
   }
 

@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.thread.Threads;
 import dev.ferry.internal.transport.Deadlines;
 import java.io.IOException;
@@ -144,7 +145,7 @@ public final class WaitSet<T> implements AutoCloseable {
   /** One object in the set. */
   private final class Member {
     final Object object;
-    final Endpoint endpoint; // exactly one of these three is set
+    final FramedConnection endpoint; // exactly one of these three is set
     final Listener listener;
     final ProcessHandle process;
     final long order;
@@ -161,7 +162,7 @@ public final class WaitSet<T> implements AutoCloseable {
      * member is then among the suspects until the waiting thread hands it back to be watched.
      */
     volatile boolean off;
-    /** The connection's {@link Endpoint#readCount} when its key was last switched on. */
+    /** The connection's {@link FramedConnection#readCount} when its key was last switched on. */
     volatile long readsWhenWatched;
     Group group; // set under stateLock before the member is published, then fixed
     long reportedInCall; // waiting thread only
@@ -176,7 +177,7 @@ public final class WaitSet<T> implements AutoCloseable {
     Member(Object object, long order) {
       this.object = object;
       this.order = order;
-      this.endpoint = object instanceof Endpoint e ? e : null;
+      this.endpoint = object instanceof FramedConnection e ? e : null;
       this.listener = object instanceof Listener l ? l : null;
       this.process = object instanceof Process p ? p.toHandle()
           : object instanceof ProcessHandle h ? h : null;
@@ -235,7 +236,7 @@ public final class WaitSet<T> implements AutoCloseable {
   }
 
   private static void checkWaitable(Object object) throws ConnectionClosedException {
-    if (object instanceof Endpoint endpoint) {
+    if (object instanceof FramedConnection endpoint) {
       if (endpoint.isClosed()) throw new ConnectionClosedException("connection is closed");
       if (!endpoint.isReadable()) throw new IllegalStateException("connection is write-only");
       if (endpoint.receivesAsynchronously()) {
@@ -497,7 +498,7 @@ public final class WaitSet<T> implements AutoCloseable {
 
   private boolean isReadyNow(Member member) {
     if (member.endpoint != null) {
-      Endpoint e = member.endpoint;
+      FramedConnection e = member.endpoint;
       if (!e.isReadable() || member.hungUp) return true;
       // A member its poller reported: look at the socket itself, which nothing else watches now.
       return member.off ? e.readAhead(member.readsWhenWatched) : e.hasBufferedInput();

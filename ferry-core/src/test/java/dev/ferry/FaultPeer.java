@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -66,7 +67,7 @@ public final class FaultPeer {
       case "half-close" -> {
         try (Connection c = Client.connect(address)) {
           for (int i = 0; i < 3; i++) c.sendBytes(("m" + i).getBytes(StandardCharsets.UTF_8));
-          Endpoint e = (Endpoint) c;
+          FramedConnection e = (FramedConnection) c;
           ((SocketChannel) e.selectableChannel()).shutdownOutput();
           ready();
           try {

@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.api.SilentCloseable;
@@ -33,7 +34,7 @@ class FrameFuzzTest {
         RawPeer peer = RawPeer.open(options, true, true)) {
       peer.raw.write(ByteBuffer.wrap(stream)); // a few KiB: fits the socket buffer at once
       peer.closeRaw();
-      Endpoint e = peer.endpoint;
+      FramedConnection e = peer.endpoint;
       for (int i = 0; i <= stream.length; i++) {
         try {
           switch (mode) {

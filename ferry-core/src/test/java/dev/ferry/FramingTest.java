@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -286,7 +287,7 @@ class FramingTest {
   }
 
   private interface ThrowingReceive {
-    void run(Endpoint endpoint) throws IOException;
+    void run(FramedConnection endpoint) throws IOException;
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.transport.SocketPairs;
 import dev.ferry.internal.transport.SocketTransport;
 import java.io.IOException;
@@ -12,10 +13,10 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * exactly the bytes a broken or hostile peer would, and to see exactly what Ferry writes.
  */
 final class RawPeer implements AutoCloseable {
-  final Endpoint endpoint;
+  final FramedConnection endpoint;
   final AFUNIXSocketChannel raw;
 
-  private RawPeer(Endpoint endpoint, AFUNIXSocketChannel raw) {
+  private RawPeer(FramedConnection endpoint, AFUNIXSocketChannel raw) {
     this.endpoint = endpoint;
     this.raw = raw;
   }
@@ -23,7 +24,7 @@ final class RawPeer implements AutoCloseable {
   static RawPeer open(ConnectionOptions options, boolean readable, boolean writable)
       throws IOException {
     AFUNIXSocketChannel[] pair = SocketPairs.open();
-    Endpoint endpoint = new Endpoint(new SocketTransport(pair[0]), "raw test", readable, writable,
+    FramedConnection endpoint = new FramedConnection(new SocketTransport(pair[0]), "raw test", readable, writable,
         options);
     return new RawPeer(endpoint, pair[1]);
   }

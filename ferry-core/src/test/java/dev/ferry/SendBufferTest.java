@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.connection.FramedConnection;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @ExtendWith(LeakCheck.class)
 class SendBufferTest {
   private static int sendBuffer(Connection c) throws Exception {
-    return ((Endpoint) c).channel().getOption(StandardSocketOptions.SO_SNDBUF);
+    return ((FramedConnection) c).channel().getOption(StandardSocketOptions.SO_SNDBUF);
   }
 
   private static void check(Transports transport, Sending sending) throws Exception {

@@ -8,6 +8,8 @@ import dev.ferry.async.AsyncConnection;
 import dev.ferry.async.AsyncReceiver;
 import dev.ferry.async.AsyncSender;
 import dev.ferry.codec.Codec;
+import dev.ferry.internal.connection.AsyncPort;
+import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
 import java.io.EOFException;
@@ -1123,7 +1125,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
 
   private void handshakeStep(dev.ferry.internal.auth.ClientHandshake handshake,
       CompletableFuture<AsyncConnection> result) {
-    receive(HANDSHAKE_MESSAGE_LENGTH, null, m -> m).whenComplete((message, error) -> {
+    receive(Handshake.MAX_MESSAGE_LENGTH, null, m -> m).whenComplete((message, error) -> {
       if (result.isDone()) return;
       if (error != null) {
         closeQuietly();
@@ -1145,7 +1147,6 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   }
 
   /** Every handshake read is capped here, as CPython's {@code recv_bytes(256)} does. */
-  private static final int HANDSHAKE_MESSAGE_LENGTH = 256;
 
   // ---------------------------------------------------------------------------------------------
   // One-sided views: only the methods of their side, so that a one-way end is not mistaken for a

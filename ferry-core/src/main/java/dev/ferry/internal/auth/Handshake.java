@@ -42,7 +42,7 @@ import java.util.function.Supplier;
  */
 public final class Handshake {
   /** Every handshake read is capped here, as CPython's {@code recv_bytes(256)} does. */
-  static final int MAX_MESSAGE_LENGTH = 256;
+  public static final int MAX_MESSAGE_LENGTH = 256;
 
   /** Random bytes after {@code {sha256}} in a challenge; CPython's {@code MESSAGE_LENGTH}. */
   static final int NONCE_LENGTH = 40;

@@ -1,4 +1,4 @@
-package dev.ferry.internal.async;
+package dev.ferry.internal.connection;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,16 @@
-package dev.ferry;
+package dev.ferry.internal.connection;
 
-import dev.ferry.internal.async.AsyncPort;
+import dev.ferry.BufferTooShortException;
+import dev.ferry.Listener;
+import dev.ferry.Address;
+import dev.ferry.Sender;
+import dev.ferry.Receiver;
+import dev.ferry.PeerCredentials;
+import dev.ferry.MessageTooLargeException;
+import dev.ferry.FramingException;
+import dev.ferry.ConnectionOptions;
+import dev.ferry.ConnectionClosedException;
+import dev.ferry.Connection;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.auth.HandshakeChannel;
 import dev.ferry.internal.framing.Frames;
@@ -34,9 +44,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Send side: small messages are copied with their header into a direct buffer and leave in one
  * write.
  */
-final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
+public final class FramedConnection implements Connection, DescriptorChannel, AsyncPort {
   /** Receive buffer size; also the largest message (with header) sent in one write. */
-  static final int BUFFER_SIZE = 64 * 1024;
+  public static final int BUFFER_SIZE = 64 * 1024;
 
   /**
    * Where both buffers start: enough for a small message in one system call. A read that fills the
@@ -44,7 +54,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    * {@link #BUFFER_SIZE}; so a connection that carries small messages one at a time holds 16 KiB of
    * native memory, not 128 (10,000 of them: 160 MB, not 1.3 GB).
    */
-  static final int INITIAL_BUFFER_SIZE = 8 * 1024;
+  public static final int INITIAL_BUFFER_SIZE = 8 * 1024;
 
   /**
    * The longest message an array can hold (a VM may refuse the last few indices): receives into
@@ -83,7 +93,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   private volatile boolean readable;
   private volatile boolean writable;
 
-  Endpoint(Transport transport, String description, boolean readable, boolean writable,
+  public FramedConnection(Transport transport, String description, boolean readable, boolean writable,
       ConnectionOptions options) {
     this.transport = transport;
     this.description = description;
@@ -134,7 +144,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   }
 
   /** The selector provider that can register this connection's socket. */
-  java.nio.channels.spi.SelectorProvider selectorProvider() {
+  public java.nio.channels.spi.SelectorProvider selectorProvider() {
     return transport.channel().provider();
   }
 
@@ -142,12 +152,12 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    * The socket, in non-blocking mode until {@link #releaseSelectableChannel()}, for registering
    * with a selector of the caller's.
    */
-  SelectableChannel selectableChannel() throws IOException {
+  public SelectableChannel selectableChannel() throws IOException {
     return transport.pinNonBlocking();
   }
 
   /** The caller's selector no longer holds the socket (its key is cancelled). */
-  void releaseSelectableChannel() {
+  public void releaseSelectableChannel() {
     transport.unpinNonBlocking();
   }
 
@@ -314,7 +324,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    * For the accept loop's handshakes: reads what has arrived without waiting and returns one whole
    * message of at most {@code maxLength} bytes if it is there, or null if it is not complete yet.
    */
-  byte[] receiveNow(int maxLength) throws IOException {
+  public byte[] receiveNow(int maxLength) throws IOException {
     return receiveNow(maxLength, false);
   }
 
@@ -324,7 +334,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    * returns 0 there, not -1). Without this, a Unix peer that closes with half a frame sent, or
    * with nothing sent, stays readable forever and its selector spins.
    */
-  byte[] receiveNow(int maxLength, boolean reportedReadable) throws IOException {
+  public byte[] receiveNow(int maxLength, boolean reportedReadable) throws IOException {
     lockForReceive();
     try {
       if (!endOfStream) {
@@ -401,7 +411,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   private final Object waitWatcherLock = new Object();
 
   /** Calls {@code watcher} after receives that leave input buffered, and on close. */
-  void addWaitWatcher(Runnable watcher) {
+  public void addWaitWatcher(Runnable watcher) {
     synchronized (waitWatcherLock) {
       Runnable[] now = Arrays.copyOf(waitWatchers, waitWatchers.length + 1);
       now[now.length - 1] = watcher;
@@ -409,7 +419,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     }
   }
 
-  void removeWaitWatcher(Runnable watcher) {
+  public void removeWaitWatcher(Runnable watcher) {
     synchronized (waitWatcherLock) {
       Runnable[] now = waitWatchers;
       for (int i = 0; i < now.length; i++) {
@@ -425,7 +435,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   }
 
   /** Whether an event loop receives for this connection: blocking receives and waits refuse. */
-  boolean receivesAsynchronously() {
+  public boolean receivesAsynchronously() {
     return asyncReceiver;
   }
 
@@ -434,7 +444,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    * plaintext already decrypted), so that {@code Wait} need not select: the socket's readiness
    * would not announce them.
    */
-  boolean hasBufferedInput() {
+  public boolean hasBufferedInput() {
     if (!readLock.tryLock()) return false; // a receiver is at work; the selector will tell
     try {
       if (in != null && (in.hasRemaining() || endOfStream)) return true;
@@ -447,7 +457,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   }
 
   /** See {@link SocketTransport#readCount()}. */
-  long readCount() {
+  public long readCount() {
     return transport.readCount();
   }
 
@@ -461,7 +471,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    * the end of the stream. Returns false, without looking, while a receive holds the connection:
    * the caller then watches the socket again.
    */
-  boolean readAhead(long readsWhenWatched) {
+  public boolean readAhead(long readsWhenWatched) {
     if (!readLock.tryLock()) return false;
     boolean arrived = false;
     try {
@@ -792,7 +802,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
   // ---------------------------------------------------------------------------------------------
   // Handshake access: framed messages with a deadline, for the authentication code.
 
-  HandshakeChannel handshakeChannel(long deadline) {
+  public HandshakeChannel handshakeChannel(long deadline) {
     return new HandshakeChannel() {
       @Override
       public void sendMessage(byte[] message) throws IOException {
@@ -904,7 +914,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
     SocketTransport adopted = new SocketTransport(channel);
     // The sender may still hold the socket: closing this copy must not shut it down for them.
     adopted.keepPeerCopiesOnClose();
-    return new Endpoint(adopted, description, readable, writable, options);
+    return new FramedConnection(adopted, description, readable, writable, options);
   }
 
   @Override
@@ -1226,7 +1236,7 @@ final class Endpoint implements Connection, DescriptorChannel, AsyncPort {
    * thread holds them: an idle authenticated connection then costs no native memory. The next
    * receive or send allocates its buffer again.
    */
-  void trimBuffers() {
+  public void trimBuffers() {
     trimSendBuffer();
     if (!readLock.tryLock()) return;
     try {

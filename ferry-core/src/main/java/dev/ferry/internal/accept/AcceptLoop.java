@@ -1,5 +1,14 @@
-package dev.ferry;
+package dev.ferry.internal.accept;
 
+import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.PeerRefusedException;
+import dev.ferry.PeerPolicy;
+import dev.ferry.Listener;
+import dev.ferry.Address;
+import dev.ferry.AuthKey;
+import dev.ferry.PeerCredentials;
+import dev.ferry.ConnectionOptions;
+import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.auth.ServerHandshake;
 import dev.ferry.internal.thread.Threads;
 import dev.ferry.internal.transport.Deadlines;
@@ -41,12 +50,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stop good ones from being accepted or grow the heap; and an accept that fails (out of
  * descriptors) pauses accepting briefly instead of spinning.
  */
-final class AcceptLoop implements Runnable {
+public final class AcceptLoop implements Runnable {
   private static final System.Logger LOG = System.getLogger(Listener.class.getName());
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   /** Queued after the last result when the listener closes. */
-  static final Object CLOSED = new Object();
+  public static final Object CLOSED = new Object();
 
   /** How long accepting pauses after accept itself failed (EMFILE, ENFILE, ENOBUFS). */
   private static final long ACCEPT_BACKOFF_NANOS = 100_000_000L;
@@ -60,10 +69,10 @@ final class AcceptLoop implements Runnable {
   private final Thread thread;
 
   /** Connections and failures for accept(); CLOSED last. */
-  final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+  public final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
 
   /** Called whenever a result is queued, for Wait. */
-  final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  public final List<Runnable> watchers = new CopyOnWriteArrayList<>();
 
   // Only the loop thread touches these.
   private final Map<SelectionKey, Pending> pending = new HashMap<>();
@@ -84,12 +93,12 @@ final class AcceptLoop implements Runnable {
    * is, both before {@code deadline}.
    */
   private static final class Pending {
-    final Endpoint endpoint;
+    final FramedConnection endpoint;
     final TlsTransport tls;
     final ServerHandshake handshake;
     final long deadline;
 
-    Pending(Endpoint endpoint, TlsTransport tls, ServerHandshake handshake, long deadline) {
+    Pending(FramedConnection endpoint, TlsTransport tls, ServerHandshake handshake, long deadline) {
       this.endpoint = endpoint;
       this.tls = tls;
       this.handshake = handshake;
@@ -97,7 +106,7 @@ final class AcceptLoop implements Runnable {
     }
   }
 
-  AcceptLoop(ServerSocketChannel server, Address address, ConnectionOptions options)
+  public AcceptLoop(ServerSocketChannel server, Address address, ConnectionOptions options)
       throws IOException {
     this.server = server;
     this.address = address;
@@ -114,7 +123,7 @@ final class AcceptLoop implements Runnable {
     thread.setDaemon(true);
   }
 
-  void start() {
+  public void start() {
     thread.start();
   }
 
@@ -190,7 +199,7 @@ final class AcceptLoop implements Runnable {
         return;
       }
       if (channel == null) return;
-      Endpoint endpoint;
+      FramedConnection endpoint;
       TlsTransport tls = null;
       try {
         Sockets.configureAccepted(channel);
@@ -199,7 +208,7 @@ final class AcceptLoop implements Runnable {
               options.clientCertificateRequired(), address.toString());
         }
         Transport transport = tls != null ? tls : new SocketTransport(channel);
-        endpoint = new Endpoint(transport, "accepted on " + address, true, true, options);
+        endpoint = new FramedConnection(transport, "accepted on " + address, true, true, options);
       } catch (IOException | RuntimeException e) {
         closeQuietly(channel);
         continue;
@@ -239,7 +248,7 @@ final class AcceptLoop implements Runnable {
   }
 
   /** Applies the peer policy, if any; a refused peer is closed and reported. */
-  private boolean admitted(SocketChannel channel, Endpoint endpoint) {
+  private boolean admitted(SocketChannel channel, FramedConnection endpoint) {
     PeerPolicy policy = options.peerPolicy().orElse(null);
     if (policy == null) return true;
     PeerCredentials peer;
@@ -277,7 +286,7 @@ final class AcceptLoop implements Runnable {
       boolean hungUp = !k.isValid();
       boolean readable = true;
       for (int reads = 0; !p.handshake.isDone(); reads++) {
-        byte[] message = p.endpoint.receiveNow(256, readable);
+        byte[] message = p.endpoint.receiveNow(Handshake.MAX_MESSAGE_LENGTH, readable);
         readable = hungUp;
         if (message == null) {
           if (!hungUp) break;
@@ -325,7 +334,7 @@ final class AcceptLoop implements Runnable {
     }
   }
 
-  private void fail(SelectionKey k, Endpoint endpoint, IOException e) {
+  private void fail(SelectionKey k, FramedConnection endpoint, IOException e) {
     if (k != null) forget(k);
     closeQuietly(endpoint);
     LOG.log(System.Logger.Level.DEBUG, "handshake failed on {0}: {1}", address, e.toString());
@@ -354,7 +363,7 @@ final class AcceptLoop implements Runnable {
   }
 
   private void offer(Object result) {
-    if (result instanceof Endpoint) {
+    if (result instanceof FramedConnection) {
       queuedConnections.incrementAndGet();
     } else if (result instanceof IOException e) {
       if (queuedFailures.get() >= maxQueued()) {
@@ -371,7 +380,7 @@ final class AcceptLoop implements Runnable {
   }
 
   /** Takes the next result, waiting until {@code deadline}; null if it passed. */
-  Object take(long deadline) throws InterruptedException {
+  public Object take(long deadline) throws InterruptedException {
     Object result = deadline == Deadlines.NONE ? results.take()
         : results.poll(Math.max(0, Deadlines.remaining(deadline)), TimeUnit.NANOSECONDS);
     taken(result);
@@ -379,22 +388,22 @@ final class AcceptLoop implements Runnable {
   }
 
   /** Takes the next result if there is one, without waiting: for acceptAsync. */
-  Object poll() {
+  public Object poll() {
     Object result = results.poll();
     taken(result);
     return result;
   }
 
   /** Queues again a result that was taken but not handed out (its future was cancelled). */
-  void putBack(Object result) {
-    if (result instanceof Endpoint) queuedConnections.incrementAndGet();
+  public void putBack(Object result) {
+    if (result instanceof FramedConnection) queuedConnections.incrementAndGet();
     else if (result instanceof IOException) queuedFailures.incrementAndGet();
     results.add(result);
     for (Runnable w : watchers) w.run();
   }
 
   private void taken(Object result) {
-    if (result instanceof Endpoint) {
+    if (result instanceof FramedConnection) {
       queuedConnections.decrementAndGet();
       // The loop may have stopped accepting for want of room: let it look again.
       if (acceptKey.isValid() && acceptKey.interestOps() == 0) selector.wakeup();
@@ -403,18 +412,18 @@ final class AcceptLoop implements Runnable {
     }
   }
 
-  boolean hasResult() {
+  public boolean hasResult() {
     return !results.isEmpty();
   }
 
   /** Stops the loop, waits for it, and closes the connections nobody accepted. */
-  void close() {
+  public void close() {
     closing = true;
     selector.wakeup();
     Threads.joinUninterruptibly(thread);
     List<Object> left = new ArrayList<>();
     results.drainTo(left);
-    for (Object o : left) if (o instanceof Endpoint e) closeQuietly(e);
+    for (Object o : left) if (o instanceof FramedConnection e) closeQuietly(e);
     offer(CLOSED);
   }
 

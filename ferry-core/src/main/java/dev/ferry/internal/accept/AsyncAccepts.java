@@ -1,5 +1,8 @@
-package dev.ferry;
+package dev.ferry.internal.accept;
 
+import dev.ferry.Listener;
+import dev.ferry.ConnectionClosedException;
+import dev.ferry.Connection;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -9,19 +12,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Listener#acceptAsync()}: futures waiting for the accept loop's results, served in the
  * order they were asked for, whenever the loop queues a result.
  */
-final class AsyncAccepts {
+public final class AsyncAccepts {
   private final AcceptLoop loop;
 
   // Guarded by lock; never held while a future's dependents run.
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<CompletableFuture<Connection>> waiting = new ArrayDeque<>();
 
-  AsyncAccepts(AcceptLoop loop) {
+  public AsyncAccepts(AcceptLoop loop) {
     this.loop = loop;
     loop.watchers.add(this::serve);
   }
 
-  CompletableFuture<Connection> add() {
+  public CompletableFuture<Connection> add() {
     CompletableFuture<Connection> f = new CompletableFuture<>();
     lock.lock();
     try {
