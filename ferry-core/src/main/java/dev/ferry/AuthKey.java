@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -60,7 +61,7 @@ public final class AuthKey {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof AuthKey other && java.security.MessageDigest.isEqual(bytes, other.bytes);
+    return o instanceof AuthKey other && MessageDigest.isEqual(bytes, other.bytes);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.ferry;
 
 import dev.ferry.internal.connection.FramedConnection;
+import java.util.Optional;
 /**
  * A duplex message connection: an accepted or client socket, or either end of a duplex
  * {@link Pipe}. All transports (socket pair, Unix path, abstract name, TCP) behave alike and speak
@@ -25,5 +26,5 @@ public sealed interface Connection extends Receiver, Sender permits FramedConnec
    * connection over a Unix socket (path, abstract name or pipe); empty over TCP, or if the
    * socket is closed or the platform does not tell.
    */
-  java.util.Optional<PeerCredentials> peerCredentials();
+  Optional<PeerCredentials> peerCredentials();
 }

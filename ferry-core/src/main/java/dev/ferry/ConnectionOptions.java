@@ -126,8 +126,8 @@ public final class ConnectionOptions {
   }
 
   /** The peer's Python version, if the caller named it; empty for Java peers or unknown ones. */
-  public java.util.Optional<PythonVersion> peerPython() {
-    return java.util.Optional.ofNullable(peerPython);
+  public Optional<PythonVersion> peerPython() {
+    return Optional.ofNullable(peerPython);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.ferry.codec;
 
 import java.io.ByteArrayInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InvalidClassException;
 import java.io.ObjectInputFilter;
@@ -157,7 +158,7 @@ public final class Codecs {
   }
 
   /** Lets ObjectOutputStream flush into the caller's stream without closing it. */
-  private static final class NonClosing extends java.io.FilterOutputStream {
+  private static final class NonClosing extends FilterOutputStream {
     NonClosing(OutputStream out) {
       super(out);
     }

@@ -7,6 +7,7 @@ import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.Wait;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,6 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A child process started with a connection to this process already open: a Java main class on
@@ -141,7 +143,7 @@ public final class ChildProcess implements AutoCloseable {
       Map<String, String> env = builder.environment();
       String path = env.get("PYTHONPATH");
       env.put("PYTHONPATH", path == null || path.isEmpty() ? dir.toString()
-          : dir + java.io.File.pathSeparator + path);
+          : dir + File.pathSeparator + path);
       env.put("PYTHONDONTWRITEBYTECODE", "1");
       return start(builder);
     } finally {
@@ -222,7 +224,7 @@ public final class ChildProcess implements AutoCloseable {
    */
   public int closeAndWait(Duration timeout) throws IOException, InterruptedException {
     connection.close();
-    if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
     }
     return process.waitFor();

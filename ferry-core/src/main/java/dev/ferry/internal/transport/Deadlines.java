@@ -2,6 +2,7 @@ package dev.ferry.internal.transport;
 
 import java.io.IOException;
 import java.nio.channels.Selector;
+import java.nio.channels.spi.SelectorProvider;
 import java.time.Duration;
 
 /** Deadlines as {@link System#nanoTime()} values, with {@link #NONE} for "wait forever". */
@@ -55,6 +56,6 @@ public final class Deadlines {
     return selector.select(millis);
   }
 
-  private static final java.nio.channels.spi.SelectorProvider JDK_SELECTORS =
-      java.nio.channels.spi.SelectorProvider.provider();
+  private static final SelectorProvider JDK_SELECTORS =
+      SelectorProvider.provider();
 }
