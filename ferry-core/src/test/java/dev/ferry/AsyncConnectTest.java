@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.async.AsyncConnection;
 import dev.ferry.async.EventLoops;
+import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
@@ -127,6 +128,22 @@ class AsyncConnectTest {
       assertInstanceOf(ConnectException.class, t);
       assertEquals("connection refused: " + closed, t.getMessage());
       assertTrue(Files.notExists(dir.resolve("nobody")));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"unix", "tcp"})
+  void cancellingAConnectClosesWhatItOpened(String kind) throws Exception {
+    ConnectionOptions options = ConnectionOptions.builder().authKey(KEY)
+        .handshakeTimeout(Duration.ofSeconds(60)).build();
+    try (EventLoops loops = EventLoops.open();
+        Listener silent = Listener.bind(address(kind))) { // no key: it never challenges
+      CompletableFuture<AsyncConnection> connecting = Client.connectAsync(silent.address(), options, loops);
+      assertTrue(connecting.cancel(false));
+      try (Connection server = silent.accept(Duration.ofSeconds(20))) {
+        assertTrue(server.poll(Duration.ofSeconds(20)), "the client end is closed");
+        assertThrows(EOFException.class, server::receiveBytes);
+      }
     }
   }
 

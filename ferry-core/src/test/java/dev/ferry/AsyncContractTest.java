@@ -15,7 +15,7 @@ import dev.ferry.async.EventLoops;
 import dev.ferry.codec.Codec;
 import dev.ferry.codec.CodecException;
 import dev.ferry.codec.Codecs;
-import dev.ferry.internal.async.AsyncEndpoint;
+import dev.ferry.internal.async.SendQueue;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -426,7 +426,7 @@ class AsyncContractTest {
       byte[] big = new byte[64 << 20];
       long[] writesAfterBig = new long[1];
       CompletableFuture<Void> bigSent = async.sendAsync(big)
-          .thenRun(() -> writesAfterBig[0] = AsyncEndpoint.writeCalls(async));
+          .thenRun(() -> writesAfterBig[0] = SendQueue.writeCalls(async));
       Codec<String> refusing = refusing("no");
       int count = 3000;
       List<Integer> completed = new CopyOnWriteArrayList<>();
@@ -466,7 +466,7 @@ class AsyncContractTest {
       List<Integer> expected = new ArrayList<>();
       for (int i = 0; i < count; i++) if (i != 2001) expected.add(i);
       assertEquals(expected, order);
-      long writes = AsyncEndpoint.writeCalls(async) - writesAfterBig[0];
+      long writes = SendQueue.writeCalls(async) - writesAfterBig[0];
       assertTrue(writes <= count / 20, "3,000 small sends took " + writes + " writes");
     }
   }
@@ -627,7 +627,7 @@ class AsyncContractTest {
       for (int i = 0; i <= stuck.index(); i++) p.right().receiveBytes();
       await(stuck.future());
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (AsyncEndpoint.deferredSends(a) != 0 && System.nanoTime() < until) Thread.sleep(1);
+      while (SendQueue.deferredSends(a) != 0 && System.nanoTime() < until) Thread.sleep(1);
       assertTrue(self.get().isCancelled());
       CompletableFuture<Void> blocking = CompletableFuture.runAsync(() -> {
         try {

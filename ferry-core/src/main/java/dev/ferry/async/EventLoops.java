@@ -22,7 +22,7 @@ import dev.ferry.internal.async.LoopGroup;
  * <p>Closing the group closes every connection registered on it (pending futures fail with
  * {@link dev.ferry.ConnectionClosedException}) and returns once all its threads have ended.
  */
-public interface EventLoops extends AutoCloseable {
+public sealed interface EventLoops extends AutoCloseable permits LoopGroup {
 
   /** Default bound of each connection's send queue: 1 MiB. */
   long DEFAULT_SEND_QUEUE_BYTES = 1 << 20;
