@@ -11,10 +11,12 @@ import dev.ferry.async.AsyncConnection;
 import dev.ferry.async.EventLoops;
 import java.io.EOFException;
 import java.net.ConnectException;
+import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -120,7 +122,7 @@ class AsyncConnectTest {
       assertInstanceOf(ConnectException.class, t);
       assertEquals("no such socket file: " + missing, t.getMessage());
       int port;
-      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
       }
       Address closed = new Address.Tcp("127.0.0.1", port);
@@ -151,7 +153,7 @@ class AsyncConnectTest {
   void connectingOnClosedLoopsFailsAndLeavesNothingOpen() throws Exception {
     EventLoops loops = EventLoops.open();
     loops.close();
-    for (String kind : java.util.List.of("tcp", "unix")) {
+    for (String kind : List.of("tcp", "unix")) {
       try (Listener listener = Listener.bind(address(kind))) {
         Throwable t = cause(Client.connectAsync(listener.address(), ConnectionOptions.defaults(), loops));
         assertInstanceOf(IllegalStateException.class, t);
