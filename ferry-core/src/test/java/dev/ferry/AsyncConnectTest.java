@@ -21,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -134,15 +135,33 @@ class AsyncConnectTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"unix", "tcp"})
+  @ValueSource(strings = {"unix", "tcp", "tls"})
   void cancellingAConnectClosesWhatItOpened(String kind) throws Exception {
     ConnectionOptions options = ConnectionOptions.builder().authKey(KEY)
         .handshakeTimeout(Duration.ofSeconds(60)).build();
+    if (kind.equals("tls")) options = TestTls.clientOptions(options);
+    // No key and no TLS: it never challenges, nor answers a TLS hello.
     try (EventLoops loops = EventLoops.open();
-        Listener silent = Listener.bind(address(kind))) { // no key: it never challenges
+        Listener silent = Listener.bind(address(kind.equals("tls") ? "tcp" : kind))) {
       CompletableFuture<AsyncConnection> connecting = Client.connectAsync(silent.address(), options, loops);
       assertTrue(connecting.cancel(false));
       try (Connection server = silent.accept(Duration.ofSeconds(20))) {
+        assertTrue(server.poll(Duration.ofSeconds(20)), "the client end is closed");
+        assertThrows(EOFException.class, server::receiveBytes);
+      }
+    }
+  }
+
+  @Test
+  void aConnectThatTimesOutFromOutsideClosesWhatItOpened() throws Exception {
+    ConnectionOptions options = ConnectionOptions.builder().authKey(KEY)
+        .handshakeTimeout(Duration.ofSeconds(60)).build();
+    try (EventLoops loops = EventLoops.open();
+        Listener silent = Listener.bind(address("unix"))) { // no key: it never challenges
+      CompletableFuture<AsyncConnection> connecting = Client.connectAsync(silent.address(), options, loops)
+          .orTimeout(50, TimeUnit.MILLISECONDS);
+      try (Connection server = silent.accept(Duration.ofSeconds(20))) {
+        assertInstanceOf(TimeoutException.class, cause(connecting));
         assertTrue(server.poll(Duration.ofSeconds(20)), "the client end is closed");
         assertThrows(EOFException.class, server::receiveBytes);
       }

@@ -54,9 +54,11 @@ public final class AsyncConnect implements EventLoop.Handler {
   /** Set once a step completes the result itself and has seen to what it made. */
   private volatile boolean settled;
 
+  /** The loop every step runs on; chosen before the future is handed out. */
+  private EventLoop loop;
+
   // The connect step, on the loop thread.
   private SocketChannel channel;
-  private EventLoop loop;
   private SelectionKey key;
   private EventLoop.Timer timer;
 
@@ -76,7 +78,10 @@ public final class AsyncConnect implements EventLoop.Handler {
       LoopGroup group, Ends ends) {
     AsyncConnect c = new AsyncConnect(address, options, group, ends);
     c.result.whenComplete((connection, e) -> {
-      if (e != null && !c.settled) c.closeQuietly(c.made); // cancelled, or ended from outside
+      if (e == null || c.settled) return;
+      // Cancelled, or ended from outside: close what was made, and drop a connect step's timer.
+      c.closeQuietly(c.made);
+      if (c.loop != null) c.loop.execute(c::endConnectStep);
     });
     c.connect();
     return c.result;
