@@ -1,18 +1,22 @@
 package dev.ferry;
 
-import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.async.AsyncConnection;
+import dev.ferry.async.EventLoops;
+import dev.ferry.internal.async.AsyncConnect;
+import dev.ferry.internal.async.LoopGroup;
 import dev.ferry.internal.auth.Handshake;
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.TlsTransport;
 import dev.ferry.internal.transport.Transport;
 import dev.ferry.internal.transport.Sockets;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Connects to a {@link Listener}, or to a Python {@code multiprocessing.connection.Listener}.
@@ -40,7 +44,7 @@ public final class Client {
    * client side of the HMAC handshake if they carry a key; both handshakes together within
    * {@link ConnectionOptions#handshakeTimeout()}.
    *
-   * @throws java.net.ConnectException naming the address if nobody listens there ("connection
+   * @throws ConnectException naming the address if nobody listens there ("connection
    *     refused: tcp:127.0.0.1:9", "no such socket file: unix:/tmp/x")
    * @throws SocketTimeoutException if the connection or the handshake takes too long
    * @throws AuthenticationException if the handshake fails ("digest sent was rejected")
@@ -54,119 +58,66 @@ public final class Client {
     options.checkTlsAddress(address);
     SocketChannel channel = Sockets.connect(address, options.connectTimeout());
     long deadline = Deadlines.after(options.handshakeTimeout()); // TLS and HMAC together
-    FramedConnection endpoint;
-    TlsTransport tls;
+    Ends ends = new Ends(address, options);
+    Transport transport;
+    FramedConnection connection;
     try {
-      tls = tls(channel, address, options);
-      Transport transport = tls != null ? tls : new SocketTransport(channel);
-      endpoint = new FramedConnection(transport, address.toString(), true, true, options);
+      transport = ends.transport(channel);
+      connection = ends.connection(transport);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
     }
     try {
-      if (tls != null) tls.handshake(deadline);
+      if (transport instanceof TlsTransport tls) tls.handshake(deadline);
       if (options.authKey().isPresent()) {
-        Handshake.clientSide(endpoint.handshakeChannel(deadline), options.authKey().get().bytes());
+        Handshake.clientSide(connection.handshakeChannel(deadline), options.authKey().get().bytes());
       }
     } catch (SocketTimeoutException e) {
-      endpoint.close();
-      throw new SocketTimeoutException("handshake timed out after "
-          + options.handshakeTimeout().toMillis() + " ms with " + address);
+      connection.close();
+      throw Sockets.handshakeTimedOut(options.handshakeTimeout(), address);
     } catch (IOException | RuntimeException e) {
-      endpoint.close();
+      connection.close();
       throw e;
     }
-    endpoint.trimBuffers(); // allocated again by the first receive or send that needs them
-    return endpoint;
-  }
-
-  /** The TLS client end for {@code channel} if the options ask for TLS, else null. */
-  private static TlsTransport tls(SocketChannel channel, Address address,
-      ConnectionOptions options) throws IOException {
-    if (options.tls().isEmpty()) return null;
-    Address.Tcp tcp = (Address.Tcp) address;
-    return TlsTransport.client(channel, options.tls().get(),
-        options.tlsServerName().orElse(tcp.host()), tcp.port(), address.toString());
+    connection.trimBuffers(); // allocated again by the first receive or send that needs them
+    return connection;
   }
 
   /**
    * Connects and authenticates without blocking: the asynchronous twin of
    * {@link #connect(Address, ConnectionOptions)}. The connect and the client side of the
    * handshake run on one of {@code loops}' threads; the future completes there with an
-   * {@link dev.ferry.async.AsyncConnection}, or fails with the exceptions {@code connect} throws.
+   * {@link AsyncConnection}, or fails with the exceptions {@code connect} throws. Cancelling the
+   * future, or completing it from outside, before it completed closes whatever it opened.
    */
-  public static CompletableFuture<dev.ferry.async.AsyncConnection> connectAsync(Address address,
-      ConnectionOptions options, dev.ferry.async.EventLoops loops) {
+  public static CompletableFuture<AsyncConnection> connectAsync(Address address,
+      ConnectionOptions options, EventLoops loops) {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(options, "options");
-    dev.ferry.internal.async.LoopGroup group = dev.ferry.internal.async.LoopGroup.of(loops);
-    SocketChannel channel;
-    java.net.SocketAddress target;
+    LoopGroup group = LoopGroup.of(loops);
     try {
       options.checkTlsAddress(address);
-      target = Sockets.socketAddress(address);
-      if (address instanceof Address.Unix unix && !java.nio.file.Files.exists(unix.path())) {
-        throw new java.net.ConnectException("no such socket file: " + address);
-      }
-      channel = address instanceof Address.Tcp
-          ? SocketChannel.open() : org.newsclub.net.unix.AFUNIXSocketChannel.open();
-      try {
-        channel.configureBlocking(false);
-        if (address instanceof Address.Tcp) {
-          channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-        }
-      } catch (IOException | RuntimeException e) {
-        channel.close();
-        throw e;
-      }
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return dev.ferry.internal.async.AsyncConnect
-        .connect(group, channel, target, options.connectTimeout(), address.toString())
-        .thenCompose(connected -> {
-          long deadline = Deadlines.after(options.handshakeTimeout()); // TLS and HMAC together
-          Transport transport;
-          try {
-            TlsTransport tls = tls(connected, address, options);
-            transport = tls != null ? tls : new SocketTransport(connected);
-          } catch (IOException | RuntimeException e) {
-            try {
-              connected.close();
-            } catch (IOException closeFailed) {
-              e.addSuppressed(closeFailed);
-            }
-            throw new CompletionException(e);
-          }
-          CompletableFuture<Void> secured = transport instanceof TlsTransport tls
-              ? dev.ferry.internal.async.AsyncTlsHandshake.run(group, tls,
-                  options.handshakeTimeout(), address.toString())
-              : CompletableFuture.completedFuture(null);
-          return secured.thenCompose(ignored -> authenticate(transport, address, options, group,
-              deadline));
-        });
+    return AsyncConnect.start(address, options, group, new Ends(address, options));
   }
 
-  private static CompletableFuture<dev.ferry.async.AsyncConnection> authenticate(
-      Transport transport, Address address, ConnectionOptions options,
-      dev.ferry.internal.async.LoopGroup group, long deadline) {
-    dev.ferry.internal.async.AsyncEndpoint async;
-    try {
-      FramedConnection endpoint = new FramedConnection(transport, address.toString(), true, true, options);
-      async = dev.ferry.internal.async.AsyncEndpoint.open(endpoint, group);
-    } catch (RuntimeException e) {
-      try {
-        transport.close();
-      } catch (IOException closeFailed) {
-        e.addSuppressed(closeFailed);
-      }
-      throw new CompletionException(e);
+  /** How a client makes its connection over a connected socket, blocking or not. */
+  private record Ends(Address address, ConnectionOptions options) implements AsyncConnect.Ends {
+    /** The TLS client end if the options ask for TLS, else the plain socket. */
+    @Override
+    public Transport transport(SocketChannel channel) throws IOException {
+      if (options.tls().isEmpty()) return new SocketTransport(channel);
+      Address.Tcp tcp = (Address.Tcp) address;
+      return TlsTransport.client(channel, options.tls().get(),
+          options.tlsServerName().orElse(tcp.host()), tcp.port(), address.toString());
     }
-    if (options.authKey().isEmpty()) return CompletableFuture.completedFuture(async);
-    // What the TLS handshake left of the handshake timeout, so that both fit in it as in connect.
-    java.time.Duration left = java.time.Duration.ofNanos(Math.max(1, Deadlines.remaining(deadline)));
-    return async.clientHandshake(options.authKey().get().bytes(), left, options.handshakeTimeout(),
-        address.toString());
+
+    @Override
+    public FramedConnection connection(Transport transport) {
+      return new FramedConnection(transport, address.toString(), true, true, options);
+    }
   }
 }

@@ -9,15 +9,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.async.AsyncConnection;
 import dev.ferry.async.EventLoops;
+import java.io.EOFException;
 import java.net.ConnectException;
+import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,7 +123,7 @@ class AsyncConnectTest {
       assertInstanceOf(ConnectException.class, t);
       assertEquals("no such socket file: " + missing, t.getMessage());
       int port;
-      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
       }
       Address closed = new Address.Tcp("127.0.0.1", port);
@@ -130,11 +134,45 @@ class AsyncConnectTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"unix", "tcp", "tls"})
+  void cancellingAConnectClosesWhatItOpened(String kind) throws Exception {
+    ConnectionOptions options = ConnectionOptions.builder().authKey(KEY)
+        .handshakeTimeout(Duration.ofSeconds(60)).build();
+    if (kind.equals("tls")) options = TestTls.clientOptions(options);
+    // No key and no TLS: it never challenges, nor answers a TLS hello.
+    try (EventLoops loops = EventLoops.open();
+        Listener silent = Listener.bind(address(kind.equals("tls") ? "tcp" : kind))) {
+      CompletableFuture<AsyncConnection> connecting = Client.connectAsync(silent.address(), options, loops);
+      assertTrue(connecting.cancel(false));
+      try (Connection server = silent.accept(Duration.ofSeconds(20))) {
+        assertTrue(server.poll(Duration.ofSeconds(20)), "the client end is closed");
+        assertThrows(EOFException.class, server::receiveBytes);
+      }
+    }
+  }
+
+  @Test
+  void aConnectThatTimesOutFromOutsideClosesWhatItOpened() throws Exception {
+    ConnectionOptions options = ConnectionOptions.builder().authKey(KEY)
+        .handshakeTimeout(Duration.ofSeconds(60)).build();
+    try (EventLoops loops = EventLoops.open();
+        Listener silent = Listener.bind(address("unix"))) { // no key: it never challenges
+      CompletableFuture<AsyncConnection> connecting = Client.connectAsync(silent.address(), options, loops)
+          .orTimeout(50, TimeUnit.MILLISECONDS);
+      try (Connection server = silent.accept(Duration.ofSeconds(20))) {
+        assertInstanceOf(TimeoutException.class, cause(connecting));
+        assertTrue(server.poll(Duration.ofSeconds(20)), "the client end is closed");
+        assertThrows(EOFException.class, server::receiveBytes);
+      }
+    }
+  }
+
   @Test
   void connectingOnClosedLoopsFailsAndLeavesNothingOpen() throws Exception {
     EventLoops loops = EventLoops.open();
     loops.close();
-    for (String kind : java.util.List.of("tcp", "unix")) {
+    for (String kind : List.of("tcp", "unix")) {
       try (Listener listener = Listener.bind(address(kind))) {
         Throwable t = cause(Client.connectAsync(listener.address(), ConnectionOptions.defaults(), loops));
         assertInstanceOf(IllegalStateException.class, t);

@@ -15,11 +15,13 @@ import dev.ferry.async.EventLoops;
 import dev.ferry.codec.Codec;
 import dev.ferry.codec.CodecException;
 import dev.ferry.codec.Codecs;
-import dev.ferry.internal.async.AsyncEndpoint;
+import dev.ferry.internal.async.SendQueue;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -36,6 +38,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -426,7 +429,7 @@ class AsyncContractTest {
       byte[] big = new byte[64 << 20];
       long[] writesAfterBig = new long[1];
       CompletableFuture<Void> bigSent = async.sendAsync(big)
-          .thenRun(() -> writesAfterBig[0] = AsyncEndpoint.writeCalls(async));
+          .thenRun(() -> writesAfterBig[0] = SendQueue.writeCalls(async));
       Codec<String> refusing = refusing("no");
       int count = 3000;
       List<Integer> completed = new CopyOnWriteArrayList<>();
@@ -466,7 +469,7 @@ class AsyncContractTest {
       List<Integer> expected = new ArrayList<>();
       for (int i = 0; i < count; i++) if (i != 2001) expected.add(i);
       assertEquals(expected, order);
-      long writes = AsyncEndpoint.writeCalls(async) - writesAfterBig[0];
+      long writes = SendQueue.writeCalls(async) - writesAfterBig[0];
       assertTrue(writes <= count / 20, "3,000 small sends took " + writes + " writes");
     }
   }
@@ -514,7 +517,7 @@ class AsyncContractTest {
     return m;
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void aTlsSendWaitingForSocketRoomDoesNotWriteAnotherConnectionsBytes() throws Exception {
     // The loop's batch buffer is shared. A TLS send whose head the engine took whole, but whose
     // records still waited for the socket, kept pointing at it; another connection of the loop
@@ -627,13 +630,13 @@ class AsyncContractTest {
       for (int i = 0; i <= stuck.index(); i++) p.right().receiveBytes();
       await(stuck.future());
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (AsyncEndpoint.deferredSends(a) != 0 && System.nanoTime() < until) Thread.sleep(1);
+      while (SendQueue.deferredSends(a) != 0 && System.nanoTime() < until) Thread.sleep(1);
       assertTrue(self.get().isCancelled());
       CompletableFuture<Void> blocking = CompletableFuture.runAsync(() -> {
         try {
           p.left().sendBytes("blocking".getBytes(UTF_8));
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+          throw new UncheckedIOException(e);
         }
       });
       try {
@@ -675,7 +678,7 @@ class AsyncContractTest {
     }
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void aSendRefusedAtOnceKeepsItsOwnReasonWhenTheConnectionCloses() throws Exception {
     try (EventLoops loops = EventLoops.open(1);
         Transports.Pair p = Transports.SOCKET_PAIR.open(OPTIONS)) {
@@ -706,7 +709,7 @@ class AsyncContractTest {
           try {
             p.leftConnection().sendBytes("inserted".getBytes(UTF_8)); // on the loop thread
           } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
           }
         });
         p.rightConnection().sendBytes("go".getBytes(UTF_8));
@@ -801,10 +804,10 @@ class AsyncContractTest {
       CompletableFuture<Long> streamed = rx.receiveToAsync(Channels.newChannel(sink));
       CompletableFuture<Long> none = rx.receiveToAsync(Channels.newChannel(empty));
       CompletableFuture<byte[]> after = rx.receiveAsync();
-      tx.sendFromAsync(Channels.newChannel(new java.io.ByteArrayInputStream(new byte[] {1, 2})), 2);
+      tx.sendFromAsync(Channels.newChannel(new ByteArrayInputStream(new byte[] {1, 2})), 2);
       tx.sendAsync(big);
-      tx.sendFromAsync(Channels.newChannel(new java.io.ByteArrayInputStream(new byte[0])), 0);
-      await(tx.sendFromAsync(Channels.newChannel(new java.io.ByteArrayInputStream(big)), big.length));
+      tx.sendFromAsync(Channels.newChannel(new ByteArrayInputStream(new byte[0])), 0);
+      await(tx.sendFromAsync(Channels.newChannel(new ByteArrayInputStream(big)), big.length));
       assertArrayEquals(new byte[] {1, 2}, await(before));
       assertEquals(big.length, await(streamed));
       assertArrayEquals(big, sink.toByteArray());
@@ -840,8 +843,8 @@ class AsyncContractTest {
       // A sink that fails skips its message too, and says why.
       CompletableFuture<Long> failing = rx.receiveToAsync(new CountingSink(null) {
         @Override
-        public int write(ByteBuffer src) throws java.io.IOException {
-          throw new java.io.IOException("disk full");
+        public int write(ByteBuffer src) throws IOException {
+          throw new IOException("disk full");
         }
       });
       p.left().sendBytes(new byte[200_000]);
@@ -878,7 +881,7 @@ class AsyncContractTest {
     }
 
     @Override
-    public int write(ByteBuffer src) throws java.io.IOException {
+    public int write(ByteBuffer src) throws IOException {
       int n = src.remaining();
       src.position(src.limit());
       written += n;

@@ -17,11 +17,13 @@ import dev.ferry.handle.Access;
 import dev.ferry.handle.Handles;
 import dev.ferry.handle.Ownership;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +62,7 @@ class AsyncEndsTest {
       assertEquals("AsyncReceiver[pipe reader]", rx.toString());
       assertEquals("AsyncSender[pipe writer]", tx.toString());
       tx.close();
-      assertInstanceOf(java.io.EOFException.class, failure(rx.receiveAsync()));
+      assertInstanceOf(EOFException.class, failure(rx.receiveAsync()));
     }
   }
 
@@ -121,7 +123,7 @@ class AsyncEndsTest {
       await(tx.sendAsync(new byte[] {1}));
       assertArrayEquals(new byte[] {1}, pipe.second().receiveBytes());
       pipe.second().sendBytes(new byte[] {2});
-      assertTrue(pipe.first().poll(java.time.Duration.ofSeconds(10)));
+      assertTrue(pipe.first().poll(Duration.ofSeconds(10)));
       assertArrayEquals(new byte[] {2}, pipe.first().receiveBytes());
       IllegalStateException e = assertThrows(IllegalStateException.class,
           () -> AsyncReceiver.of(pipe.first(), loops));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ferry.async.AsyncConnection;
 import dev.ferry.async.EventLoops;
 import dev.ferry.codec.Codecs;
-import dev.ferry.internal.async.AsyncEndpoint;
+import dev.ferry.internal.async.SendQueue;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -111,7 +111,7 @@ class AsyncSendStressTest {
         if (!withdrawn) assertEquals(null, sends.get(i).get(1, TimeUnit.SECONDS));
       }
       assertEquals(0, a.queuedBytes(), "queuedBytes after all sends");
-      assertEquals(0, AsyncEndpoint.deferredSends(a), "deferred after all sends");
+      assertEquals(0, SendQueue.deferredSends(a), "deferred after all sends");
       // Sends not withdrawn completed in call order (a cancel completes on the cancelling thread).
       List<Integer> order = new ArrayList<>();
       for (int n : completed) if (cancels.get(n) != 1) order.add(n);
@@ -147,7 +147,7 @@ class AsyncSendStressTest {
       long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
       while (a.queuedBytes() != 0 && System.nanoTime() < until) Thread.sleep(1);
       assertEquals(0, a.queuedBytes(), "queuedBytes after close");
-      assertEquals(0, AsyncEndpoint.deferredSends(a), "deferred after close");
+      assertEquals(0, SendQueue.deferredSends(a), "deferred after close");
     }
   }
 }

@@ -1,11 +1,21 @@
 package dev.ferry.async;
 
+import dev.ferry.Client;
 import dev.ferry.Connection;
+import dev.ferry.ConnectionClosedException;
+import dev.ferry.FramingException;
+import dev.ferry.Listener;
+import dev.ferry.MessageTooLargeException;
+import dev.ferry.Pipe;
 import dev.ferry.Receiver;
 import dev.ferry.Sender;
+import dev.ferry.Wait;
+import dev.ferry.WaitSet;
 import dev.ferry.internal.async.AsyncEndpoint;
 import dev.ferry.internal.async.LoopGroup;
+import java.io.EOFException;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -23,8 +33,8 @@ import java.util.concurrent.CompletableFuture;
  * }</pre>
  *
  * <p>Getting one: {@link #of(Connection, EventLoops)} wraps a connection of any transport (an
- * accepted one, a client, a {@link dev.ferry.Pipe} end); {@link dev.ferry.Client#connectAsync}
- * connects and authenticates without blocking; {@link dev.ferry.Listener#acceptAsync()} accepts
+ * accepted one, a client, a {@link Pipe} end); {@link Client#connectAsync}
+ * connects and authenticates without blocking; {@link Listener#acceptAsync()} accepts
  * without blocking. The ends of a one-way pipe, which only receive or only send, have their own
  * types with the same promises: {@link AsyncReceiver#of} and {@link AsyncSender#of}.
  *
@@ -37,7 +47,7 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Cancelling and timeouts never lose a message.</b> Cancelling a pending receive, or
  * completing it any other way ({@link CompletableFuture#orTimeout}, {@code complete}), gives the
  * message it would have had to the next receive, whole. {@link #receiveAsync(Duration)} fails
- * with {@link java.net.SocketTimeoutException} when no message came in time, and the connection
+ * with {@link SocketTimeoutException} when no message came in time, and the connection
  * stays usable. Cancelling a send whose bytes have not started to leave withdraws it; once started
  * it goes out whole, and {@code cancel} (like {@code orTimeout} or {@code complete} from outside)
  * leaves its future pending until the message was handed over: the caller's buffer is in use until
@@ -57,20 +67,20 @@ import java.util.concurrent.CompletableFuture;
  * the order each side reached the lock. Receiving belongs to the loop: once wrapped, blocking
  * receives and polls on the connection throw {@link IllegalStateException} ("connection receives
  * asynchronously"), and wrapping a connection that a thread is blocked receiving on throws it
- * too. {@link dev.ferry.Wait} and {@link dev.ferry.WaitSet} do not support wrapped connections.
+ * too. {@link Wait} and {@link WaitSet} do not support wrapped connections.
  *
  * <p><b>Ending.</b> {@link #close()} closes the connection and fails every pending future with
- * {@link dev.ferry.ConnectionClosedException}; so does closing the {@link EventLoops}. Close
+ * {@link ConnectionClosedException}; so does closing the {@link EventLoops}. Close
  * through this object, not through {@link #connection()}, so that the loop learns of it. When
  * the peer closes at a message boundary, pending and later receives fail with
- * {@link java.io.EOFException} (after any messages that had already arrived); a stream that ends
- * inside a message fails them with {@link dev.ferry.FramingException}.
+ * {@link EOFException} (after any messages that had already arrived); a stream that ends
+ * inside a message fails them with {@link FramingException}.
  *
  * <p><b>Messages over 2 GiB.</b> {@link #receiveAsync()} and {@link #sendAsync(ByteBuffer)} stop
  * at what a Java array or buffer holds; {@link #receiveToAsync} and {@link #sendFromAsync} stream
  * messages of any length through a channel, as the blocking {@code receiveTo} and
  * {@code sendFrom} do. A longer message offered to {@code receiveAsync} fails it with
- * {@link dev.ferry.MessageTooLargeException} and leaves the connection write-only, as any
+ * {@link MessageTooLargeException} and leaves the connection write-only, as any
  * too-large message does.
  *
  * <p>Implemented by Ferry only.

@@ -1,17 +1,25 @@
 package dev.ferry.async;
 
+import dev.ferry.Connection;
+import dev.ferry.ConnectionClosedException;
+import dev.ferry.ConnectionOptions;
+import dev.ferry.MessageTooLargeException;
+import dev.ferry.Pipe;
 import dev.ferry.Receiver;
 import dev.ferry.codec.Codec;
+import dev.ferry.codec.CodecException;
 import dev.ferry.internal.async.AsyncEndpoint;
 import dev.ferry.internal.async.LoopGroup;
+import java.io.EOFException;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The receiving side of a connection driven by {@link EventLoops}: the asynchronous twin of
- * {@link Receiver}, for the read end of a one-way {@link dev.ferry.Pipe} or any connection that
+ * {@link Receiver}, for the read end of a one-way {@link Pipe} or any connection that
  * this process only reads from asynchronously. Receives return {@link CompletableFuture}s and hold
  * no thread while they wait.
  *
@@ -24,16 +32,16 @@ import java.util.concurrent.CompletableFuture;
  * <p>Everything {@link AsyncConnection} promises about receiving holds here: futures complete
  * in call order on the loop thread; cancelling or timing out a receive gives its message, whole,
  * to the next one; the loop reads only while a receive is pending; end of stream fails pending
- * and later receives with {@link java.io.EOFException}; {@link #close()} fails them with
- * {@link dev.ferry.ConnectionClosedException}. Wrapping hands the receive side to the loop for
+ * and later receives with {@link EOFException}; {@link #close()} fails them with
+ * {@link ConnectionClosedException}. Wrapping hands the receive side to the loop for
  * good: blocking receives and polls on {@link #receiver()} then throw
  * {@link IllegalStateException} ("connection receives asynchronously"). Wrapping a duplex
- * {@link dev.ferry.Connection} this way leaves its sends blocking (use
+ * {@link Connection} this way leaves its sends blocking (use
  * {@link AsyncConnection#of} for both).
  *
  * <p>A message longer than the limit fails its receive with
- * {@link dev.ferry.MessageTooLargeException} and, as in CPython, the read end of a one-way pipe
- * is then closed (later receives fail with {@link dev.ferry.ConnectionClosedException}) while a
+ * {@link MessageTooLargeException} and, as in CPython, the read end of a one-way pipe
+ * is then closed (later receives fail with {@link ConnectionClosedException}) while a
  * duplex connection becomes write-only (later receives fail with
  * {@link IllegalStateException}).
  *
@@ -57,21 +65,21 @@ public interface AsyncReceiver extends AutoCloseable {
   Receiver receiver();
 
   /**
-   * The next message, of at most {@link dev.ferry.ConnectionOptions#maxMessageSize()} bytes (and
+   * The next message, of at most {@link ConnectionOptions#maxMessageSize()} bytes (and
    * at most 2^31-9, a Java array's reach: longer ones fail as too large, use
    * {@link #receiveToAsync}). Python: {@code recv_bytes()}.
    */
   CompletableFuture<byte[]> receiveAsync();
 
   /**
-   * The next message, or {@link java.net.SocketTimeoutException} if none has arrived whole after
+   * The next message, or {@link SocketTimeoutException} if none has arrived whole after
    * {@code timeout}; the message still coming then goes to the next receive.
    */
   CompletableFuture<byte[]> receiveAsync(Duration timeout);
 
   /**
    * The next message, decoded with {@code codec} on the loop thread. A payload the codec refuses
-   * fails the future with {@link dev.ferry.codec.CodecException}; the message is consumed.
+   * fails the future with {@link CodecException}; the message is consumed.
    */
   <T> CompletableFuture<T> receiveAsync(Codec<T> codec);
 
@@ -80,7 +88,7 @@ public interface AsyncReceiver extends AutoCloseable {
 
   /**
    * Receives the next message, of any length up to
-   * {@link dev.ferry.ConnectionOptions#maxMessageSize()}, and writes it to {@code sink} piece by
+   * {@link ConnectionOptions#maxMessageSize()}, and writes it to {@code sink} piece by
    * piece as it arrives, for messages larger than a Java array (over 2 GiB); the future completes
    * with the message's length once all of it was written. The twin of
    * {@link Receiver#receiveTo}.

@@ -1,9 +1,13 @@
 package dev.ferry.async;
 
+import dev.ferry.Connection;
+import dev.ferry.ConnectionOptions;
+import dev.ferry.Pipe;
 import dev.ferry.Sender;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.async.AsyncEndpoint;
 import dev.ferry.internal.async.LoopGroup;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -11,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The sending side of a connection driven by {@link EventLoops}: the asynchronous twin of
- * {@link Sender}, for the write end of a one-way {@link dev.ferry.Pipe} or any connection that
+ * {@link Sender}, for the write end of a one-way {@link Pipe} or any connection that
  * this process only writes to asynchronously. Sends return {@link CompletableFuture}s and hold no
  * thread while the peer is slow to read.
  *
@@ -26,7 +30,7 @@ import java.util.concurrent.CompletableFuture;
  * withdrawn by cancelling before any of its bytes left is not sent, one that started goes out
  * whole (and cannot be cancelled: its future completes when it was handed over); the send queue is bounded by {@link EventLoops#sendQueueBytes()}; blocking sends on
  * {@link #sender()} mix with asynchronous ones, each message whole. Wrapping does not touch the
- * receive side: a duplex {@link dev.ferry.Connection} wrapped this way still receives with
+ * receive side: a duplex {@link Connection} wrapped this way still receives with
  * blocking calls.
  *
  * <p>Implemented by Ferry only.
@@ -73,11 +77,11 @@ public interface AsyncSender extends AutoCloseable {
    * socket takes them, so it must give bytes without waiting long (a file, a buffer in memory).
    * A source that gives 0 bytes is asked again a millisecond later.
    *
-   * <p>The future fails with {@link java.io.EOFException} if {@code source} ends early, and with
+   * <p>The future fails with {@link EOFException} if {@code source} ends early, and with
    * its exception if it throws; once bytes of the message have left, the connection is closed
    * then, since the peer was promised bytes that will never come.
    *
-   * <p>A {@code size} over {@link dev.ferry.ConnectionOptions#maxSendSize()} fails the future
+   * <p>A {@code size} over {@link ConnectionOptions#maxSendSize()} fails the future
    * with {@link IllegalArgumentException} before anything is read or sent, as
    * {@link #sendAsync(byte[])} does.
    *

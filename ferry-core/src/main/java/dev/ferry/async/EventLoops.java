@@ -1,5 +1,6 @@
 package dev.ferry.async;
 
+import dev.ferry.ConnectionClosedException;
 import dev.ferry.internal.async.LoopGroup;
 
 /**
@@ -19,10 +20,13 @@ import dev.ferry.internal.async.LoopGroup;
  * <p>Completion stages that are not {@code ...Async} run on a loop thread: they must not block,
  * or every connection on that loop waits.
  *
- * <p>Closing the group closes every connection registered on it (pending futures fail with
- * {@link dev.ferry.ConnectionClosedException}) and returns once all its threads have ended.
+ * <p>Closing the group closes every connection on it, including one whose peer hung up, and every
+ * connect still in progress (pending futures fail with {@link ConnectionClosedException}), and
+ * returns once all its threads have ended.
+ *
+ * <p>Only Ferry implements this interface (it is sealed): {@link #open()} makes the groups.
  */
-public interface EventLoops extends AutoCloseable {
+public sealed interface EventLoops extends AutoCloseable permits LoopGroup {
 
   /** Default bound of each connection's send queue: 1 MiB. */
   long DEFAULT_SEND_QUEUE_BYTES = 1 << 20;

@@ -1,6 +1,8 @@
 package dev.ferry.internal.async;
 
 import dev.ferry.ConnectionClosedException;
+import dev.ferry.TlsHandshakeException;
+import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.TlsTransport;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -12,8 +14,9 @@ import java.util.concurrent.CompletableFuture;
  * A client's TLS handshake driven by an event loop: each readiness report advances it as far as it
  * goes without waiting, so no thread waits for the server.
  */
-public final class AsyncTlsHandshake implements EventLoop.Handler {
+final class AsyncTlsHandshake implements EventLoop.Handler {
   private final TlsTransport tls;
+  private final EventLoop loop;
   private final String address;
   private final Duration timeout;
   private final CompletableFuture<Void> result = new CompletableFuture<>();
@@ -22,27 +25,21 @@ public final class AsyncTlsHandshake implements EventLoop.Handler {
   private SelectionKey key;
   private EventLoop.Timer timer;
 
-  private AsyncTlsHandshake(TlsTransport tls, Duration timeout, String address) {
+  private AsyncTlsHandshake(TlsTransport tls, EventLoop loop, Duration timeout, String address) {
     this.tls = tls;
+    this.loop = loop;
     this.timeout = timeout;
     this.address = address;
   }
 
   /**
-   * Runs the handshake of {@code tls} (connected, not yet used) on one of {@code group}'s loops. The
-   * future completes once it is done; on failure (a {@link dev.ferry.TlsHandshakeException}, or a
+   * Runs the handshake of {@code tls} (connected, not yet used) on {@code loop}. The future
+   * completes there once it is done; on failure (a {@link TlsHandshakeException}, or a
    * {@link SocketTimeoutException} after {@code timeout}) the connection is closed.
    */
-  public static CompletableFuture<Void> run(LoopGroup group, TlsTransport tls, Duration timeout,
+  static CompletableFuture<Void> run(EventLoop loop, TlsTransport tls, Duration timeout,
       String address) {
-    AsyncTlsHandshake h = new AsyncTlsHandshake(tls, timeout, address);
-    EventLoop loop;
-    try {
-      loop = group.next(tls.channel().provider());
-    } catch (RuntimeException e) { // the loops are closed
-      h.fail(e);
-      return h.result;
-    }
+    AsyncTlsHandshake h = new AsyncTlsHandshake(tls, loop, timeout, address);
     loop.execute(() -> {
       if (loop.isClosing()) {
         h.loopClosed();
@@ -54,8 +51,8 @@ public final class AsyncTlsHandshake implements EventLoop.Handler {
         h.fail(e);
         return;
       }
-      h.timer = loop.schedule(timeout.toNanos(), () -> h.fail(new SocketTimeoutException(
-          "handshake timed out after " + timeout.toMillis() + " ms with " + address)));
+      h.timer = loop.schedule(AsyncEndpoint.toNanos(timeout),
+          () -> h.fail(Sockets.handshakeTimedOut(timeout, address)));
       h.advance();
     });
     return h.result;
@@ -68,6 +65,7 @@ public final class AsyncTlsHandshake implements EventLoop.Handler {
       if (step == TlsTransport.Step.DONE) {
         key.cancel();
         timer.cancel();
+        loop.leave(this);
         result.complete(null);
         return;
       }
@@ -92,6 +90,7 @@ public final class AsyncTlsHandshake implements EventLoop.Handler {
     if (result.isDone()) return;
     if (timer != null) timer.cancel();
     if (key != null) key.cancel();
+    loop.leave(this);
     try {
       tls.close();
     } catch (IOException closeFailed) {

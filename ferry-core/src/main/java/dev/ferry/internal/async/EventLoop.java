@@ -2,16 +2,23 @@ package dev.ferry.internal.async;
 
 import dev.ferry.internal.thread.Threads;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.spi.SelectorProvider;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,6 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One thread, named {@code ferry-loop-N}, and one selector of one provider (the JDK's or
  * junixsocket's: neither can register the other's channels). Everything registered here runs on
  * this thread: readiness callbacks, tasks handed in with {@link #execute}, and timers.
+ *
+ * <p>The thread belongs to Ferry, yet it runs users' completion stages, and a stage may interrupt
+ * it. junixsocket closes a channel whose non-blocking read or write runs on an interrupted
+ * thread, and an interrupted thread's select returns at once, so the loop clears the flag after
+ * every task and before every read and write ({@link #clearInterrupt}). It stops through
+ * {@link #close}, never through an interrupt.
  */
 public final class EventLoop implements Runnable {
   private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
@@ -42,13 +55,20 @@ public final class EventLoop implements Runnable {
   private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
 
   /** Loop thread only: actions that run once the current round's keys and tasks are done. */
-  private final java.util.ArrayDeque<Runnable> endOfRound = new java.util.ArrayDeque<>();
+  private final ArrayDeque<Runnable> endOfRound = new ArrayDeque<>();
   private final AtomicBoolean wakeupPending = new AtomicBoolean();
 
   // Loop thread only.
   private final PriorityQueue<Timer> timers = new PriorityQueue<>();
   private final ByteBuffer scratch = ByteBuffer.allocateDirect(SCRATCH_SIZE);
   private long timerSequence;
+
+  /**
+   * Every handler registered here and not yet gone, whether the selector still holds its key or
+   * not: junixsocket cancels a key itself when the peer hangs up, and such a connection must still
+   * be closed when the loop stops.
+   */
+  private final Set<Handler> members = Collections.newSetFromMap(new IdentityHashMap<>());
 
   private volatile boolean closing;
 
@@ -114,19 +134,39 @@ public final class EventLoop implements Runnable {
     return t;
   }
 
-  /** Loop thread: registers {@code channel} with no interest yet. */
+  /**
+   * Loop thread: registers {@code channel} with no interest yet; {@code handler} is a member of
+   * this loop until it {@link #leave}s, and learns of the loop's end through
+   * {@link Handler#loopClosed} until then.
+   */
   SelectionKey register(SelectableChannel channel, Handler handler) throws ClosedChannelException {
+    SelectionKey key;
     try {
-      return channel.register(selector, 0, handler);
-    } catch (java.nio.channels.CancelledKeyException e) {
+      key = channel.register(selector, 0, handler);
+    } catch (CancelledKeyException e) {
       // The channel's previous key here (its connect) is cancelled but not yet flushed out.
       try {
         selector.selectNow();
       } catch (IOException io) {
-        throw new java.io.UncheckedIOException(io);
+        throw new UncheckedIOException(io);
       }
-      return channel.register(selector, 0, handler);
+      key = channel.register(selector, 0, handler);
     }
+    members.add(handler);
+    return key;
+  }
+
+  /** Loop thread: {@code handler} is done with this loop (closed, or handed on). */
+  void leave(Handler handler) {
+    members.remove(handler);
+  }
+
+  /**
+   * Loop thread: clears the interrupt flag a completion stage may have set on this thread,
+   * before the loop touches a socket or selects again.
+   */
+  static void clearInterrupt() {
+    Thread.interrupted();
   }
 
   ByteBuffer scratch() {
@@ -143,7 +183,7 @@ public final class EventLoop implements Runnable {
   }
 
   /** Big enough for the largest batch, or a header and the first piece of a large payload. */
-  static final int BATCH_BUFFER_SIZE = AsyncEndpoint.BATCH_BYTES + 16;
+  static final int BATCH_BUFFER_SIZE = OutgoingFrame.BATCH_BYTES + 16;
 
   private ByteBuffer batch;
 
@@ -156,6 +196,7 @@ public final class EventLoop implements Runnable {
     try {
       while (!closing) {
         long timeout = runTimers();
+        clearInterrupt();
         wakeupPending.set(false);
         // Timers may have queued end-of-round work (a send from a timeout's callback): no sleep then.
         if (tasks.isEmpty() && endOfRound.isEmpty()) {
@@ -176,7 +217,7 @@ public final class EventLoop implements Runnable {
         while ((action = endOfRound.poll()) != null) runSafely(action);
       }
     } catch (IOException | RuntimeException e) {
-      LOG.log(System.Logger.Level.ERROR, "event loop " + thread.getName() + " failed", e);
+      LOG.log(Level.ERROR, "event loop " + thread.getName() + " failed", e);
     } finally {
       closing = true;
       shutDown();
@@ -209,17 +250,15 @@ public final class EventLoop implements Runnable {
       task.run();
     } catch (RuntimeException e) {
       // A completion stage or callback threw: the loop must go on serving everyone else.
-      LOG.log(System.Logger.Level.WARNING, "task on event loop failed", e);
+      LOG.log(Level.WARNING, "task on event loop failed", e);
+    } finally {
+      clearInterrupt();
     }
   }
 
   private void shutDown() {
-    List<Handler> handlers = new ArrayList<>();
-    try {
-      for (SelectionKey key : selector.keys()) handlers.add((Handler) key.attachment());
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.DEBUG, "listing keys", e);
-    }
+    List<Handler> handlers = new ArrayList<>(members);
+    members.clear();
     for (Handler h : handlers) runSafely(h::loopClosed);
     drainTasks();
     endOfRound.clear(); // their connections failed their sends in loopClosed
@@ -227,7 +266,7 @@ public final class EventLoop implements Runnable {
     try {
       selector.close();
     } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "closing selector", e);
+      LOG.log(Level.DEBUG, "closing selector", e);
     }
     terminated = true;
     drainTasks();
@@ -238,10 +277,5 @@ public final class EventLoop implements Runnable {
     closing = true;
     selector.wakeup();
     Threads.joinUninterruptibly(thread);
-  }
-
-  /** The number of registered channels; for measurements. */
-  int registered() {
-    return selector.keys().size();
   }
 }

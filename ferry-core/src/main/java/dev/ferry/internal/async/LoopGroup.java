@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The implementation of {@link EventLoops}: up to {@code threads} loops per selector provider,
@@ -29,10 +30,9 @@ public final class LoopGroup implements EventLoops {
     this.sendQueueBytes = sendQueueBytes;
   }
 
-  /** The group behind {@code loops}, which only this module implements. */
+  /** The group behind {@code loops}: {@link EventLoops} is sealed, and this is its one kind. */
   public static LoopGroup of(EventLoops loops) {
-    if (loops instanceof LoopGroup group) return group;
-    throw new IllegalArgumentException("not from EventLoops.open(): " + loops);
+    return (LoopGroup) Objects.requireNonNull(loops, "loops");
   }
 
   @Override
@@ -59,13 +59,6 @@ public final class LoopGroup implements EventLoops {
       return list.get(list.size() - 1);
     }
     return list.get(i % list.size());
-  }
-
-  /** The number of channels registered on all loops; for measurements. */
-  public synchronized int registered() {
-    int n = 0;
-    for (List<EventLoop> list : loops.values()) for (EventLoop l : list) n += l.registered();
-    return n;
   }
 
   @Override

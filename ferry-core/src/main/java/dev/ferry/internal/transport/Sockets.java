@@ -1,8 +1,11 @@
 package dev.ferry.internal.transport;
 
 import dev.ferry.Address;
+import dev.ferry.PeerCredentials;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.ConnectException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -17,9 +20,12 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketCredentials;
 
 /** Opens the right kind of channel for an {@link Address}. */
 public final class Sockets {
@@ -43,14 +49,14 @@ public final class Sockets {
     ServerSocketChannel server;
     if (address instanceof Address.Tcp) {
       InetSocketAddress inet = (InetSocketAddress) socketAddress;
-      server = ServerSocketChannel.open(inet.getAddress() instanceof java.net.Inet6Address
+      server = ServerSocketChannel.open(inet.getAddress() instanceof Inet6Address
           ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
       server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
     } else {
       if (address instanceof Address.Unix unix
           && Files.exists(unix.path(), LinkOption.NOFOLLOW_LINKS)) {
         // junixsocket would replace the file; CPython fails instead, and so do we: it may be live.
-        throw new java.net.BindException("address already in use: " + address);
+        throw new BindException("address already in use: " + address);
       }
       AFUNIXServerSocketChannel unix = AFUNIXServerSocketChannel.open();
       // junixsocket would delete whatever is at the path on close, even a file someone put there
@@ -64,8 +70,8 @@ public final class Sockets {
       return server;
     } catch (IOException e) {
       server.close();
-      if (e instanceof java.net.BindException) {
-        throw new java.net.BindException("address already in use: " + address);
+      if (e instanceof BindException) {
+        throw new BindException("address already in use: " + address);
       }
       throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
     }
@@ -81,9 +87,34 @@ public final class Sockets {
     return requested;
   }
 
-  /** Connects a non-blocking channel to {@code address}, waiting at most {@code timeout}. */
+  /**
+   * Connects a non-blocking channel to {@code address}, waiting at most {@code timeout}.
+   *
+   * @throws ConnectException naming the address (see {@link #connectFailure})
+   * @throws SocketTimeoutException if the peer does not accept in time
+   */
   public static SocketChannel connect(Address address, Duration timeout) throws IOException {
-    SocketAddress socketAddress = socketAddress(address);
+    SocketAddress target = socketAddress(address);
+    SocketChannel channel = open(address);
+    try {
+      if (!channel.connect(target)) awaitConnect(channel, address, timeout);
+      return channel;
+    } catch (IOException e) {
+      channel.close();
+      throw connectFailure(e, address);
+    } catch (RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A non-blocking channel of the kind {@code address} needs, not yet connected; TCP without
+   * Nagle's delay.
+   *
+   * @throws ConnectException if {@code address} names a socket file that does not exist
+   */
+  public static SocketChannel open(Address address) throws IOException {
     if (address instanceof Address.Unix unix && !Files.exists(unix.path())) {
       throw new ConnectException("no such socket file: " + address);
     }
@@ -92,22 +123,41 @@ public final class Sockets {
     try {
       channel.configureBlocking(false);
       if (address instanceof Address.Tcp) channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      if (!channel.connect(socketAddress)) awaitConnect(channel, address, timeout);
       return channel;
-    } catch (SocketTimeoutException e) {
-      channel.close();
-      throw e;
-    } catch (IOException e) {
-      channel.close();
-      String reason = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
-      if (e.getMessage() != null && e.getMessage().contains(address.toString())) throw e;
-      if (reason.contains("refused")) throw new ConnectException("connection refused: " + address);
-      if (reason.contains("no such file")) throw new ConnectException("no such socket file: " + address);
-      throw new ConnectException("cannot connect to " + address + ": " + e.getMessage());
-    } catch (RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
     }
+  }
+
+  /**
+   * What a failed connect to {@code address} throws: a timeout, or an exception that already
+   * names the address, as it is; else a {@link ConnectException} naming it ("connection refused:
+   * tcp:127.0.0.1:9", "no such socket file: unix:/tmp/x", "cannot connect to ...: reason").
+   */
+  public static IOException connectFailure(IOException e, Address address) {
+    String message = e.getMessage();
+    if (e instanceof SocketTimeoutException) return e;
+    if (message != null && message.contains(address.toString())) return e;
+    String reason = String.valueOf(message).toLowerCase(Locale.ROOT);
+    if (reason.contains("refused")) return new ConnectException("connection refused: " + address);
+    if (reason.contains("no such file")) return new ConnectException("no such socket file: " + address);
+    return new ConnectException("cannot connect to " + address + ": " + message);
+  }
+
+  /** The exception for a connect to {@code address} that did not finish within {@code timeout}. */
+  public static SocketTimeoutException connectTimedOut(Duration timeout, Address address) {
+    return new SocketTimeoutException("connect timed out after " + timeout.toMillis() + " ms: "
+        + address);
+  }
+
+  /**
+   * The exception for a client's handshakes (TLS and HMAC together) with {@code peer} that did
+   * not finish within {@code timeout}.
+   */
+  public static SocketTimeoutException handshakeTimedOut(Duration timeout, Object peer) {
+    return new SocketTimeoutException("handshake timed out after " + timeout.toMillis()
+        + " ms with " + peer);
   }
 
   private static void awaitConnect(SocketChannel channel, Address address, Duration timeout)
@@ -117,10 +167,7 @@ public final class Sockets {
       channel.register(selector, SelectionKey.OP_CONNECT);
       while (!channel.finishConnect()) {
         long millis = Deadlines.selectMillis(deadline);
-        if (millis < 0) {
-          throw new SocketTimeoutException("connect timed out after " + timeout.toMillis()
-              + " ms: " + address);
-        }
+        if (millis < 0) throw connectTimedOut(timeout, address);
         Deadlines.select(selector, millis);
         selector.selectedKeys().clear();
       }
@@ -132,12 +179,12 @@ public final class Sockets {
    *
    * @throws IOException if the socket is closed or the credentials cannot be read
    */
-  public static java.util.Optional<dev.ferry.PeerCredentials> peerCredentials(SocketChannel channel)
+  public static Optional<PeerCredentials> peerCredentials(SocketChannel channel)
       throws IOException {
-    if (!(channel instanceof AFUNIXSocketChannel unix)) return java.util.Optional.empty();
-    org.newsclub.net.unix.AFUNIXSocketCredentials c = unix.getPeerCredentials();
-    if (c == null || c.isEmpty()) return java.util.Optional.empty();
-    return java.util.Optional.of(new dev.ferry.PeerCredentials(c.getPid(), c.getUid(), c.getGid()));
+    if (!(channel instanceof AFUNIXSocketChannel unix)) return Optional.empty();
+    AFUNIXSocketCredentials c = unix.getPeerCredentials();
+    if (c == null || c.isEmpty()) return Optional.empty();
+    return Optional.of(new PeerCredentials(c.getPid(), c.getUid(), c.getGid()));
   }
 
   /** Sets the per-connection options an accepted channel needs. */
