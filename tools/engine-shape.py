@@ -66,7 +66,7 @@ def long_methods(path):
     found = []
     for start, line in enumerate(code):
         m = SIGNATURE.match(line)
-        if not m or re.match(r"^\s*(if|for|while|switch|catch|return|new|else|try|throw|case|assert)\b", line):
+        if not m or re.match(r"^\s*(if|for|while|switch|catch|return|new|else|try|throw|case|assert|record|class|interface|enum)\b|^\s*(?:\w+\s+)*(record|class|interface|enum)\b", line):
             continue
         # find the opening brace of the body (the signature may span lines), then its match
         depth, opened = 0, False
