@@ -70,10 +70,10 @@ final class AcceptLoop implements Runnable {
   private final Thread thread;
 
   /** Connections and failures for accept(); CLOSED last. */
-  final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
 
   /** Called whenever a result is queued, for Wait. */
-  final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
 
   // Only the loop thread touches these.
   private final Map<SelectionKey, Pending> pending = new HashMap<>();
@@ -411,6 +411,20 @@ final class AcceptLoop implements Runnable {
     } else if (result instanceof IOException) {
       queuedFailures.decrementAndGet();
     }
+  }
+
+  /** Queues {@link #CLOSED} again for the next taker, once one took it. */
+  void keepClosed() {
+    results.add(CLOSED);
+  }
+
+  /** Calls {@code watcher} whenever a result is queued. */
+  void addWatcher(Runnable watcher) {
+    watchers.add(watcher);
+  }
+
+  void removeWatcher(Runnable watcher) {
+    watchers.remove(watcher);
   }
 
   boolean hasResult() {

@@ -21,7 +21,7 @@ final class AsyncAccepts {
 
   AsyncAccepts(AcceptLoop loop) {
     this.loop = loop;
-    loop.watchers.add(this::serve);
+    loop.addWatcher(this::serve);
   }
 
   CompletableFuture<Connection> add() {
@@ -47,12 +47,8 @@ final class AsyncAccepts {
         if (waiting.isEmpty()) return;
         result = loop.poll();
         if (result == null) return;
-        if (result == AcceptLoop.CLOSED) {
-          loop.results.add(AcceptLoop.CLOSED); // for every later accept
-          f = waiting.poll();
-        } else {
-          f = waiting.poll();
-        }
+        if (result == AcceptLoop.CLOSED) loop.keepClosed(); // for every later accept
+        f = waiting.poll();
       } finally {
         lock.unlock();
       }

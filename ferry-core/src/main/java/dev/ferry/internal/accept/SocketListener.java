@@ -174,7 +174,7 @@ public final class SocketListener implements Listener {
     }
     if (result == null) throw new SocketTimeoutException("accept timed out on " + address);
     if (result == AcceptLoop.CLOSED) {
-      loop.results.add(AcceptLoop.CLOSED); // for the next waiter
+      loop.keepClosed(); // for the next waiter
       throw new ConnectionClosedException("listener is closed");
     }
     if (result instanceof IOException e) throw e;
@@ -223,11 +223,11 @@ public final class SocketListener implements Listener {
 
   /** Calls {@code watcher} whenever a result is queued for accept, and on close. */
   public void addWaitWatcher(Runnable watcher) {
-    loop.watchers.add(watcher);
+    loop.addWatcher(watcher);
   }
 
   public void removeWaitWatcher(Runnable watcher) {
-    loop.watchers.remove(watcher);
+    loop.removeWatcher(watcher);
   }
 
   // ---------------------------------------------------------------------------------------------
