@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -18,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -159,7 +163,7 @@ class HostileClientsTest {
     }
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void floodOfFailingClientsNobodyAcceptsDoesNotStopTheListener() throws Exception {
     ConnectionOptions options = ConnectionOptions.builder().authKey(KEY).backlog(4)
         .maxPendingHandshakes(4).build(); // room for 8 results
@@ -176,7 +180,7 @@ class HostileClientsTest {
         try {
           return Client.connect(listener.address(), options);
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+          throw new UncheckedIOException(e);
         }
       });
       int failures = 0;
@@ -187,7 +191,7 @@ class HostileClientsTest {
             assertEquals(9, served.receiveBytes()[0]);
           }
           break;
-        } catch (java.net.SocketTimeoutException wedged) {
+        } catch (SocketTimeoutException wedged) {
           throw wedged;
         } catch (IOException expected) {
           failures++; // the flood's: a negative length, or a reset while sending the challenge
@@ -204,7 +208,7 @@ class HostileClientsTest {
       return AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(unix.path()));
     }
     Address.Tcp tcp = (Address.Tcp) address;
-    return SocketChannel.open(new java.net.InetSocketAddress(tcp.host(), tcp.port()));
+    return SocketChannel.open(new InetSocketAddress(tcp.host(), tcp.port()));
   }
 
   private static void writeFully(SocketChannel c, byte[] bytes) throws IOException {

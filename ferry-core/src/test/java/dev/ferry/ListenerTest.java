@@ -5,14 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.ConnectException;
+import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +44,7 @@ class ListenerTest {
   void idleAuthenticatedConnectionsHoldNoDirectBuffers() throws Exception {
     int count = 50;
     ConnectionOptions options = withKey(KEY, Duration.ofSeconds(10));
-    java.util.List<Connection> open = new java.util.ArrayList<>();
+    List<Connection> open = new ArrayList<>();
     try (Listener listener = Listener.bind(new Address.Unix(dir.resolve("idle.sock")), options)) {
       long before = DirectMemory.usedAfterGc();
       for (int i = 0; i < count; i++) {
@@ -135,7 +139,7 @@ class ListenerTest {
   @Test
   void silentClientsDoNotHoldUpAGoodOne() throws Exception {
     Path file = dir.resolve("l.sock");
-    java.util.List<AFUNIXSocketChannel> silent = new java.util.ArrayList<>();
+    List<AFUNIXSocketChannel> silent = new ArrayList<>();
     try (Listener listener = Listener.bind(new Address.Unix(file), withKey(KEY, Duration.ofSeconds(60)))) {
       for (int i = 0; i < 50; i++) silent.add(AFUNIXSocketChannel.open(AFUNIXSocketAddress.of(file)));
       // Each silent client would hold CPython's accept() forever; here they wait on their own.
@@ -154,9 +158,9 @@ class ListenerTest {
   void closingClosesConnectionsNobodyAccepted() throws Exception {
     Listener listener = Listener.bind(Address.parse("tcp:127.0.0.1:0"), withKey(KEY, Duration.ofSeconds(5)));
     try (Connection c = Client.connect(listener.address(), withKey(KEY, Duration.ofSeconds(5)))) {
-      assertEquals(java.util.List.of(listener), Wait.ready(java.util.List.of(listener), Duration.ofSeconds(5)));
+      assertEquals(List.of(listener), Wait.ready(List.of(listener), Duration.ofSeconds(5)));
       listener.close();
-      assertThrows(java.io.EOFException.class, c::receiveBytes);
+      assertThrows(EOFException.class, c::receiveBytes);
     }
   }
 
@@ -211,7 +215,7 @@ class ListenerTest {
   @Test
   void clientNamesTheAddressItCouldNotReach() throws Exception {
     int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+    try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     ConnectException refused = assertThrows(ConnectException.class,

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +42,40 @@ class SocketFileTest {
     Path file = dir.resolve("given.sock");
     try (Listener listener = Listener.bind(new Address.Unix(file))) {
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
+    assertFalse(Files.exists(file));
+  }
+
+  @Test
+  void closeRemovesItsSocketFileWhateverItsModeAndTimesBecameSoTheNextBindSucceeds()
+      throws Exception {
+    Path file = dir.resolve("shared.sock");
+    Listener first = Listener.bind(new Address.Unix(file));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw----"));
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(60)));
+    first.close();
+    assertFalse(Files.exists(file), "chmod and touch leave the file the listener's");
+    try (Listener second = Listener.bind(new Address.Unix(file))) {
+      assertTrue(Files.exists(file));
+    }
+    assertFalse(Files.exists(file));
+  }
+
+  @Test
+  void closeKeepsAnotherListenersSocketEvenWhenItsModeChanged() throws Exception {
+    Path file = dir.resolve("taken.sock");
+    try (Listener first = Listener.bind(new Address.Unix(file))) {
+      Files.delete(file);
+      try (Listener second = Listener.bind(new Address.Unix(file))) {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw----"));
+        first.close();
+        assertTrue(Files.exists(file), "the other listener's socket stays");
+        try (Connection c = Client.connect(second.address());
+            Connection s = second.accept(Duration.ofSeconds(10))) {
+          c.sendBytes(new byte[] {1});
+          assertEquals(1, s.receiveBytes()[0]);
+        }
+      }
     }
     assertFalse(Files.exists(file));
   }

@@ -2,8 +2,11 @@ package dev.ferry;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +93,28 @@ class WaitSetPolledTest extends WaitSetTest {
         assertArrayEquals(new byte[] {(byte) i}, a.first().receiveBytes());
         assertEquals(List.of(), set.ready(Duration.ZERO), "empty again, round " + i);
       }
+    }
+  }
+
+  @Test
+  void aCallOnAnInterruptedThreadLeavesAReportedMemberOpenWithItsMessage() throws Exception {
+    try (Pipe.Duplex a = Pipe.duplex(); WaitSet<Receiver> set = newSet()) {
+      set.add(a.first());
+      a.second().sendBytes(new byte[] {1});
+      assertEquals(List.of(a.first()), set.ready(LONG), "reported by the poller, read ahead");
+      assertArrayEquals(new byte[] {1}, a.first().receiveBytes());
+      // Still switched off and suspect: the next call reads its socket, which holds this message.
+      a.second().sendBytes(new byte[] {2});
+      Thread.currentThread().interrupt();
+      try {
+        assertThrows(InterruptedIOException.class, () -> set.ready(LONG));
+        assertTrue(Thread.currentThread().isInterrupted(), "the interrupt flag stays set");
+      } finally {
+        Thread.interrupted();
+      }
+      assertFalse(a.first().isClosed());
+      assertEquals(List.of(a.first()), set.ready(LONG));
+      assertArrayEquals(new byte[] {2}, a.first().receiveBytes());
     }
   }
 

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -138,6 +139,40 @@ class WaitSetTest {
       tcp.leftConnection().sendBytes(new byte[] {1});
       set.add(tcp.right());
       assertEquals(List.of(tcp.right()), waiting.get(10, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void anEmptySetSleepsTheWholeTimeout() throws Exception {
+    try (WaitSet<Receiver> set = newSet()) {
+      long start = System.nanoTime();
+      assertEquals(List.of(), set.ready(Duration.ofMillis(300)));
+      long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(elapsedMillis >= 300, "returned after " + elapsedMillis + " ms");
+    }
+  }
+
+  @Test
+  void anEmptySetAsleepWakesForAMemberAddedFromAnotherThread() throws Exception {
+    try (Pipe.Duplex a = Pipe.duplex(); WaitSet<Receiver> set = newSet()) {
+      Thread[] waiter = new Thread[1];
+      CountDownLatch started = new CountDownLatch(1);
+      CompletableFuture<List<Receiver>> waiting = TestThreads.supply(() -> {
+        waiter[0] = Thread.currentThread();
+        started.countDown();
+        try {
+          return set.ready(LONG);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+      started.await();
+      while (waiter[0].getState() != Thread.State.TIMED_WAITING && !waiting.isDone()) {
+        Thread.yield(); // until it sleeps in the call
+      }
+      a.second().sendBytes(new byte[] {1});
+      set.add(a.first());
+      assertEquals(List.of(a.first()), waiting.get(10, TimeUnit.SECONDS));
     }
   }
 

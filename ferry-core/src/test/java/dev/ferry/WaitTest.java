@@ -5,16 +5,50 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(LeakCheck.class)
 class WaitTest {
+
+  @Test
+  void anEmptyListSleepsTheWholeTimeoutAsCPythonDoes() throws Exception {
+    long start = System.nanoTime();
+    assertEquals(List.of(), Wait.ready(List.of(), Duration.ofMillis(300)));
+    long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(elapsedMillis >= 300, "returned after " + elapsedMillis + " ms");
+  }
+
+  @Test
+  void anEmptyListWithoutATimeoutWaitsUntilTheThreadIsInterrupted() throws Exception {
+    Thread[] waiter = new Thread[1];
+    CountDownLatch started = new CountDownLatch(1);
+    CompletableFuture<Boolean> interruptedAndFlagged = TestThreads.supply(() -> {
+      waiter[0] = Thread.currentThread();
+      started.countDown();
+      try {
+        Wait.ready(List.of());
+        return false;
+      } catch (InterruptedIOException e) {
+        return Thread.currentThread().isInterrupted();
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    started.await();
+    assertThrows(TimeoutException.class, () -> interruptedAndFlagged.get(200, TimeUnit.MILLISECONDS));
+    waiter[0].interrupt();
+    assertTrue(interruptedAndFlagged.get(10, TimeUnit.SECONDS),
+        "throws InterruptedIOException and keeps the interrupt flag");
+  }
 
   @Test
   void returnsNothingWhenNothingIsReadyInTime() throws Exception {

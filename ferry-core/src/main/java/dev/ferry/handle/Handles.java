@@ -6,11 +6,13 @@ import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Receiver;
 import dev.ferry.Sender;
+import dev.ferry.codec.CodecException;
+import dev.ferry.internal.accept.SocketListener;
 import dev.ferry.internal.handle.DescriptorChannel;
 import dev.ferry.internal.handle.Descriptors;
 import dev.ferry.internal.handle.HandleStreams;
-import dev.ferry.internal.handle.PassableListener;
 import dev.ferry.internal.handle.PassedHandle;
+import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.Serializable;
@@ -70,7 +72,7 @@ public final class Handles {
    * caller owns it: close it with {@code new FileInputStream(fd).close()} when done. Python:
    * {@code reduction.recv_handle(conn)}.
    *
-   * @throws java.io.EOFException if the peer closed first
+   * @throws EOFException if the peer closed first
    * @throws DescriptorPassingException if the byte came with no descriptor or several
    */
   public static FileDescriptor receiveDescriptor(Receiver via) throws IOException {
@@ -130,7 +132,7 @@ public final class Handles {
     for (int i = 0; i < fds.length; i++) {
       Object passed = encoded.passed().get(i);
       if (passed == channel) throw new IllegalArgumentException("cannot pass a connection over itself");
-      if (passed instanceof PassableListener listener) {
+      if (passed instanceof SocketListener listener) {
         if (!listener.passesDescriptor()) {
           throw new IllegalArgumentException("cannot pass " + listener
               + ": only unix socket listeners travel between processes");
@@ -155,7 +157,7 @@ public final class Handles {
    * {@code Codecs.javaSerialization} does. Connections in it are working ends owned by the
    * caller. Descriptors that came with the message but that it does not mention are closed.
    *
-   * @throws dev.ferry.codec.CodecException for a class outside {@code allowed}, or a malformed
+   * @throws CodecException for a class outside {@code allowed}, or a malformed
    *     message; the connections it carried are closed
    */
   public static <T> T receive(Receiver via, Class<T> type, Set<Class<?>> allowed)
@@ -166,12 +168,12 @@ public final class Handles {
     DescriptorChannel.Received received = channel.receiveWithDescriptors();
     Object value = HandleStreams.decode(received.payload(), received.fds(), copy,
         (fd, handle) -> handle.isListener()
-            ? channel.adoptListener(Descriptors.unixServerChannel(fd),
+            ? SocketListener.adopt(Descriptors.unixServerChannel(fd),
                 Address.parse(handle.listenerAddress()), listenerOptions(handle))
             : channel.adopt(Descriptors.unixChannel(fd), "received connection",
                 handle.readable(), handle.writable()));
     if (!type.isInstance(value)) {
-      throw new dev.ferry.codec.CodecException("expected " + type.getName() + ", got "
+      throw new CodecException("expected " + type.getName() + ", got "
           + (value == null ? "null" : value.getClass().getName()));
     }
     return type.cast(value);
@@ -187,7 +189,7 @@ public final class Handles {
 
   private static void release(List<?> passed, Ownership ownership) throws IOException {
     for (Object p : passed) {
-      if (p instanceof PassableListener listener) {
+      if (p instanceof SocketListener listener) {
         listener.markPassedOn();
         if (ownership == Ownership.MOVE) listener.close();
         continue;

@@ -8,21 +8,28 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.Address;
+import dev.ferry.AuthKey;
 import dev.ferry.Client;
 import dev.ferry.Connection;
+import dev.ferry.ConnectionOptions;
 import dev.ferry.LeakCheck;
 import dev.ferry.Listener;
 import dev.ferry.Pipe;
 import dev.ferry.Receiver;
 import dev.ferry.codec.CodecException;
+import java.io.EOFException;
 import java.io.File;
 import java.io.IOException;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -167,7 +174,7 @@ class HandlesTest {
       assertArrayEquals(b("next"), carrier.second().receiveBytes());
       assertEquals(before - 1, openDescriptorCount());
       // Nobody holds the moved end any more: its peer sees end of stream.
-      assertThrows(java.io.EOFException.class, () -> target.second().receiveBytes());
+      assertThrows(EOFException.class, () -> target.second().receiveBytes());
     }
   }
 
@@ -239,7 +246,7 @@ class HandlesTest {
       carrier.second().close();
       // Closing the receiving end drops the queued message and its descriptor: the peer of the
       // moved connection sees end of stream.
-      assertThrows(java.io.EOFException.class, () -> target.second().receiveBytes());
+      assertThrows(EOFException.class, () -> target.second().receiveBytes());
     }
   }
 
@@ -247,9 +254,9 @@ class HandlesTest {
   void unclaimedDescriptorsAreClosedWithTheConnection() throws IOException {
     try (Pipe.Duplex carrier = Pipe.duplex(); Pipe.Duplex target = Pipe.duplex()) {
       Handles.send(carrier.first(), new ArrayList<>(List.of(target.first())), Ownership.MOVE);
-      assertTrue(carrier.second().poll(java.time.Duration.ofSeconds(5))); // read ahead, fd taken in
+      assertTrue(carrier.second().poll(Duration.ofSeconds(5))); // read ahead, fd taken in
       carrier.second().close();
-      assertThrows(java.io.EOFException.class, () -> target.second().receiveBytes());
+      assertThrows(EOFException.class, () -> target.second().receiveBytes());
     }
   }
 
@@ -271,33 +278,33 @@ class HandlesTest {
 
   @Test
   void movedListenerAcceptsInTheReceiverAndKeepsItsKeyAndSocketFile() throws Exception {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ferry-handles");
+    Path dir = Files.createTempDirectory("ferry-handles");
     Address address = new Address.Unix(dir.resolve("l.sock"));
-    dev.ferry.AuthKey key = dev.ferry.AuthKey.random();
-    dev.ferry.ConnectionOptions options = dev.ferry.ConnectionOptions.builder().authKey(key).build();
+    AuthKey key = AuthKey.random();
+    ConnectionOptions options = ConnectionOptions.builder().authKey(key).build();
     try (Pipe.Duplex carrier = Pipe.duplex()) {
       Listener listener = Listener.bind(address, options);
       Handles.send(carrier.first(), new ArrayList<>(List.of(listener)), Ownership.MOVE);
       assertTrue(listener.isClosed());
-      assertTrue(java.nio.file.Files.exists(dir.resolve("l.sock")), "socket file kept for the receiver");
+      assertTrue(Files.exists(dir.resolve("l.sock")), "socket file kept for the receiver");
       List<?> got = Handles.receive(carrier.second(), List.class, Set.of(ArrayList.class));
       try (Listener received = (Listener) got.get(0);
           Connection client = Client.connect(address, options);
-          Connection server = received.accept(java.time.Duration.ofSeconds(10))) {
+          Connection server = received.accept(Duration.ofSeconds(10))) {
         assertEquals(address, received.address());
         client.sendBytes(b("accepted by the listener that travelled"));
         assertArrayEquals(b("accepted by the listener that travelled"), server.receiveBytes());
       }
-      assertFalse(java.nio.file.Files.exists(dir.resolve("l.sock")), "the receiver removes it");
+      assertFalse(Files.exists(dir.resolve("l.sock")), "the receiver removes it");
     } finally {
-      java.nio.file.Files.deleteIfExists(dir.resolve("l.sock"));
-      java.nio.file.Files.deleteIfExists(dir);
+      Files.deleteIfExists(dir.resolve("l.sock"));
+      Files.deleteIfExists(dir);
     }
   }
 
   @Test
   void duplicatedListenerKeepsAcceptingAfterTheSenderCopyCloses() throws Exception {
-    Address address = new Address.Abstract("ferry-handles-" + java.util.UUID.randomUUID());
+    Address address = new Address.Abstract("ferry-handles-" + UUID.randomUUID());
     try (Pipe.Duplex carrier = Pipe.duplex()) {
       Listener listener = Listener.bind(address);
       Handles.send(carrier.first(), new ArrayList<>(List.of(listener)), Ownership.DUPLICATE);
@@ -305,7 +312,7 @@ class HandlesTest {
       listener.close();
       try (Listener received = (Listener) got.get(0);
           Connection client = Client.connect(address);
-          Connection server = received.accept(java.time.Duration.ofSeconds(10))) {
+          Connection server = received.accept(Duration.ofSeconds(10))) {
         server.sendBytes(b("still listening"));
         assertArrayEquals(b("still listening"), client.receiveBytes());
       }

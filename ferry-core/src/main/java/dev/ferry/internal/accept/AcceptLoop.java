@@ -1,22 +1,23 @@
 package dev.ferry.internal.accept;
 
-import dev.ferry.internal.connection.FramedConnection;
-import dev.ferry.PeerRefusedException;
-import dev.ferry.PeerPolicy;
-import dev.ferry.Listener;
 import dev.ferry.Address;
 import dev.ferry.AuthKey;
-import dev.ferry.PeerCredentials;
 import dev.ferry.ConnectionOptions;
+import dev.ferry.Listener;
+import dev.ferry.PeerCredentials;
+import dev.ferry.PeerPolicy;
+import dev.ferry.PeerRefusedException;
 import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.auth.ServerHandshake;
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.thread.Threads;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
+import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.TlsTransport;
 import dev.ferry.internal.transport.Transport;
-import dev.ferry.internal.transport.Sockets;
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
@@ -50,12 +51,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stop good ones from being accepted or grow the heap; and an accept that fails (out of
  * descriptors) pauses accepting briefly instead of spinning.
  */
-public final class AcceptLoop implements Runnable {
+final class AcceptLoop implements Runnable {
   private static final System.Logger LOG = System.getLogger(Listener.class.getName());
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   /** Queued after the last result when the listener closes. */
-  public static final Object CLOSED = new Object();
+  static final Object CLOSED = new Object();
 
   /** How long accepting pauses after accept itself failed (EMFILE, ENFILE, ENOBUFS). */
   private static final long ACCEPT_BACKOFF_NANOS = 100_000_000L;
@@ -69,10 +70,10 @@ public final class AcceptLoop implements Runnable {
   private final Thread thread;
 
   /** Connections and failures for accept(); CLOSED last. */
-  public final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
 
   /** Called whenever a result is queued, for Wait. */
-  public final List<Runnable> watchers = new CopyOnWriteArrayList<>();
+  private final List<Runnable> watchers = new CopyOnWriteArrayList<>();
 
   // Only the loop thread touches these.
   private final Map<SelectionKey, Pending> pending = new HashMap<>();
@@ -106,7 +107,7 @@ public final class AcceptLoop implements Runnable {
     }
   }
 
-  public AcceptLoop(ServerSocketChannel server, Address address, ConnectionOptions options)
+  AcceptLoop(ServerSocketChannel server, Address address, ConnectionOptions options)
       throws IOException {
     this.server = server;
     this.address = address;
@@ -123,7 +124,7 @@ public final class AcceptLoop implements Runnable {
     thread.setDaemon(true);
   }
 
-  public void start() {
+  void start() {
     thread.start();
   }
 
@@ -159,7 +160,7 @@ public final class AcceptLoop implements Runnable {
       }
     } catch (IOException | RuntimeException e) {
       if (!closing) {
-        LOG.log(System.Logger.Level.WARNING, "accept loop on " + address + " failed", e);
+        LOG.log(Level.WARNING, "accept loop on " + address + " failed", e);
         offer(e instanceof IOException io ? io : new IOException("accept loop failed: " + e, e));
       }
     } finally {
@@ -168,7 +169,7 @@ public final class AcceptLoop implements Runnable {
       try {
         selector.close();
       } catch (IOException e) {
-        LOG.log(System.Logger.Level.DEBUG, "closing selector", e);
+        LOG.log(Level.DEBUG, "closing selector", e);
       }
     }
   }
@@ -310,7 +311,7 @@ public final class AcceptLoop implements Runnable {
     } catch (IOException | RuntimeException e) {
       // A bug or a surprise in one handshake ends that connection, never the loop.
       if (e instanceof RuntimeException) {
-        LOG.log(System.Logger.Level.WARNING, "handshake on " + address + " failed unexpectedly", e);
+        LOG.log(Level.WARNING, "handshake on " + address + " failed unexpectedly", e);
       }
       fail(k, p.endpoint, asIOException(e));
     }
@@ -337,7 +338,7 @@ public final class AcceptLoop implements Runnable {
   private void fail(SelectionKey k, FramedConnection endpoint, IOException e) {
     if (k != null) forget(k);
     closeQuietly(endpoint);
-    LOG.log(System.Logger.Level.DEBUG, "handshake failed on {0}: {1}", address, e.toString());
+    LOG.log(Level.DEBUG, "handshake failed on {0}: {1}", address, e.toString());
     offer(e);
   }
 
@@ -358,7 +359,7 @@ public final class AcceptLoop implements Runnable {
     try {
       selector.selectNow();
     } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "flushing cancelled keys", e);
+      LOG.log(Level.DEBUG, "flushing cancelled keys", e);
     }
   }
 
@@ -369,7 +370,7 @@ public final class AcceptLoop implements Runnable {
       if (queuedFailures.get() >= maxQueued()) {
         // Nobody is taking them: keep the first ones, log the rest, never stop accepting.
         droppedFailures++;
-        LOG.log(System.Logger.Level.DEBUG, "{0} failures dropped on {1}; last: {2}",
+        LOG.log(Level.DEBUG, "{0} failures dropped on {1}; last: {2}",
             droppedFailures, address, e.toString());
         return;
       }
@@ -380,7 +381,7 @@ public final class AcceptLoop implements Runnable {
   }
 
   /** Takes the next result, waiting until {@code deadline}; null if it passed. */
-  public Object take(long deadline) throws InterruptedException {
+  Object take(long deadline) throws InterruptedException {
     Object result = deadline == Deadlines.NONE ? results.take()
         : results.poll(Math.max(0, Deadlines.remaining(deadline)), TimeUnit.NANOSECONDS);
     taken(result);
@@ -388,14 +389,14 @@ public final class AcceptLoop implements Runnable {
   }
 
   /** Takes the next result if there is one, without waiting: for acceptAsync. */
-  public Object poll() {
+  Object poll() {
     Object result = results.poll();
     taken(result);
     return result;
   }
 
   /** Queues again a result that was taken but not handed out (its future was cancelled). */
-  public void putBack(Object result) {
+  void putBack(Object result) {
     if (result instanceof FramedConnection) queuedConnections.incrementAndGet();
     else if (result instanceof IOException) queuedFailures.incrementAndGet();
     results.add(result);
@@ -412,12 +413,26 @@ public final class AcceptLoop implements Runnable {
     }
   }
 
-  public boolean hasResult() {
+  /** Queues {@link #CLOSED} again for the next taker, once one took it. */
+  void keepClosed() {
+    results.add(CLOSED);
+  }
+
+  /** Calls {@code watcher} whenever a result is queued. */
+  void addWatcher(Runnable watcher) {
+    watchers.add(watcher);
+  }
+
+  void removeWatcher(Runnable watcher) {
+    watchers.remove(watcher);
+  }
+
+  boolean hasResult() {
     return !results.isEmpty();
   }
 
   /** Stops the loop, waits for it, and closes the connections nobody accepted. */
-  public void close() {
+  void close() {
     closing = true;
     selector.wakeup();
     Threads.joinUninterruptibly(thread);
@@ -431,7 +446,7 @@ public final class AcceptLoop implements Runnable {
     try {
       c.close();
     } catch (Exception e) {
-      LOG.log(System.Logger.Level.DEBUG, "closing after a failed handshake", e);
+      LOG.log(Level.DEBUG, "closing after a failed handshake", e);
     }
   }
 }

@@ -1,8 +1,8 @@
 package dev.ferry.internal.accept;
 
-import dev.ferry.Listener;
-import dev.ferry.ConnectionClosedException;
 import dev.ferry.Connection;
+import dev.ferry.ConnectionClosedException;
+import dev.ferry.Listener;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -12,19 +12,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Listener#acceptAsync()}: futures waiting for the accept loop's results, served in the
  * order they were asked for, whenever the loop queues a result.
  */
-public final class AsyncAccepts {
+final class AsyncAccepts {
   private final AcceptLoop loop;
 
   // Guarded by lock; never held while a future's dependents run.
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<CompletableFuture<Connection>> waiting = new ArrayDeque<>();
 
-  public AsyncAccepts(AcceptLoop loop) {
+  AsyncAccepts(AcceptLoop loop) {
     this.loop = loop;
-    loop.watchers.add(this::serve);
+    loop.addWatcher(this::serve);
   }
 
-  public CompletableFuture<Connection> add() {
+  CompletableFuture<Connection> add() {
     CompletableFuture<Connection> f = new CompletableFuture<>();
     lock.lock();
     try {
@@ -47,12 +47,8 @@ public final class AsyncAccepts {
         if (waiting.isEmpty()) return;
         result = loop.poll();
         if (result == null) return;
-        if (result == AcceptLoop.CLOSED) {
-          loop.results.add(AcceptLoop.CLOSED); // for every later accept
-          f = waiting.poll();
-        } else {
-          f = waiting.poll();
-        }
+        if (result == AcceptLoop.CLOSED) loop.keepClosed(); // for every later accept
+        f = waiting.poll();
       } finally {
         lock.unlock();
       }

@@ -1,7 +1,7 @@
 package dev.ferry.internal.connection;
 
 import dev.ferry.BufferTooShortException;
-import dev.ferry.Listener;
+import dev.ferry.internal.accept.SocketListener;
 import dev.ferry.Address;
 import dev.ferry.Sender;
 import dev.ferry.Receiver;
@@ -920,7 +920,7 @@ public final class FramedConnection implements Connection, DescriptorChannel, As
   @Override
   public AutoCloseable adoptListener(java.nio.channels.ServerSocketChannel server, Address address,
       ConnectionOptions listenerOptions) throws IOException {
-    return Listener.adopt(server, address, listenerOptions);
+    return SocketListener.adopt(server, address, listenerOptions);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.ferry.internal.handle;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
 
@@ -29,10 +30,10 @@ public final class Descriptors {
   }
 
   /** A listening Unix socket channel on {@code fd}; closes {@code fd} if it is not one. */
-  public static org.newsclub.net.unix.AFUNIXServerSocketChannel unixServerChannel(FileDescriptor fd)
+  public static AFUNIXServerSocketChannel unixServerChannel(FileDescriptor fd)
       throws IOException {
     try {
-      return FileDescriptorCast.using(fd).as(org.newsclub.net.unix.AFUNIXServerSocketChannel.class);
+      return FileDescriptorCast.using(fd).as(AFUNIXServerSocketChannel.class);
     } catch (IOException | RuntimeException e) {
       close(fd);
       throw new IOException("received descriptor is not a listening unix socket: "

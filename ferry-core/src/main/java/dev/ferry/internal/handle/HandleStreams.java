@@ -1,5 +1,7 @@
 package dev.ferry.internal.handle;
 
+import dev.ferry.AuthKey;
+import dev.ferry.Listener;
 import dev.ferry.codec.CodecException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -25,7 +27,7 @@ public final class HandleStreams {
 
   /**
    * A serialized message and the connections it refers to, in descriptor order: {@code passed}
-   * holds {@link DescriptorChannel}s and {@link PassableListener}s.
+   * holds {@link DescriptorChannel}s and {@link Listener}s.
    */
   public record Encoded(byte[] payload, List<Object> passed) {}
 
@@ -57,11 +59,11 @@ public final class HandleStreams {
               null, null);
         });
       }
-      if (obj instanceof PassableListener listener) {
+      if (obj instanceof Listener listener) {
         return seen.computeIfAbsent(obj, o -> {
           passed.add(listener);
           return new PassedHandle(passed.size() - 1, false, false, listener.address().toString(),
-              listener.options().authKey().map(k -> k.toHex()).orElse(null));
+              listener.options().authKey().map(AuthKey::toHex).orElse(null));
         });
       }
       return obj;
@@ -157,7 +159,7 @@ public final class HandleStreams {
       if (array && (c == Object.class || c == Map.Entry.class)) return ObjectInputFilter.Status.ALLOWED;
       // The JDK checks what resolveObject returns too: the connections rebuilt from handles.
       if (ok.apply(c) || DescriptorChannel.class.isAssignableFrom(c)
-          || PassableListener.class.isAssignableFrom(c)) {
+          || Listener.class.isAssignableFrom(c)) {
         return ObjectInputFilter.Status.ALLOWED;
       }
       refused[0] = c.getName();
