@@ -24,7 +24,7 @@ final class EndpointOptions {
 
   @Option(names = "--codec", paramLabel = "CODEC", defaultValue = "bytes",
       converter = MessageCodec.Converter.class, completionCandidates = MessageCodec.Names.class,
-      description = "bytes, utf8 or pickle (default: ${DEFAULT-VALUE})")
+      description = "bytes, utf8, pickle or xmlrpc (default: ${DEFAULT-VALUE})")
   MessageCodec codec;
 
   @Option(names = "--pickle-protocol", paramLabel = "N", converter = ProtocolConverter.class,
