@@ -173,7 +173,8 @@ public final class Handshake {
    * correct HMAC of everything after {@code #CHALLENGE#}. The answer may use any allowed digest
    * ({@code {md5}}, {@code {sha256}}, {@code {sha384}}, {@code {sha3_256}}, {@code {sha3_384}}
    * followed by the MAC), be a raw 16-byte HMAC-MD5 from a legacy peer, or a raw 32-byte
-   * HMAC-SHA256 from a peer of seed 001's kind; it is compared in constant time. The empty key is a valid key, as in CPython 3.13.
+   * HMAC-SHA256 from a peer of seed 001's kind; it is compared in constant time. The empty key
+   * is a valid key, as in CPython 3.13.
    *
    * <p>Python: {@code deliver_challenge}.
    *
@@ -245,7 +246,8 @@ public final class Handshake {
    *     matches); {@code "digest not available in this java runtime: blake2b"} when the body
    *     names a {@code hashlib} digest the JDK lacks; {@code "unsupported message length, missing
    *     digest prefix, or unsupported digest: message=b'...'"} when it names no digest at all; in
-   *     both cases nothing is sent; {@code "digest sent was rejected"} when the verdict is not {@code #WELCOME#}.
+   *     both cases nothing is sent; {@code "digest sent was rejected"} when the verdict is not
+   *     {@code #WELCOME#}.
    * @throws IOException whatever the channel throws
    */
   public static void answerChallenge(HandshakeChannel channel, byte[] key) throws IOException {
@@ -310,7 +312,9 @@ public final class Handshake {
     return answer(key, received, HmacDigest.MD5);
   }
 
-  /** {@link #answer(byte[], byte[])} with an unprefixed challenge answered in {@code unprefixed}. */
+  /**
+   * {@link #answer(byte[], byte[])}, with an unprefixed challenge answered in {@code unprefixed}.
+   */
   static byte[] answer(byte[] key, byte[] received, HmacDigest unprefixed)
       throws AuthenticationException {
     if (!startsWith(received, CHALLENGE)) {
