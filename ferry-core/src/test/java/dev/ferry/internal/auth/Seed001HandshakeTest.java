@@ -10,11 +10,8 @@ import dev.ferry.AuthenticationException;
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
-import dev.ferry.MessageTooLargeException;
 import dev.ferry.Pythons;
 import java.io.BufferedReader;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.Socket;
@@ -118,7 +115,7 @@ class Seed001HandshakeTest {
     AuthKey key = AuthKey.random();
     Peer python = seed001("server", "-", key);
     try (Socket socket = connect(python);
-        SocketChannel channel = new SocketChannel(socket)) {
+        SocketHandshakeChannel channel = new SocketHandshakeChannel(socket)) {
       Handshake.clientSide(channel, key.bytes(), "sha256");
       byte[] first = channel.receiveMessage(100);
       assertEquals("from seed 001", new String(first, StandardCharsets.UTF_8));
@@ -132,7 +129,7 @@ class Seed001HandshakeTest {
     AuthKey key = AuthKey.random();
     Peer python = seed001("server", "-", key);
     try (Socket socket = connect(python);
-        SocketChannel channel = new SocketChannel(socket)) {
+        SocketHandshakeChannel channel = new SocketHandshakeChannel(socket)) {
       AuthenticationException e = assertThrows(AuthenticationException.class,
           () -> Handshake.clientSide(channel, key.bytes()));
       assertEquals("digest sent was rejected", e.getMessage());
@@ -171,37 +168,5 @@ class Seed001HandshakeTest {
     python.out().close();
     assertTrue(python.process().waitFor(STEP.toSeconds(), TimeUnit.SECONDS), "python hung");
     return last;
-  }
-
-  /** CPython's framing over a blocking socket: a 4-byte big-endian length, then the payload. */
-  private static final class SocketChannel implements HandshakeChannel, AutoCloseable {
-    private final DataInputStream in;
-    private final DataOutputStream out;
-
-    SocketChannel(Socket socket) throws IOException {
-      this.in = new DataInputStream(socket.getInputStream());
-      this.out = new DataOutputStream(socket.getOutputStream());
-    }
-
-    @Override
-    public void sendMessage(byte[] message) throws IOException {
-      out.writeInt(message.length);
-      out.write(message);
-      out.flush();
-    }
-
-    @Override
-    public byte[] receiveMessage(int maxLength) throws IOException {
-      int length = in.readInt();
-      if (length < 0 || length > maxLength) throw new MessageTooLargeException(length, maxLength);
-      byte[] message = new byte[length];
-      in.readFully(message);
-      return message;
-    }
-
-    @Override
-    public void close() {
-      // the socket closes with its try-with-resources
-    }
   }
 }
