@@ -3,6 +3,7 @@
  * {@code multiprocessing.connection}.
  */
 module dev.ferry {
+  requires java.xml;
   requires org.newsclub.net.unix;
 
   exports dev.ferry;

@@ -22,6 +22,8 @@
 #   objects    recv() one object and compare it with VALUE, send(VALUE), recv() the echo of it
 #   echo       echo every message until end of stream
 #   xml        the same as objects, through XmlListener / XmlClient and XML_VALUE
+#   xml-echo   through XmlClient, send() each of xml_echo_values() and check that the echo is
+#              byte for byte what this Python's own dumps writes for it, and loads back equal
 #   big-recv   recv_bytes() one message and report its length and zlib.crc32
 #   big-send   send_bytes() one message of BIG_SIZE pattern bytes (built here)
 #
@@ -30,11 +32,17 @@
 from __future__ import unicode_literals
 
 import binascii
+import datetime
 import os
 import sys
 import zlib
 from multiprocessing import connection
 from multiprocessing.connection import Client, Listener
+
+try:
+    import xmlrpc.client as xmlrpclib
+except ImportError:  # Python 2.7
+    import xmlrpclib
 
 PY2 = sys.version_info[0] == 2
 if PY2:
@@ -83,6 +91,18 @@ ECHO_VALUE = latin1_text(VALUE) if PY2 else VALUE
 
 # The value of "xml" mode: what XML-RPC carries (no bytes, no big ints, no tuples).
 XML_VALUE = ["hello world", None, True, 2.25, 42, "hall\u00e5 v\u00e4rlden", {"k": [1, "\u043f"]}]
+
+
+def xml_echo_values():
+    """Each type XML-RPC carries, one message each; Binary and DateTime come back as such."""
+    when = datetime.datetime(2024, 2, 29, 12, 30, 5)
+    return [
+        42, -2 ** 31, 2 ** 31 - 1, 2.5, 1e-05, 1e+20, -0.0, float("inf"),
+        "hello", "h\u00e9llo \u2713 \U0001f600 <&> \"'", "", True, False, None,
+        [1, [2, "x"], []], {"k": {"n": 1.5}}, {},
+        xmlrpclib.Binary(b"\x00\xff" * 50), xmlrpclib.Binary(b""), when,
+        [None, {"when": xmlrpclib.DateTime(when), "raw": xmlrpclib.Binary(b"hi")}],
+    ]
 
 
 def pattern(n):
@@ -182,6 +202,20 @@ def run_objects(conn, value, echo_value):
     return "objects"
 
 
+def run_xml_echo(conn):
+    values = xml_echo_values()
+    for value in values:
+        conn.send(value)
+        raw = conn.recv_bytes()
+        own = xmlrpclib.dumps((value,), None, None, None, 1)
+        if not isinstance(own, bytes):
+            own = own.encode("utf-8")
+        expect("echo of %s" % describe(value), raw, own)
+        (back,), method = xmlrpclib.loads(raw)
+        expect("value loaded from the echo", back, value)
+    return "xml-echo %d" % len(values)
+
+
 def run_echo(conn):
     count = 0
     while True:
@@ -219,6 +253,8 @@ def run(conn, mode):
         if mode == "xml":
             return run_objects(conn, XML_VALUE, XML_VALUE)
         return run_objects(conn, VALUE, ECHO_VALUE)
+    if mode == "xml-echo":
+        return run_xml_echo(conn)
     if mode == "echo":
         return run_echo(conn)
     if mode == "big-recv":
@@ -252,7 +288,7 @@ def serve(address, key, mode):
 
 
 def connect(address, key, mode):
-    factory = connection.XmlClient if mode == "xml" else Client
+    factory = connection.XmlClient if mode in ("xml", "xml-echo") else Client
     conn = factory(parse_address(address), authkey=key)
     try:
         return run(conn, mode)

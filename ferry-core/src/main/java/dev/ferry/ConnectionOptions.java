@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.auth.Handshake;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -35,6 +36,7 @@ public final class ConnectionOptions {
   private final boolean clientCertificateRequired;
   private final String tlsServerName;
   private final Duration receiveSpin;
+  private final String unprefixedDigest;
 
   private ConnectionOptions(Builder b) {
     this.authKey = b.authKey;
@@ -50,6 +52,7 @@ public final class ConnectionOptions {
     this.clientCertificateRequired = b.clientCertificateRequired;
     this.tlsServerName = b.tlsServerName;
     this.receiveSpin = b.receiveSpin;
+    this.unprefixedDigest = b.unprefixedDigest;
   }
 
   /**
@@ -80,6 +83,7 @@ public final class ConnectionOptions {
     b.clientCertificateRequired = clientCertificateRequired;
     b.tlsServerName = tlsServerName;
     b.receiveSpin = receiveSpin;
+    b.unprefixedDigest = unprefixedDigest;
     return b;
   }
 
@@ -168,6 +172,14 @@ public final class ConnectionOptions {
   }
 
   /**
+   * The digest that answers a challenge naming none, as {@code hashlib} spells it: {@code "md5"}
+   * unless set. See {@link Builder#unprefixedDigest(String)}.
+   */
+  public String unprefixedDigest() {
+    return unprefixedDigest;
+  }
+
+  /**
    * The largest message a send may write: unlimited, except 2^31-1 bytes toward a Python peer
    * older than 3.8, which cannot read the 64-bit length escape.
    */
@@ -193,6 +205,8 @@ public final class ConnectionOptions {
             + (clientCertificateRequired ? ", clientCertificateRequired" : "")
             + (tlsServerName == null ? "" : ", tlsServerName=" + tlsServerName))
         + (receiveSpin.isZero() ? "" : ", receiveSpin=" + receiveSpin)
+        + (unprefixedDigest.equals(Handshake.DEFAULT_UNPREFIXED_DIGEST) ? ""
+            : ", unprefixedDigest=" + unprefixedDigest)
         + "]";
   }
 
@@ -211,6 +225,7 @@ public final class ConnectionOptions {
     private boolean clientCertificateRequired;
     private String tlsServerName;
     private Duration receiveSpin = Duration.ZERO;
+    private String unprefixedDigest = Handshake.DEFAULT_UNPREFIXED_DIGEST;
 
     private Builder() {}
 
@@ -352,6 +367,24 @@ public final class ConnectionOptions {
             + " (a core busy that long is better spent sleeping)");
       }
       this.receiveSpin = spin;
+      return this;
+    }
+
+    /**
+     * The digest that answers a challenge with no {@code {name}} prefix (20 bytes after
+     * {@code #CHALLENGE#}), as {@code hashlib} spells it: {@code "md5"} by default, as CPython
+     * answers; {@code "sha256"} for a peer of seed 001's kind, which some distributions ship
+     * ({@code HMAC_DIGEST_NAME='sha256'}: raw HMAC-SHA256 both ways). A raw answer of that
+     * digest's length to this side's own challenge is accepted too. A prefixed challenge is
+     * answered in the digest it names whatever this says; a listener whose peer answered its
+     * challenge with a raw MAC answers that peer in the same digest.
+     *
+     * @throws IllegalArgumentException naming {@code name} if this runtime has no such digest:
+     *     {@code "unknown digest: sha4"}, {@code "digest not available in this java runtime:
+     *     blake2b"}
+     */
+    public Builder unprefixedDigest(String name) {
+      this.unprefixedDigest = Handshake.requireDigest(name);
       return this;
     }
 

@@ -11,8 +11,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = {
-        "Listen at ADDR and send every message back unchanged (with --codec pickle: the same "
-            + "value, decoded and pickled again).",
+        "Listen at ADDR and send every message back unchanged (with --codec pickle or xmlrpc: "
+            + "the same value, decoded and encoded again).",
         "",
         "Prints 'listening on ADDR' once bound (with the real port for tcp port 0), then serves "
             + "every client on its own thread. A client that fails the handshake or breaks the "

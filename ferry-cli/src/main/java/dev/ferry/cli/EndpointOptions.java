@@ -22,9 +22,15 @@ final class EndpointOptions {
           + " Default: no handshake.")
   AuthKey authKey;
 
+  @Option(names = "--digest", paramLabel = "NAME", converter = DigestConverter.class,
+      description = "With --authkey-hex: answer a challenge that names no digest with this one, "
+          + "as hashlib names it (default: md5, as CPython; sha256 for a peer whose "
+          + "HMAC_DIGEST_NAME is 'sha256'). A challenge that names its digest is answered in it.")
+  String digest;
+
   @Option(names = "--codec", paramLabel = "CODEC", defaultValue = "bytes",
       converter = MessageCodec.Converter.class, completionCandidates = MessageCodec.Names.class,
-      description = "bytes, utf8 or pickle (default: ${DEFAULT-VALUE})")
+      description = "bytes, utf8, pickle or xmlrpc (default: ${DEFAULT-VALUE})")
   MessageCodec codec;
 
   @Option(names = "--pickle-protocol", paramLabel = "N", converter = ProtocolConverter.class,
@@ -52,6 +58,7 @@ final class EndpointOptions {
   ConnectionOptions connectionOptions() {
     ConnectionOptions.Builder builder = ConnectionOptions.builder();
     if (authKey != null) builder.authKey(authKey);
+    if (digest != null) builder.unprefixedDigest(digest);
     return builder.build();
   }
 
@@ -75,6 +82,17 @@ final class EndpointOptions {
         // The message would show the key itself; a typo in a secret still shouldn't reach logs.
         throw new BadValueException("--authkey-hex is not hexadecimal (" + value.length()
             + " characters; expected an even number of 0-9a-f)");
+      }
+    }
+  }
+
+  static final class DigestConverter implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      try {
+        return ConnectionOptions.builder().unprefixedDigest(value).build().unprefixedDigest();
+      } catch (IllegalArgumentException e) {
+        throw new BadValueException("--digest: " + e.getMessage());
       }
     }
   }

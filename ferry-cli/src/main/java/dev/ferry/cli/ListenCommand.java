@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
         "Listen at ADDR and print every message received as a line; send nothing back.",
         "",
         "Prints 'listening on ADDR' first. With --codec bytes, a payload that is not valid "
-            + "UTF-8 prints as 'hex:' followed by lowercase hex digits; with --codec pickle, each "
+            + "UTF-8 prints as 'hex:' followed by lowercase hex digits; with --codec pickle or "
+            + "xmlrpc, each "
             + "value prints as Python's repr would show it. Drops clients and ends like echo.",
         ""})
 final class ListenCommand implements Callable<Integer> {

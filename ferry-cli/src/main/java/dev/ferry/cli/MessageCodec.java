@@ -1,6 +1,7 @@
 package dev.ferry.cli;
 
 import dev.ferry.Connection;
+import dev.ferry.codec.Codec;
 import dev.ferry.codec.Codecs;
 import dev.ferry.pickle.PickleCodec;
 import java.io.IOException;
@@ -20,10 +21,13 @@ import picocli.CommandLine.ITypeConverter;
  * UTF-8 text. {@code utf8} insists on valid UTF-8 both ways: a peer that sends anything else is
  * sending garbage. {@code pickle} speaks Python's {@code send(obj)}/{@code recv()}: text goes out
  * as a {@code str}, and values print as Python's {@code repr} would show them ({@link PyRepr}).
+ * {@code xmlrpc} speaks what Python's {@code XmlListener}/{@code XmlClient} send, and prints the
+ * same way.
  */
 sealed interface MessageCodec {
   MessageCodec BYTES = new Bytes();
   MessageCodec UTF8 = new Utf8();
+  MessageCodec XMLRPC = new XmlRpc();
 
   /** The prefix of a payload printed in hexadecimal because it is not valid UTF-8. */
   String HEX_PREFIX = "hex:";
@@ -152,6 +156,42 @@ sealed interface MessageCodec {
     }
   }
 
+  /**
+   * XML-RPC values ({@link Codecs#xmlRpc()}). A payload the codec refuses (malformed XML, a DTD,
+   * a type XML-RPC lacks) fails the receive with the codec's own words.
+   */
+  final class XmlRpc implements MessageCodec {
+    private static final Codec<Object> CODEC = Codecs.xmlRpc();
+
+    private XmlRpc() {}
+
+    @Override
+    public void send(Connection connection, String text) throws IOException {
+      connection.send(text, CODEC);
+    }
+
+    @Override
+    public String receiveReply(Connection connection) throws IOException {
+      return PyRepr.of(connection.receive(CODEC));
+    }
+
+    @Override
+    public String receiveLine(Connection connection) throws IOException {
+      return PyRepr.of(connection.receive(CODEC));
+    }
+
+    @Override
+    public void echo(Connection connection) throws IOException {
+      // Decoded and encoded again: the reply is in CPython's own spelling whatever came in.
+      connection.send(connection.receive(CODEC), CODEC);
+    }
+
+    @Override
+    public String cliName() {
+      return "xmlrpc";
+    }
+  }
+
   final class Converter implements ITypeConverter<MessageCodec> {
     @Override
     public MessageCodec convert(String value) {
@@ -159,8 +199,9 @@ sealed interface MessageCodec {
         case "bytes" -> BYTES;
         case "utf8" -> UTF8;
         case "pickle" -> pickle(PickleCodec.standard());
+        case "xmlrpc" -> XMLRPC;
         default -> throw new BadValueException(
-            "unknown codec: " + value + " (expected bytes, utf8 or pickle)");
+            "unknown codec: " + value + " (expected bytes, utf8, pickle or xmlrpc)");
       };
     }
   }
@@ -168,7 +209,7 @@ sealed interface MessageCodec {
   final class Names implements Iterable<String> {
     @Override
     public Iterator<String> iterator() {
-      return List.of("bytes", "utf8", "pickle").iterator();
+      return List.of("bytes", "utf8", "pickle", "xmlrpc").iterator();
     }
   }
 }

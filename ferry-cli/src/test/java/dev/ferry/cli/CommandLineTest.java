@@ -93,7 +93,7 @@ class CommandLineTest {
   void rejectsUnknownCodecNamingIt() {
     Cli.Result r = Cli.run("send", "--address", "unix:/tmp/x", "--codec", "json", "hi");
     assertEquals(2, r.exitCode());
-    assertEquals("unknown codec: json (expected bytes, utf8 or pickle)\n", r.err());
+    assertEquals("unknown codec: json (expected bytes, utf8, pickle or xmlrpc)\n", r.err());
   }
 
   @Test

@@ -18,7 +18,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The built-in codecs: raw bytes, UTF-8 text, and Java serialization behind an allow-list.
+ * The built-in codecs: raw bytes, UTF-8 text, XML-RPC values, and Java serialization behind an
+ * allow-list.
  */
 public final class Codecs {
   private static final Codec<byte[]> BYTES = new Codec<>() {
@@ -78,6 +79,51 @@ public final class Codecs {
    */
   public static Codec<String> utf8() {
     return UTF8;
+  }
+
+  /**
+   * XML-RPC values, as CPython's {@code multiprocessing.connection.XmlListener} and
+   * {@code XmlClient} send them: {@code xmlrpc.client.dumps((obj,), None, None, None, 1)} in
+   * UTF-8, a bare {@code <params>} fragment with one {@code <param>} (Python 2.7:
+   * {@code xmlrpclib}, the same bytes). Written byte for byte as CPython writes them; read as
+   * CPython's {@code loads} reads them.
+   *
+   * <table>
+   *   <caption>Python and Java types</caption>
+   *   <tr><th>XML-RPC</th><th>Python</th><th>decoded as</th><th>encoded from</th></tr>
+   *   <tr><td>{@code int}, {@code i4}, {@code i8}</td><td>{@code int}</td>
+   *       <td>{@link Integer}, else {@link Long}, else {@link java.math.BigInteger}</td>
+   *       <td>any of those and {@link Short}, {@link Byte}, within 32 bits</td></tr>
+   *   <tr><td>{@code double}</td><td>{@code float}</td><td>{@link Double}</td>
+   *       <td>{@link Double}, {@link Float}</td></tr>
+   *   <tr><td>{@code string}</td><td>{@code str}</td><td colspan="2">{@link String}</td></tr>
+   *   <tr><td>{@code boolean}</td><td>{@code bool}</td><td colspan="2">{@link Boolean}</td></tr>
+   *   <tr><td>{@code nil}</td><td>{@code None}</td><td colspan="2">{@code null}</td></tr>
+   *   <tr><td>{@code array}</td><td>{@code list}, {@code tuple}</td>
+   *       <td>{@link java.util.ArrayList}</td><td>any {@link List}</td></tr>
+   *   <tr><td>{@code struct}</td><td>{@code dict} with {@code str} keys</td>
+   *       <td>{@link java.util.LinkedHashMap}, in the payload's order</td>
+   *       <td>any {@link java.util.Map} with {@link String} keys</td></tr>
+   *   <tr><td>{@code base64}</td><td>{@code bytes}, {@code xmlrpc.client.Binary}</td>
+   *       <td colspan="2">{@code byte[]}</td></tr>
+   *   <tr><td>{@code dateTime.iso8601}</td><td>{@code datetime}, {@code DateTime}</td>
+   *       <td colspan="2">{@link java.time.LocalDateTime}, whole seconds, years 1 to 9999</td></tr>
+   * </table>
+   *
+   * <p>Anything else, an int beyond 32 bits, a map key that is not a string, a string holding a
+   * character XML cannot carry (such as U+0000), a container that contains itself or nesting
+   * deeper than 500 fails the encode with a {@link CodecException} naming it; nothing is
+   * written. A carriage return in a string is written as {@code &#13;}, so that it survives the
+   * reader's line-end normalisation; CPython writes it raw and gets a line feed back.
+   *
+   * <p>Decoding accepts the {@code <params>} fragment, or a {@code <methodResponse>} or
+   * {@code <methodCall>} around it, with exactly one {@code <param>}; a {@code <fault>}, any
+   * other type, or malformed XML throws {@link CodecException}. The parser expands no entities
+   * but XML's five predefined ones and character references, resolves nothing external, and
+   * refuses a payload with a DTD.
+   */
+  public static Codec<Object> xmlRpc() {
+    return XmlRpcCodec.INSTANCE;
   }
 
   /**

@@ -17,12 +17,17 @@ import java.util.function.Supplier;
  * </pre>
  *
  * Python: {@code answer_challenge} then {@code deliver_challenge}, as {@code Client} runs them.
+ *
+ * <p>An unprefixed challenge is answered in the digest given to the constructor (MD5 by default,
+ * as CPython; {@code "sha256"} for a server of seed 001's kind), and a raw answer to this side's
+ * challenge is accepted in MD5, SHA-256 or that digest.
  */
 public final class ClientHandshake {
   private enum State { AWAIT_CHALLENGE, AWAIT_VERDICT, AWAIT_RESPONSE, DONE, FAILED }
 
   private final byte[] key;
   private final Supplier<byte[]> nonces;
+  private final HmacDigest unprefixed;
   private byte[] challenge;
   private State state = State.AWAIT_CHALLENGE;
 
@@ -30,8 +35,23 @@ public final class ClientHandshake {
     this(key, Handshake.SECURE_NONCES);
   }
 
+  /**
+   * A handshake that answers an unprefixed challenge in {@code unprefixedDigest}, as
+   * {@code hashlib} names it.
+   *
+   * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
+   */
+  public ClientHandshake(byte[] key, String unprefixedDigest) {
+    this(key, HmacDigest.require(unprefixedDigest), Handshake.SECURE_NONCES);
+  }
+
   ClientHandshake(byte[] key, Supplier<byte[]> nonces) {
+    this(key, HmacDigest.MD5, nonces);
+  }
+
+  ClientHandshake(byte[] key, HmacDigest unprefixed, Supplier<byte[]> nonces) {
     this.key = Objects.requireNonNull(key, "key == null");
+    this.unprefixed = Objects.requireNonNull(unprefixed, "unprefixed == null");
     this.nonces = nonces;
   }
 
@@ -40,7 +60,7 @@ public final class ClientHandshake {
     try {
       switch (state) {
         case AWAIT_CHALLENGE:
-          byte[] answer = Handshake.answer(key, message);
+          byte[] answer = Handshake.answer(key, message, unprefixed);
           state = State.AWAIT_VERDICT;
           return new ServerHandshake.Step(List.of(answer), null);
         case AWAIT_VERDICT:
@@ -50,7 +70,7 @@ public final class ClientHandshake {
           return new ServerHandshake.Step(List.of(Handshake.challengeFrame(challenge)), null);
         case AWAIT_RESPONSE:
           try {
-            Handshake.verify(key, challenge, message);
+            Handshake.verify(key, challenge, message, unprefixed);
           } catch (AuthenticationException e) {
             state = State.FAILED;
             return new ServerHandshake.Step(List.of(Handshake.failure()), e); // as CPython does

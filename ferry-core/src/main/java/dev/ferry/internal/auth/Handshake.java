@@ -32,6 +32,14 @@ import java.util.function.Supplier;
  * its own challenge, which is how every generation interoperates (the legacy side MACs the whole
  * {@code {sha256}...} body with MD5). Ferry itself always sends the modern challenge.
  *
+ * <p>Some distributions ship seed 001's variant ({@code HMAC_DIGEST_NAME='sha256'}): 20-byte
+ * challenges, raw 32-byte HMAC-SHA256 answers, no prefixes. Ferry accepts a raw 32-byte
+ * HMAC-SHA256 answer to its challenge without being told; the server side then answers that
+ * peer's unprefixed challenge in HMAC-SHA256 too, since the peer has shown what it is. Otherwise
+ * an unprefixed challenge is answered with the <em>unprefixed digest</em> given
+ * ({@link #DEFAULT_UNPREFIXED_DIGEST} unless a caller names another, as a Ferry client must for
+ * such a server), and a raw answer as long as that digest's MAC is accepted in it too.
+ *
  * <p>Exception messages are CPython's, so logs read the same on both ends. Every read is capped at
  * 256 bytes like CPython's {@code recv_bytes(256)}; a longer message surfaces from the channel as
  * {@link dev.ferry.MessageTooLargeException}, not as an authentication failure. The methods keep no
@@ -53,8 +61,8 @@ public final class Handshake {
   /** A response of this length is a legacy raw HMAC-MD5. */
   private static final int LEGACY_RESPONSE_LENGTH = 16;
 
-  /** The longest allowed digest name, {@code sha3_256}; bounds the search for the closing brace. */
-  private static final int MAX_NAME_LENGTH = 8;
+  /** The digest of an unprefixed challenge unless a caller names another: CPython's MD5. */
+  public static final String DEFAULT_UNPREFIXED_DIGEST = "md5";
 
   private static final byte[] CHALLENGE = ascii("#CHALLENGE#");
   private static final byte[] WELCOME = ascii("#WELCOME#");
@@ -91,9 +99,25 @@ public final class Handshake {
     serverSide(channel, key, SECURE_NONCES);
   }
 
+  /**
+   * {@link #serverSide(HandshakeChannel, byte[])}, answering an unprefixed challenge with
+   * {@code unprefixedDigest} unless the peer's own answer showed another.
+   *
+   * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
+   */
+  public static void serverSide(HandshakeChannel channel, byte[] key, String unprefixedDigest)
+      throws IOException {
+    serverSide(channel, key, HmacDigest.require(unprefixedDigest), SECURE_NONCES);
+  }
+
   static void serverSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
       throws IOException {
-    ServerHandshake handshake = new ServerHandshake(key, nonces);
+    serverSide(channel, key, HmacDigest.MD5, nonces);
+  }
+
+  static void serverSide(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
+      Supplier<byte[]> nonces) throws IOException {
+    ServerHandshake handshake = new ServerHandshake(key, unprefixed, nonces);
     channel.sendMessage(handshake.start());
     while (!handshake.isDone()) {
       ServerHandshake.Step step = handshake.onMessage(channel.receiveMessage(MAX_MESSAGE_LENGTH));
@@ -121,10 +145,26 @@ public final class Handshake {
     clientSide(channel, key, SECURE_NONCES);
   }
 
+  /**
+   * {@link #clientSide(HandshakeChannel, byte[])}, answering an unprefixed challenge with
+   * {@code unprefixedDigest} ({@code "sha256"} for a server of seed 001's kind).
+   *
+   * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
+   */
+  public static void clientSide(HandshakeChannel channel, byte[] key, String unprefixedDigest)
+      throws IOException {
+    clientSide(channel, key, HmacDigest.require(unprefixedDigest), SECURE_NONCES);
+  }
+
   static void clientSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
       throws IOException {
-    answerChallenge(channel, key);
-    deliverChallenge(channel, key, nonces);
+    clientSide(channel, key, HmacDigest.MD5, nonces);
+  }
+
+  static void clientSide(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
+      Supplier<byte[]> nonces) throws IOException {
+    answerChallenge(channel, key, unprefixed);
+    deliverChallenge(channel, key, unprefixed, nonces);
   }
 
   /**
@@ -132,8 +172,9 @@ public final class Handshake {
    * bytes from a {@link SecureRandom}, reads the answer, and sends {@code #WELCOME#} if it is a
    * correct HMAC of everything after {@code #CHALLENGE#}. The answer may use any allowed digest
    * ({@code {md5}}, {@code {sha256}}, {@code {sha384}}, {@code {sha3_256}}, {@code {sha3_384}}
-   * followed by the MAC) or be a raw 16-byte HMAC-MD5 from a legacy peer; it is compared in
-   * constant time. The empty key is a valid key, as in CPython 3.13.
+   * followed by the MAC), be a raw 16-byte HMAC-MD5 from a legacy peer, or a raw 32-byte
+   * HMAC-SHA256 from a peer of seed 001's kind; it is compared in constant time. The empty key
+   * is a valid key, as in CPython 3.13.
    *
    * <p>Python: {@code deliver_challenge}.
    *
@@ -150,15 +191,31 @@ public final class Handshake {
     deliverChallenge(channel, key, SECURE_NONCES);
   }
 
+  /**
+   * {@link #deliverChallenge(HandshakeChannel, byte[])}, also accepting a raw answer in
+   * {@code unprefixedDigest}.
+   *
+   * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
+   */
+  public static void deliverChallenge(HandshakeChannel channel, byte[] key,
+      String unprefixedDigest) throws IOException {
+    deliverChallenge(channel, key, HmacDigest.require(unprefixedDigest), SECURE_NONCES);
+  }
+
   static void deliverChallenge(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
       throws IOException {
+    deliverChallenge(channel, key, HmacDigest.MD5, nonces);
+  }
+
+  static void deliverChallenge(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
+      Supplier<byte[]> nonces) throws IOException {
     Objects.requireNonNull(channel, "channel == null");
     Objects.requireNonNull(key, "key == null");
     byte[] message = challengeBody(nonces);
     channel.sendMessage(challengeFrame(message));
     byte[] response = channel.receiveMessage(MAX_MESSAGE_LENGTH);
     try {
-      verify(key, message, response);
+      verify(key, message, response, unprefixed);
     } catch (AuthenticationException e) {
       // The peer is waiting for a verdict; tell it before giving up, as CPython does.
       try {
@@ -174,8 +231,10 @@ public final class Handshake {
   /**
    * Proves to the peer that this side knows {@code key}: reads the peer's challenge, sends the
    * HMAC of its body, and reads the verdict. A 20-byte body comes from a legacy peer and gets a
-   * raw HMAC-MD5; a body starting {@code {name}} with an allowed name gets {@code {name}} followed
-   * by HMAC-name over the whole body, prefix included.
+   * raw HMAC-MD5; a body starting {@code {name}} gets {@code {name}} followed by HMAC-name over
+   * the whole body, prefix included, for any digest {@code hashlib} names that the JDK has
+   * ({@code md5}, {@code sha1}, {@code sha224} to {@code sha512}, {@code sha512_224},
+   * {@code sha512_256}, {@code sha3_224} to {@code sha3_512}), not only CPython's five.
    *
    * <p>Python: {@code answer_challenge}.
    *
@@ -184,16 +243,47 @@ public final class Handshake {
    *     {@code #CHALLENGE#}; {@code "challenge too short: 16 bytes"} when the body is shorter
    *     than 20 bytes (CPython 3.12+ forgot the f-string prefix and prints the literal
    *     {@code {len(message)}}; Ferry prints the length CPython meant, and the text before it
-   *     matches); {@code "unsupported message length, missing digest prefix, or unsupported
-   *     digest: message=b'...'"} when the body names no allowed digest, in which case nothing is
-   *     sent; {@code "digest sent was rejected"} when the verdict is not {@code #WELCOME#}.
+   *     matches); {@code "digest not available in this java runtime: blake2b"} when the body
+   *     names a {@code hashlib} digest the JDK lacks; {@code "unsupported message length, missing
+   *     digest prefix, or unsupported digest: message=b'...'"} when it names no digest at all; in
+   *     both cases nothing is sent; {@code "digest sent was rejected"} when the verdict is not
+   *     {@code #WELCOME#}.
    * @throws IOException whatever the channel throws
    */
   public static void answerChallenge(HandshakeChannel channel, byte[] key) throws IOException {
+    answerChallenge(channel, key, HmacDigest.MD5);
+  }
+
+  /**
+   * {@link #answerChallenge(HandshakeChannel, byte[])}, answering an unprefixed challenge with
+   * {@code unprefixedDigest} instead of MD5.
+   *
+   * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
+   */
+  public static void answerChallenge(HandshakeChannel channel, byte[] key,
+      String unprefixedDigest) throws IOException {
+    answerChallenge(channel, key, HmacDigest.require(unprefixedDigest));
+  }
+
+  static void answerChallenge(HandshakeChannel channel, byte[] key, HmacDigest unprefixed)
+      throws IOException {
     Objects.requireNonNull(channel, "channel == null");
     Objects.requireNonNull(key, "key == null");
-    channel.sendMessage(answer(key, channel.receiveMessage(MAX_MESSAGE_LENGTH)));
+    channel.sendMessage(answer(key, channel.receiveMessage(MAX_MESSAGE_LENGTH), unprefixed));
     checkVerdict(channel.receiveMessage(MAX_MESSAGE_LENGTH));
+  }
+
+  /**
+   * Checks that {@code name} is a digest this runtime has, as {@code hashlib} spells it
+   * ({@code md5}, {@code sha256}, {@code sha3_512}, ...), for options that name one.
+   *
+   * @throws IllegalArgumentException naming it: {@code "unknown digest: foo"}, or
+   *     {@code "digest not available in this java runtime: blake2b"}
+   */
+  public static String requireDigest(String name) {
+    Objects.requireNonNull(name, "digest == null");
+    HmacDigest.require(name);
+    return name;
   }
 
   /** The challenge message, {@code {sha256}} and the nonce: what the peer must MAC. */
@@ -219,6 +309,14 @@ public final class Handshake {
 
   /** The reply to a received challenge; Python: the first half of {@code answer_challenge}. */
   static byte[] answer(byte[] key, byte[] received) throws AuthenticationException {
+    return answer(key, received, HmacDigest.MD5);
+  }
+
+  /**
+   * {@link #answer(byte[], byte[])}, with an unprefixed challenge answered in {@code unprefixed}.
+   */
+  static byte[] answer(byte[] key, byte[] received, HmacDigest unprefixed)
+      throws AuthenticationException {
     if (!startsWith(received, CHALLENGE)) {
       throw new AuthenticationException(
           "Protocol error, expected challenge: message=" + PythonRepr.of(received));
@@ -227,7 +325,7 @@ public final class Handshake {
     if (message.length < LEGACY_CHALLENGE_LENGTH) {
       throw new AuthenticationException("challenge too short: " + message.length + " bytes");
     }
-    return response(key, message);
+    return response(key, message, unprefixed);
   }
 
   static void checkVerdict(byte[] verdict) throws AuthenticationException {
@@ -236,17 +334,31 @@ public final class Handshake {
     }
   }
 
-  /** CPython's {@code _create_response}: the MAC covers the whole message, prefix included. */
-  private static byte[] response(byte[] key, byte[] message) throws AuthenticationException {
-    Tagged tagged = Tagged.parse(message);
+  /**
+   * CPython's {@code _create_response}: the MAC covers the whole message, prefix included. Any
+   * digest the JDK has is answered, not only CPython's five.
+   */
+  private static byte[] response(byte[] key, byte[] message, HmacDigest unprefixed)
+      throws AuthenticationException {
+    Tagged tagged = Tagged.ofChallenge(message, unprefixed);
     byte[] mac = tagged.digest().mac(key, message);
     return tagged.prefixed() ? concat(tagged.digest().prefix(), mac) : mac;
   }
 
-  /** CPython's {@code _verify_challenge}. */
+  /** CPython's {@code _verify_challenge}, with unprefixed answers in MD5 only. */
   static void verify(byte[] key, byte[] message, byte[] response)
       throws AuthenticationException {
-    Tagged tagged = Tagged.parse(response);
+    verify(key, message, response, HmacDigest.MD5);
+  }
+
+  /**
+   * CPython's {@code _verify_challenge}, also accepting a raw answer in HMAC-SHA256 or in
+   * {@code unprefixed}. Returns the digest of a raw answer (what the peer has shown it uses
+   * without prefixes), empty for a prefixed one.
+   */
+  static Optional<HmacDigest> verify(byte[] key, byte[] message, byte[] response,
+      HmacDigest unprefixed) throws AuthenticationException {
+    Tagged tagged = Tagged.ofResponse(response, unprefixed);
     byte[] expected = tagged.digest().mac(key, message);
     byte[] received = tagged.payload();
     if (expected.length != received.length) {
@@ -257,33 +369,73 @@ public final class Handshake {
     if (!MessageDigest.isEqual(expected, received)) {
       throw new AuthenticationException("digest received was wrong");
     }
+    return tagged.prefixed() ? Optional.empty() : Optional.of(tagged.digest());
   }
 
   /**
    * A challenge body or response split into its digest and payload. Legacy messages (16 or 20
-   * bytes) have no prefix and mean MD5. Python: {@code _get_digest_name_and_payload}.
+   * bytes) have no prefix. Python: {@code _get_digest_name_and_payload}.
    */
   private record Tagged(HmacDigest digest, boolean prefixed, byte[] payload) {
-    static Tagged parse(byte[] message) throws AuthenticationException {
+    /**
+     * A challenge body: a legacy one is answered in {@code unprefixed}; a prefixed one may name
+     * any digest the JDK has, and one it lacks fails naming it.
+     */
+    static Tagged ofChallenge(byte[] message, HmacDigest unprefixed)
+        throws AuthenticationException {
+      if (message.length == LEGACY_CHALLENGE_LENGTH || message.length == LEGACY_RESPONSE_LENGTH) {
+        return new Tagged(unprefixed, false, message);
+      }
+      Optional<String> name = prefixName(message);
+      if (name.isPresent() && HmacDigest.isKnownButMissing(name.get())) {
+        throw new AuthenticationException(
+            "digest not available in this java runtime: " + name.get());
+      }
+      Optional<HmacDigest> digest = name.flatMap(HmacDigest::forPythonName);
+      if (digest.isPresent()) return prefixed(digest.get(), name.get(), message);
+      throw unsupported(message);
+    }
+
+    /**
+     * A response: 16 or 20 bytes mean MD5 as in CPython; a prefix must name one of CPython's
+     * five; else a raw HMAC-SHA256 (seed 001) or a raw MAC as long as {@code unprefixed}'s.
+     */
+    static Tagged ofResponse(byte[] message, HmacDigest unprefixed)
+        throws AuthenticationException {
       if (message.length == LEGACY_CHALLENGE_LENGTH || message.length == LEGACY_RESPONSE_LENGTH) {
         return new Tagged(HmacDigest.MD5, false, message);
       }
-      if (message.length > 0 && message[0] == '{') {
-        // Like message.find(b'}', 1, 10): the first brace at index 1..9 closes the name.
-        int end = Math.min(message.length, MAX_NAME_LENGTH + 2);
-        for (int i = 1; i < end; i++) {
-          if (message[i] == '}') {
-            Optional<HmacDigest> digest =
-                HmacDigest.forPythonName(new String(message, 1, i - 1, StandardCharsets.US_ASCII));
-            if (digest.isPresent()) {
-              return new Tagged(
-                  digest.get(), true, Arrays.copyOfRange(message, i + 1, message.length));
-            }
-            break;
-          }
+      Optional<String> name = prefixName(message);
+      Optional<HmacDigest> digest =
+          name.flatMap(HmacDigest::forPythonName).filter(HmacDigest::isCpythonAllowed);
+      if (digest.isPresent()) return prefixed(digest.get(), name.get(), message);
+      // No prefixed answer is 32 bytes long ({md5} and 16 is 21), so this is never ambiguous.
+      if (message.length == HmacDigest.SHA256.macLength()) {
+        return new Tagged(HmacDigest.SHA256, false, message);
+      }
+      if (message.length == unprefixed.macLength()) return new Tagged(unprefixed, false, message);
+      throw unsupported(message);
+    }
+
+    /** Like {@code message.find(b'}', 1, ...)}: the first brace after the opening one. */
+    private static Optional<String> prefixName(byte[] message) {
+      if (message.length == 0 || message[0] != '{') return Optional.empty();
+      int end = Math.min(message.length, HmacDigest.MAX_NAME_LENGTH + 2);
+      for (int i = 1; i < end; i++) {
+        if (message[i] == '}') {
+          return Optional.of(new String(message, 1, i - 1, StandardCharsets.US_ASCII));
         }
       }
-      throw new AuthenticationException(
+      return Optional.empty();
+    }
+
+    private static Tagged prefixed(HmacDigest digest, String name, byte[] message) {
+      int start = name.length() + 2;
+      return new Tagged(digest, true, Arrays.copyOfRange(message, start, message.length));
+    }
+
+    private static AuthenticationException unsupported(byte[] message) {
+      return new AuthenticationException(
           "unsupported message length, missing digest prefix, or unsupported digest: message="
               + PythonRepr.of(message));
     }

@@ -18,6 +18,10 @@ import java.util.function.Supplier;
  *
  * Python: {@code deliver_challenge} then {@code answer_challenge}, as {@code Listener.accept}
  * runs them.
+ *
+ * <p>A peer whose answer was a raw MAC (16 bytes of MD5 from CPython before 3.12, 32 of SHA-256
+ * from seed 001's variant) gets its unprefixed challenge answered in that same digest; otherwise
+ * an unprefixed challenge is answered in the digest given to the constructor (MD5 by default).
  */
 public final class ServerHandshake {
   private enum State { NEW, AWAIT_RESPONSE, AWAIT_CHALLENGE, AWAIT_VERDICT, DONE, FAILED }
@@ -27,15 +31,34 @@ public final class ServerHandshake {
 
   private final byte[] key;
   private final Supplier<byte[]> nonces;
+  private final HmacDigest unprefixed;
   private byte[] challenge;
+  /** The digest for the peer's unprefixed challenge: what its raw answer showed, if it was raw. */
+  private HmacDigest peerUnprefixed;
   private State state = State.NEW;
 
   public ServerHandshake(byte[] key) {
     this(key, Handshake.SECURE_NONCES);
   }
 
+  /**
+   * A handshake that answers an unprefixed challenge in {@code unprefixedDigest} (as
+   * {@code hashlib} names it) unless the peer's raw answer showed another digest.
+   *
+   * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
+   */
+  public ServerHandshake(byte[] key, String unprefixedDigest) {
+    this(key, HmacDigest.require(unprefixedDigest), Handshake.SECURE_NONCES);
+  }
+
   ServerHandshake(byte[] key, Supplier<byte[]> nonces) {
+    this(key, HmacDigest.MD5, nonces);
+  }
+
+  ServerHandshake(byte[] key, HmacDigest unprefixed, Supplier<byte[]> nonces) {
     this.key = Objects.requireNonNull(key, "key == null");
+    this.unprefixed = Objects.requireNonNull(unprefixed, "unprefixed == null");
+    this.peerUnprefixed = unprefixed;
     this.nonces = nonces;
   }
 
@@ -53,7 +76,8 @@ public final class ServerHandshake {
       switch (state) {
         case AWAIT_RESPONSE:
           try {
-            Handshake.verify(key, challenge, message);
+            peerUnprefixed = Handshake.verify(key, challenge, message, unprefixed)
+                .orElse(unprefixed);
           } catch (AuthenticationException e) {
             state = State.FAILED;
             return new Step(List.of(Handshake.failure()), e); // tell the peer, as CPython does
@@ -61,7 +85,7 @@ public final class ServerHandshake {
           state = State.AWAIT_CHALLENGE;
           return new Step(List.of(Handshake.welcome()), null);
         case AWAIT_CHALLENGE:
-          byte[] answer = Handshake.answer(key, message);
+          byte[] answer = Handshake.answer(key, message, peerUnprefixed);
           state = State.AWAIT_VERDICT;
           return new Step(List.of(answer), null);
         case AWAIT_VERDICT:

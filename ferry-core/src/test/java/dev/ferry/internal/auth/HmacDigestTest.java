@@ -2,11 +2,16 @@ package dev.ferry.internal.auth;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -14,11 +19,15 @@ import org.junit.jupiter.params.provider.EnumSource;
 final class HmacDigestTest {
   private static final byte[] ABC = "abc".getBytes(StandardCharsets.US_ASCII);
 
-  /** Key lengths around every block size (64, 104, 128, 136): longer keys are hashed first. */
+  /**
+   * Key lengths around every block size (64, 72, 104, 128, 136, 144): longer keys are hashed
+   * first.
+   */
   @ParameterizedTest
   @EnumSource(HmacDigest.class)
   void matchesJdkHmacForEveryKeyLength(HmacDigest digest) {
-    for (int keyLength : new int[] {1, 16, 63, 64, 65, 103, 104, 105, 128, 129, 136, 137, 300}) {
+    for (int keyLength : new int[] {1, 16, 63, 64, 65, 71, 72, 73, 103, 104, 105, 128, 129, 136,
+        137, 143, 144, 145, 300}) {
       byte[] key = new byte[keyLength];
       Arrays.fill(key, (byte) (keyLength * 7));
       assertArrayEquals(
@@ -50,11 +59,38 @@ final class HmacDigestTest {
   }
 
   @Test
-  void knowsOnlyCpythonsAllowedNames() {
+  void knowsHashlibNamesAndWhichFiveCpythonAllows() {
     assertEquals(Optional.of(HmacDigest.SHA3_256), HmacDigest.forPythonName("sha3_256"));
-    assertEquals(Optional.empty(), HmacDigest.forPythonName("sha512"));
+    assertEquals(Optional.of(HmacDigest.SHA512_224), HmacDigest.forPythonName("sha512_224"));
     assertEquals(Optional.empty(), HmacDigest.forPythonName("MD5"));
     assertEquals(Optional.empty(), HmacDigest.forPythonName(""));
+    assertEquals(Set.of(HmacDigest.MD5, HmacDigest.SHA256, HmacDigest.SHA384,
+        HmacDigest.SHA3_256, HmacDigest.SHA3_384),
+        Arrays.stream(HmacDigest.values()).filter(HmacDigest::isCpythonAllowed)
+            .collect(Collectors.toSet()));
+  }
+
+  @Test
+  void requiresADigestThisRuntimeHasNamingAnyOther() {
+    for (HmacDigest digest : HmacDigest.values()) {
+      assertEquals(digest, HmacDigest.require(digest.pythonName()));
+    }
+    assertEquals("digest not available in this java runtime: blake2b",
+        assertThrows(IllegalArgumentException.class, () -> HmacDigest.require("blake2b"))
+            .getMessage());
+    assertEquals("unknown digest: sha4",
+        assertThrows(IllegalArgumentException.class, () -> HmacDigest.require("sha4"))
+            .getMessage());
+    assertTrue(HmacDigest.isKnownButMissing("shake_256"));
+    assertFalse(HmacDigest.isKnownButMissing("sha1"));
+  }
+
+  @Test
+  void macLengthsAreTheDigestLengths() {
+    assertEquals(16, HmacDigest.MD5.macLength());
+    assertEquals(32, HmacDigest.SHA256.macLength());
+    assertEquals(28, HmacDigest.SHA512_224.macLength());
+    assertEquals(64, HmacDigest.SHA3_512.macLength());
   }
 
   private static String hex(byte[] bytes) {

@@ -17,11 +17,17 @@ final class Hmacs {
     String algorithm =
         switch (pythonName) {
           case "md5" -> "HmacMD5";
+          case "sha1" -> "HmacSHA1";
+          case "sha224" -> "HmacSHA224";
           case "sha256" -> "HmacSHA256";
           case "sha384" -> "HmacSHA384";
           case "sha512" -> "HmacSHA512";
+          case "sha512_224" -> "HmacSHA512/224";
+          case "sha512_256" -> "HmacSHA512/256";
+          case "sha3_224" -> "HmacSHA3-224";
           case "sha3_256" -> "HmacSHA3-256";
           case "sha3_384" -> "HmacSHA3-384";
+          case "sha3_512" -> "HmacSHA3-512";
           default -> throw new IllegalArgumentException("no such digest: " + pythonName);
         };
     try {
