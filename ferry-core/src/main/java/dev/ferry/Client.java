@@ -71,7 +71,8 @@ public final class Client {
     try {
       if (transport instanceof TlsTransport tls) tls.handshake(deadline);
       if (options.authKey().isPresent()) {
-        Handshake.clientSide(connection.handshakeChannel(deadline), options.authKey().get().bytes());
+        Handshake.clientSide(connection.handshakeChannel(deadline), options.authKey().get().bytes(),
+            options.unprefixedDigest());
       }
     } catch (SocketTimeoutException e) {
       connection.close();

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.LeakCheck;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,8 +51,45 @@ class DigestOptionCommandTest {
       "c.close()",
       "");
 
+  /** Seed 001's Listener: deliver_challenge then answer_challenge, then one echo. */
+  private static final String SEED_001_LISTENER = SEED_001_CLIENT.substring(0,
+      SEED_001_CLIENT.indexOf("key = bytes.fromhex")) + String.join("\n",
+      "from multiprocessing.connection import Listener",
+      "key = bytes.fromhex(sys.argv[2])",
+      "listener = Listener(sys.argv[1])",
+      "print('ready', flush=True)",
+      "c = listener.accept()",
+      "deliver_challenge(c, key)",
+      "answer_challenge(c, key)",
+      "c.send_bytes(c.recv_bytes())",
+      "c.close()",
+      "listener.close()",
+      "");
+
   @TempDir
   Path dir;
+
+  @Test
+  void sendWithDigestSha256TalksToASeed001Listener() throws Exception {
+    Path python = DemoCommandTest.python();
+    Path socket = dir.resolve("seed.sock");
+    Process listener = new ProcessBuilder(python.toString(), "-c", SEED_001_LISTENER,
+        socket.toString(), KEY)
+        .redirectErrorStream(true)
+        .start();
+    listener.getOutputStream().close();
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8))) {
+      assertEquals("ready", out.readLine());
+      Cli.Result sent = Cli.run("send", "--address", "unix:" + socket, "--authkey-hex", KEY,
+          "--digest", "sha256", "hi");
+      assertEquals(new Cli.Result(0, "hi\n", ""), sent);
+      assertTrue(listener.waitFor(Cli.PATIENCE.toSeconds(), TimeUnit.SECONDS));
+      assertEquals(0, listener.exitValue(), out.lines().reduce("", String::concat));
+    } finally {
+      listener.destroyForcibly();
+    }
+  }
 
   @Test
   void echoWithAKeyServesASeed001PythonClientAsItIs() throws Exception {

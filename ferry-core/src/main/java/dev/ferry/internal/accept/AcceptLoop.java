@@ -219,7 +219,7 @@ final class AcceptLoop implements Runnable {
         offer(endpoint);
         continue;
       }
-      ServerHandshake handshake = key == null ? null : new ServerHandshake(key);
+      ServerHandshake handshake = key == null ? null : new ServerHandshake(key, options.unprefixedDigest());
       try {
         // Without TLS the server speaks first; with it, the client does (its hello).
         if (tls == null) endpoint.sendBytes(handshake.start());

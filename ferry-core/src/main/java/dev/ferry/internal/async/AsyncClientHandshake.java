@@ -18,9 +18,9 @@ final class AsyncClientHandshake {
   private final ClientHandshake handshake;
   private final CompletableFuture<AsyncConnection> result = new CompletableFuture<>();
 
-  private AsyncClientHandshake(AsyncEndpoint endpoint, byte[] key) {
+  private AsyncClientHandshake(AsyncEndpoint endpoint, byte[] key, String unprefixedDigest) {
     this.endpoint = endpoint;
-    this.handshake = new ClientHandshake(key);
+    this.handshake = new ClientHandshake(key, unprefixedDigest);
   }
 
   /**
@@ -30,8 +30,8 @@ final class AsyncClientHandshake {
    * rest) and {@code peer}.
    */
   static CompletableFuture<AsyncConnection> run(AsyncEndpoint endpoint, byte[] key,
-      Duration timeout, Duration reported, String peer) {
-    AsyncClientHandshake h = new AsyncClientHandshake(endpoint, key);
+      String unprefixedDigest, Duration timeout, Duration reported, String peer) {
+    AsyncClientHandshake h = new AsyncClientHandshake(endpoint, key, unprefixedDigest);
     EventLoop loop = endpoint.loop();
     loop.execute(() -> {
       EventLoop.Timer timer = loop.schedule(AsyncEndpoint.toNanos(timeout), () -> {

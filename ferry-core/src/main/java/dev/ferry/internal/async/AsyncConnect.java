@@ -199,7 +199,8 @@ public final class AsyncConnect implements EventLoop.Handler {
     }
     // What the TLS handshake left of the handshake timeout, so that both fit in it as in connect.
     Duration left = Duration.ofNanos(Math.max(1, Deadlines.remaining(deadline)));
-    endpoint.clientHandshake(options.authKey().get().bytes(), left, options.handshakeTimeout(),
+    endpoint.clientHandshake(options.authKey().get().bytes(), options.unprefixedDigest(), left,
+        options.handshakeTimeout(),
         address.toString()).whenComplete((c, e) -> {
           if (e == null) {
             succeed(c);

@@ -113,12 +113,13 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   }
 
   /**
-   * Runs the client side of the HMAC handshake with {@code key}; completes with this connection
-   * once both sides are welcomed, or closes it and fails (see {@link AsyncClientHandshake}).
+   * Runs the client side of the HMAC handshake with {@code key} ({@code unprefixedDigest} answers
+   * a challenge that names no digest); completes with this connection once both sides are
+   * welcomed, or closes it and fails (see {@link AsyncClientHandshake}).
    */
-  CompletableFuture<AsyncConnection> clientHandshake(byte[] key, Duration timeout,
-      Duration reported, String peer) {
-    return AsyncClientHandshake.run(this, key, timeout, reported, peer);
+  CompletableFuture<AsyncConnection> clientHandshake(byte[] key, String unprefixedDigest,
+      Duration timeout, Duration reported, String peer) {
+    return AsyncClientHandshake.run(this, key, unprefixedDigest, timeout, reported, peer);
   }
 
   private void register() {
