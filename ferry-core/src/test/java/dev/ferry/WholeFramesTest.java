@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.async.AsyncConnection;
+import dev.ferry.async.EventLoops;
 import dev.ferry.internal.connection.FramedConnection;
 import java.io.EOFException;
 import java.io.IOException;
@@ -18,6 +20,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -182,6 +185,27 @@ class WholeFramesTest {
       }
       assertFalse(pipe.first().isClosed(), "junixsocket's read closes a socket on an interrupt");
       assertEquals("kept", new String(pipe.first().receiveBytes(), UTF_8));
+    }
+  }
+
+  @Test
+  void keepsAnAsyncConnectionOpenWhenACallbackInterruptsTheLoopThread() throws Exception {
+    try (EventLoops loops = EventLoops.open(1); Pipe.Duplex pipe = Pipe.duplex();
+        AsyncConnection async = AsyncConnection.of(pipe.first(), loops)) {
+      CompletableFuture<byte[]> first = async.receiveAsync().thenApply(bytes -> {
+        Thread.currentThread().interrupt(); // a user's callback, run on the loop thread
+        return bytes;
+      });
+      pipe.second().sendBytes("one".getBytes(UTF_8));
+      pipe.second().sendBytes("two".getBytes(UTF_8));
+      assertEquals("one", new String(first.get(10, TimeUnit.SECONDS), UTF_8));
+      assertEquals("two", new String(async.receiveAsync().get(10, TimeUnit.SECONDS), UTF_8));
+      async.sendAsync("three".getBytes(UTF_8)).thenRun(() -> Thread.currentThread().interrupt())
+          .get(10, TimeUnit.SECONDS);
+      async.sendAsync("four".getBytes(UTF_8)).get(10, TimeUnit.SECONDS);
+      assertEquals("three", new String(pipe.second().receiveBytes(), UTF_8));
+      assertEquals("four", new String(pipe.second().receiveBytes(), UTF_8));
+      assertFalse(pipe.first().isClosed());
     }
   }
 

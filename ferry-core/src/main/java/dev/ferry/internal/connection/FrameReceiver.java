@@ -340,6 +340,7 @@ final class FrameReceiver {
    * readable event.)
    */
   private void lockIntoScratch(ByteBuffer scratch) throws IOException {
+    LoopThreads.dropInterrupt();
     lock.lock();
     try {
       if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");

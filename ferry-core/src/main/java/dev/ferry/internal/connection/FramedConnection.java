@@ -440,6 +440,7 @@ public final class FramedConnection implements Connection, DescriptorChannel, As
 
   @Override
   public int writeNow(ByteBuffer frame) throws IOException {
+    LoopThreads.dropInterrupt();
     sender.checkWritable();
     return transport.writeNow(frame);
   }
