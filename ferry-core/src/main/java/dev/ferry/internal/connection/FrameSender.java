@@ -88,7 +88,7 @@ final class FrameSender {
         while (out.hasRemaining()) {
           if (source.read(out) < 0) {
             // The peer was promised bytes that will never come: the stream is unusable.
-            transport.close();
+            closeCutFrame.run();
             throw new EOFException("source ended before " + size + " bytes");
           }
         }
