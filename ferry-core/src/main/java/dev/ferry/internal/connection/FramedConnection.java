@@ -212,6 +212,7 @@ public final class FramedConnection implements Connection, DescriptorChannel, As
     receiver.watchers().add(watcher);
   }
 
+  /** Stops calling {@code watcher}: its wait set no longer holds this connection. */
   public void removeWaitWatcher(Runnable watcher) {
     receiver.watchers().remove(watcher);
   }
@@ -314,6 +315,7 @@ public final class FramedConnection implements Connection, DescriptorChannel, As
   // ---------------------------------------------------------------------------------------------
   // Handshake access: framed messages with a deadline, for the authentication code.
 
+  /** This connection as the handshake code sees it: whole messages, receives bounded by {@code deadline}. */
   public HandshakeChannel handshakeChannel(long deadline) {
     return new HandshakeChannel() {
       @Override
