@@ -196,7 +196,9 @@ class FramingTest {
       p.write("00000005 6869");
       p.closeRaw();
       assertThrows(FramingException.class, p.endpoint::receiveBytes);
-      assertFalse(p.endpoint.isReadable());
+      // As CPython: the stream has ended, so the end stays readable and reports the end.
+      assertTrue(p.endpoint.isReadable());
+      assertThrows(EOFException.class, p.endpoint::receiveBytes);
     }
   }
 

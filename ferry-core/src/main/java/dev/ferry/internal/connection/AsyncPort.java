@@ -3,6 +3,7 @@ package dev.ferry.internal.connection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 
 /**
  * What the event loops need from a connection, implemented by the core's one connection class.
@@ -49,7 +50,7 @@ public interface AsyncPort {
    * next call goes on with the same message). If {@code sink} throws, the rest of the message
    * will be skipped. Otherwise as {@link #receiveAvailable}.
    */
-  long transferAvailable(long limit, java.nio.channels.WritableByteChannel sink, boolean selected,
+  long transferAvailable(long limit, WritableByteChannel sink, boolean selected,
       boolean hungUp, ByteBuffer scratch) throws IOException;
 
   /**

@@ -1,0 +1,31 @@
+/**
+ * The framed connection: {@link dev.ferry.internal.connection.FramedConnection}, the one
+ * implementation of the public {@code Connection}, {@code Receiver} and {@code Sender}, made of a
+ * receive side ({@code FrameReceiver}, over the one frame decoder
+ * {@link dev.ferry.internal.framing.FrameReader}) and a send side
+ * ({@code FrameSender}), over one transport. The event loops reach
+ * it through {@link dev.ferry.internal.connection.AsyncPort}, {@code dev.ferry.handle} through
+ * {@code DescriptorChannel}.
+ *
+ * <h2>Lock order of the engine</h2>
+ *
+ * <p>A thread that holds a lock of a line may take locks of the lines below it, never above:
+ *
+ * <ol>
+ *   <li>A wait set's {@code waitLock}, then its {@code stateLock}. The waiting thread only
+ *       <em>tries</em> a connection's receive lock ({@code readAhead}, {@code hasBufferedInput}):
+ *       it never waits for a receiver.
+ *   <li>A connection's receive lock ({@code FrameReceiver}) or its send lock ({@code
+ *       FrameSender}); no thread holds both. Blocking callers wait for them; an event loop
+ *       only tries the send lock (and retries later) and holds the receive lock for one
+ *       non-blocking step.
+ *   <li>The transport's locks: {@code SocketTransport}'s mode lock, {@code TlsTransport}'s output
+ *       lock.
+ *   <li>Leaves, which call out to nothing: {@code ReceivedDescriptors}' monitor, the wait-set hooks'
+ *       list ({@code WaitWatchers}).
+ * </ol>
+ *
+ * <p>The wait-set hooks themselves queue the member and wake the waiting thread without a lock of
+ * the set; a connection runs them only after it has released its receive lock.
+ */
+package dev.ferry.internal.connection;
