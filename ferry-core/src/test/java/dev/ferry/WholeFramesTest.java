@@ -200,8 +200,13 @@ class WholeFramesTest {
       pipe.second().sendBytes("two".getBytes(UTF_8));
       assertEquals("one", new String(first.get(10, TimeUnit.SECONDS), UTF_8));
       assertEquals("two", new String(async.receiveAsync().get(10, TimeUnit.SECONDS), UTF_8));
-      async.sendAsync("three".getBytes(UTF_8)).thenRun(() -> Thread.currentThread().interrupt())
-          .get(10, TimeUnit.SECONDS);
+      // A receive made before its message arrives completes on the loop thread, so this
+      // interrupts the loop (a stage added to a completed future would run on this thread).
+      CompletableFuture<Void> interrupting = async.receiveAsync()
+          .thenAccept(bytes -> Thread.currentThread().interrupt());
+      pipe.second().sendBytes("go".getBytes(UTF_8));
+      interrupting.get(10, TimeUnit.SECONDS);
+      async.sendAsync("three".getBytes(UTF_8)).get(10, TimeUnit.SECONDS);
       async.sendAsync("four".getBytes(UTF_8)).get(10, TimeUnit.SECONDS);
       assertEquals("three", new String(pipe.second().receiveBytes(), UTF_8));
       assertEquals("four", new String(pipe.second().receiveBytes(), UTF_8));

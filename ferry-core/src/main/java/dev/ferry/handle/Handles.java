@@ -8,7 +8,7 @@ import dev.ferry.Receiver;
 import dev.ferry.Sender;
 import dev.ferry.codec.CodecException;
 import dev.ferry.internal.accept.SocketListener;
-import dev.ferry.internal.handle.DescriptorChannel;
+import dev.ferry.internal.connection.DescriptorChannel;
 import dev.ferry.internal.handle.Descriptors;
 import dev.ferry.internal.handle.HandleStreams;
 import dev.ferry.internal.handle.PassedHandle;
@@ -202,7 +202,8 @@ public final class Handles {
 
   private static DescriptorChannel channel(Object connection, String name) {
     Objects.requireNonNull(connection, name);
-    if (!(connection instanceof DescriptorChannel channel)) {
+    DescriptorChannel channel = DescriptorChannel.of(connection);
+    if (channel == null) {
       throw new IllegalArgumentException(name + " is not a ferry connection: " + connection);
     }
     if (!channel.passesDescriptors()) {

@@ -4,7 +4,7 @@ import dev.ferry.BufferTooShortException;
 import dev.ferry.ConnectionClosedException;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.framing.FrameReader;
-import dev.ferry.internal.handle.DescriptorChannel.Received;
+import dev.ferry.internal.connection.DescriptorChannel.Received;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.Transport;
 import java.io.EOFException;
@@ -340,7 +340,6 @@ final class FrameReceiver {
    * readable event.)
    */
   private void lockIntoScratch(ByteBuffer scratch) throws IOException {
-    LoopThreads.dropInterrupt();
     lock.lock();
     try {
       if (transport.isClosed()) throw new ConnectionClosedException("connection is closed");

@@ -1,28 +1,22 @@
 package dev.ferry.internal.connection;
 
-import dev.ferry.Address;
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
-import dev.ferry.Listener;
 import dev.ferry.PeerCredentials;
 import dev.ferry.Receiver;
 import dev.ferry.Sender;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.auth.HandshakeChannel;
 import dev.ferry.internal.framing.FrameReader;
-import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
-import dev.ferry.internal.handle.DescriptorChannel;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.Transport;
-import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SelectableChannel;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.channels.spi.SelectorProvider;
@@ -42,21 +36,16 @@ import java.util.Optional;
  * closes the connection, so that no end looks usable with its stream out of step. The lock order
  * is in the package documentation.
  */
-public final class FramedConnection implements Connection, DescriptorChannel, AsyncPort {
+public final class FramedConnection implements Connection, AsyncPort {
   private final Transport transport;
   private final String description;
   private final long maxMessageSize;
   private final long maxSendSize;
   private final String peer;
 
-  /** For connections adopted from received descriptors. */
-  private final ConnectionOptions options;
-
-  /** Whether this end was made to receive, before any refused header changed it. */
-  private final boolean receivingEnd;
-
   private final FrameReceiver receiver;
   private final FrameSender sender;
+  private final DescriptorPassing descriptors;
 
   /** Read once, when first asked; the kernel fixed them at connect time. */
   private volatile PeerCredentials credentials;
@@ -65,14 +54,13 @@ public final class FramedConnection implements Connection, DescriptorChannel, As
       ConnectionOptions options) {
     this.transport = transport;
     this.description = description;
-    this.receivingEnd = readable;
     this.maxMessageSize = options.maxMessageSize();
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
-    this.options = options;
     this.receiver = new FrameReceiver(transport, description, readable, writable,
         options.receiveSpin().toNanos());
     this.sender = new FrameSender(transport, description, writable, this::closeQuietly);
+    this.descriptors = new DescriptorPassing(this, transport, receiver, sender, readable, options);
   }
 
   @Override
@@ -330,69 +318,9 @@ public final class FramedConnection implements Connection, DescriptorChannel, As
     };
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Descriptor passing, for dev.ferry.handle (Unix sockets only).
-
-  @Override
-  public boolean passesDescriptors() {
-    return transport.passesDescriptors();
-  }
-
-  @Override
-  public FileDescriptor fileDescriptor() throws IOException {
-    return transport.fileDescriptor();
-  }
-
-  @Override
-  public boolean receivingEnd() {
-    return receivingEnd;
-  }
-
-  @Override
-  public boolean sendingEnd() {
-    return sender.writable();
-  }
-
-  @Override
-  public void sendWithDescriptors(byte[] payload, FileDescriptor[] fds) throws IOException {
-    ByteBuffer frame = ByteBuffer.allocate(Frames.SHORT_HEADER + payload.length);
-    frame.putInt(payload.length).put(payload).flip();
-    sender.sendWithDescriptors(frame, fds);
-  }
-
-  @Override
-  public Received receiveWithDescriptors() throws IOException {
-    return receiver.receiveWithDescriptors(maxMessageSize);
-  }
-
-  @Override
-  public void sendByteWithDescriptors(byte value, FileDescriptor[] fds) throws IOException {
-    sender.sendWithDescriptors(ByteBuffer.wrap(new byte[] {value}), fds);
-  }
-
-  @Override
-  public Received receiveByteWithDescriptors() throws IOException {
-    return receiver.receiveByteWithDescriptors();
-  }
-
-  @Override
-  public void keepPeerCopiesOnClose() {
-    transport.keepPeerCopiesOnClose();
-  }
-
-  @Override
-  public Connection adopt(SocketChannel channel, String description, boolean readable,
-      boolean writable) throws IOException {
-    SocketTransport adopted = new SocketTransport(channel);
-    // The sender may still hold the socket: closing this copy must not shut it down for them.
-    adopted.keepPeerCopiesOnClose();
-    return new FramedConnection(adopted, description, readable, writable, options);
-  }
-
-  @Override
-  public AutoCloseable adoptListener(ServerSocketChannel server, Address address,
-      ConnectionOptions listenerOptions) throws IOException {
-    return SocketListener.adopt(server, address, listenerOptions);
+  /** Descriptor passing over this connection, for {@code dev.ferry.handle} (Unix sockets only). */
+  public DescriptorChannel descriptors() {
+    return descriptors;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -442,7 +370,6 @@ public final class FramedConnection implements Connection, DescriptorChannel, As
 
   @Override
   public int writeNow(ByteBuffer frame) throws IOException {
-    LoopThreads.dropInterrupt();
     sender.checkWritable();
     return transport.writeNow(frame);
   }

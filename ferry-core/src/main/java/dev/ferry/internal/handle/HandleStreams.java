@@ -2,6 +2,8 @@ package dev.ferry.internal.handle;
 
 import dev.ferry.AuthKey;
 import dev.ferry.Listener;
+import dev.ferry.internal.connection.DescriptorChannel;
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.codec.CodecException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -27,7 +29,7 @@ public final class HandleStreams {
 
   /**
    * A serialized message and the connections it refers to, in descriptor order: {@code passed}
-   * holds {@link DescriptorChannel}s and {@link Listener}s.
+   * holds connections and {@link Listener}s.
    */
   public record Encoded(byte[] payload, List<Object> passed) {}
 
@@ -52,7 +54,8 @@ public final class HandleStreams {
 
     @Override
     protected Object replaceObject(Object obj) {
-      if (obj instanceof DescriptorChannel channel) {
+      DescriptorChannel channel = DescriptorChannel.of(obj);
+      if (channel != null) {
         return seen.computeIfAbsent(obj, o -> {
           passed.add(channel);
           return new PassedHandle(passed.size() - 1, channel.receivingEnd(), channel.sendingEnd(),
@@ -158,7 +161,7 @@ public final class HandleStreams {
       // Collections keep their elements in Object[]: the elements are checked one by one.
       if (array && (c == Object.class || c == Map.Entry.class)) return ObjectInputFilter.Status.ALLOWED;
       // The JDK checks what resolveObject returns too: the connections rebuilt from handles.
-      if (ok.apply(c) || DescriptorChannel.class.isAssignableFrom(c)
+      if (ok.apply(c) || FramedConnection.class.isAssignableFrom(c)
           || Listener.class.isAssignableFrom(c)) {
         return ObjectInputFilter.Status.ALLOWED;
       }

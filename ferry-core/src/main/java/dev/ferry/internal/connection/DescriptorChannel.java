@@ -1,4 +1,4 @@
-package dev.ferry.internal.handle;
+package dev.ferry.internal.connection;
 
 import dev.ferry.Connection;
 import java.io.FileDescriptor;
@@ -6,10 +6,18 @@ import java.io.IOException;
 import java.nio.channels.SocketChannel;
 
 /**
- * What {@code dev.ferry.handle} needs from a connection to pass descriptors over it. Implemented
- * by the connection class itself; not exported, so it is no part of the public API.
+ * What {@code dev.ferry.handle} needs from a connection to pass descriptors over it: the
+ * connection's {@link FramedConnection#descriptors()}, implemented by {@link DescriptorPassing}.
  */
-public interface DescriptorChannel {
+public sealed interface DescriptorChannel permits DescriptorPassing {
+
+  /** The descriptor channel of {@code object} if it is a Ferry connection, else null. */
+  static DescriptorChannel of(Object object) {
+    return object instanceof FramedConnection connection ? connection.descriptors() : null;
+  }
+
+  /** The connection this channel passes descriptors over. */
+  Connection connection();
 
   /** Whether this connection can carry descriptors: a Unix socket. */
   boolean passesDescriptors();
@@ -47,13 +55,6 @@ public interface DescriptorChannel {
   /** A connection on {@code channel}, with the options of this one. */
   Connection adopt(SocketChannel channel, String description, boolean readable, boolean writable)
       throws IOException;
-
-  /**
-   * A listener accepting on {@code server}, a listening socket received from another process, with
-   * {@code options} (its key).
-   */
-  AutoCloseable adoptListener(java.nio.channels.ServerSocketChannel server, dev.ferry.Address address,
-      dev.ferry.ConnectionOptions options) throws IOException;
 
   /** A message (or a raw byte) and the descriptors that came with it. */
   record Received(byte[] payload, FileDescriptor[] fds) {}
