@@ -521,7 +521,7 @@ class AsyncContractTest {
   void aTlsSendWaitingForSocketRoomDoesNotWriteAnotherConnectionsBytes() throws Exception {
     // The loop's batch buffer is shared. A TLS send whose head the engine took whole, but whose
     // records still waited for the socket, kept pointing at it; another connection of the loop
-    // refilled it, and the TLS connection then sent those bytes as its own (found by review).
+    // refilled it, and the TLS connection would then send those bytes as its own.
     // Here the other connection's failed write leaves its batch in the buffer.
     try (EventLoops loops = EventLoops.open(1);
         Transports.Pair tls = Transports.TCP_TLS.open(OPTIONS);
@@ -553,8 +553,7 @@ class AsyncContractTest {
   void aStartedSendCannotBeCancelledAndCompletesWhenWritten(Transports transport)
       throws Exception {
     // A started send goes out whole, read from the caller's array: cancel and orTimeout must not
-    // complete its future early, or the caller would reuse an array still being sent (found by
-    // review: cancel returned true and the loop went on reading the array).
+    // complete its future early, or the caller would reuse an array still being sent.
     try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
       AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
       Stuck stuck = fillUntilStuck(a, 7); // at the head of the queue: started
@@ -578,7 +577,7 @@ class AsyncContractTest {
   @ParameterizedTest
   @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4", "TCP_TLS"})
   void aSendThatFailsAtOnceStillFailsInItsTurn(Transports transport) throws Exception {
-    // Found by review: an encoding failure failed its future before earlier sends completed.
+    // An encoding failure fails its future in its turn, after the earlier sends completed.
     try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
       AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
       Stuck stuck = fillUntilStuck(a, 3);
@@ -600,8 +599,8 @@ class AsyncContractTest {
   @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4", "TCP_TLS"})
   void aSendWithdrawnJustBeforeItStartsDoesNotKeepTheSendLock(Transports transport)
       throws Exception {
-    // Found by review: the loop took the send lock, found the send withdrawn, dropped it and
-    // returned still holding the lock; blocking sends then waited for some later async send.
+    // A loop that takes the send lock and finds the send withdrawn must release the lock, or
+    // blocking sends wait for some later async send.
     try (EventLoops loops = EventLoops.open(1, 4096); Transports.Pair p = transport.open(OPTIONS)) {
       AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
       Stuck stuck = fillUntilStuck(a, 5);
@@ -652,8 +651,8 @@ class AsyncContractTest {
   @ParameterizedTest
   @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4"})
   void completeAsyncAndObtrudeCannotEndAStartedSend(Transports transport) throws Exception {
-    // Found by review: completeAsync completes through JDK internals that cancel and complete's
-    // overrides never see, and obtrude* forces any state; both ended a started send early.
+    // completeAsync completes through JDK internals that cancel and complete's overrides never
+    // see, and obtrude* forces any state: neither may end a started send early.
     try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
       AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
       Stuck stuck = fillUntilStuck(a, 7);
@@ -695,8 +694,8 @@ class AsyncContractTest {
   @ParameterizedTest
   @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4"})
   void aBlockingSendOnTheLoopThreadMidMessageIsRefused(Transports transport) throws Exception {
-    // Found by review: the loop holds the (reentrant) send lock while a message is half written,
-    // so a blocking send from a stage on the loop thread wrote its frame into the middle of it.
+    // The loop holds the send lock while a message is half written: a blocking send from a
+    // stage on the loop thread would write its frame into the middle of it.
     try (EventLoops loops = EventLoops.open(1); Transports.Pair p = transport.open(OPTIONS)) {
       AsyncConnection a = AsyncConnection.of(p.leftConnection(), loops);
       java.nio.channels.Pipe source = java.nio.channels.Pipe.open();

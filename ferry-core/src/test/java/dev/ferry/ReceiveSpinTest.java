@@ -118,8 +118,8 @@ class ReceiveSpinTest {
   @EnumSource(value = Transports.class, names = {"SOCKET_PAIR", "TCP_V4", "TCP_TLS"})
   void anInterruptEndsASpinningReceiveAsItEndsASleepingOne(Transports transport)
       throws Exception {
-    // Found by review: junixsocket's non-blocking read closed the channel on an interrupt and the
-    // connection did not know it was closed; TCP spun on to the end of the spin.
+    // junixsocket's non-blocking read closes the channel on an interrupt: the connection must
+    // know it is closed; TCP must not spin on to the end of the spin.
     for (Duration spin : new Duration[] {Duration.ZERO, Duration.ofSeconds(1)}) {
       try (Transports.Pair p = transport.open(spinning(spin))) {
         java.util.concurrent.atomic.AtomicReference<Throwable> failure =

@@ -8,7 +8,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-import java.nio.channels.spi.SelectorProvider;
 import java.util.Arrays;
 
 /**
@@ -569,9 +568,7 @@ public final class FrameReader {
 
   /** Whether a non-blocking read that returned {@code n} found the end of the stream. */
   private boolean atEnd(int n, boolean selected, boolean hungUp) {
-    // junixsocket's non-blocking read gives 0, not -1, at the end of the stream.
-    return n < 0 || (n == 0 && (selected || hungUp)
-        && transport.channel().provider() != SelectorProvider.provider());
+    return n < 0 || (n == 0 && (selected || hungUp) && transport.emptyReadWhenReadableIsEnd());
   }
 
   /** Drops buffered bytes of an abandoned message. */

@@ -3,6 +3,7 @@ package dev.ferry.internal.framing;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A growable byte sink that keeps four bytes free in front of the payload, so that a codec's output
@@ -20,7 +21,7 @@ public final class MessageOutput extends OutputStream {
 
   @Override
   public void write(byte[] b, int off, int len) {
-    java.util.Objects.checkFromIndexSize(off, len, b.length);
+    Objects.checkFromIndexSize(off, len, b.length);
     ensure(len);
     System.arraycopy(b, off, bytes, count, len);
     count += len;

@@ -1,12 +1,15 @@
 package dev.ferry.internal.transport;
 
 import dev.ferry.ConnectionClosedException;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
@@ -16,6 +19,8 @@ import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.spi.SelectorProvider;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
@@ -92,7 +97,7 @@ public final class SocketTransport implements Transport {
 
   public SocketTransport(SocketChannel channel) throws IOException {
     this.channel = channel;
-    this.jdkChannel = channel.provider() == java.nio.channels.spi.SelectorProvider.provider();
+    this.jdkChannel = channel.provider() == SelectorProvider.provider();
     channel.configureBlocking(false);
     if (channel instanceof AFUNIXSocketChannel unix) {
       // Without room for ancillary data the kernel drops (and closes) descriptors a peer sends.
@@ -115,7 +120,7 @@ public final class SocketTransport implements Transport {
 
   @Override
   public boolean emptyReadWhenReadableIsEnd() {
-    return true;
+    return !jdkChannel;
   }
 
   @Override
@@ -221,7 +226,7 @@ public final class SocketTransport implements Transport {
     if (size < LARGE_MESSAGE || sendBufferRaised || jdkChannel) return;
     sendBufferRaised = true;
     try {
-      channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, LARGE_SEND_BUFFER);
+      channel.setOption(StandardSocketOptions.SO_SNDBUF, LARGE_SEND_BUFFER);
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not raise the send buffer", e);
     }
@@ -372,7 +377,7 @@ public final class SocketTransport implements Transport {
   private boolean blockingReadAllowed() throws IOException {
     // Not on the JDK's channels (TCP): their configureBlocking(false) waits for a write blocked in
     // the kernel, so a reader that needs a deadline, a large read or a Wait would deadlock with a
-    // writer whose peer waits for this side to read first (found by review, demonstrated).
+    // writer whose peer waits for this side to read first.
     // Not where close must not shut the socket down (passed connections): a plain close(2) does
     // not wake a thread in read(2), which would then take the next owner's bytes.
     if (!BLOCKING_READS || jdkChannel || keepPeerCopies) return false;
@@ -548,7 +553,7 @@ public final class SocketTransport implements Transport {
     if (r != null) r.wakeup();
     if (w != null) w.wakeup();
     Thread v = virtualReader;
-    if (v != null) java.util.concurrent.locks.LockSupport.unpark(v);
+    if (v != null) LockSupport.unpark(v);
     try {
       if (keepPeerCopies) releaseDescriptorOnly();
       channel.close();
@@ -589,8 +594,8 @@ public final class SocketTransport implements Transport {
 
   /** The descriptors received with the stream bytes {@code from} (inclusive) to {@code to}. */
   @Override
-  public java.io.FileDescriptor[] takeDescriptors(long from, long to) {
-    return descriptors == null ? new java.io.FileDescriptor[0] : descriptors.take(from, to);
+  public FileDescriptor[] takeDescriptors(long from, long to) {
+    return descriptors == null ? new FileDescriptor[0] : descriptors.take(from, to);
   }
 
   /** Closes the unclaimed descriptors that came with bytes before stream position {@code position}. */
@@ -604,7 +609,7 @@ public final class SocketTransport implements Transport {
    * leaves. Unix sockets only.
    */
   @Override
-  public void writeFully(ByteBuffer src, java.io.FileDescriptor[] fds) throws IOException {
+  public void writeFully(ByteBuffer src, FileDescriptor[] fds) throws IOException {
     AFUNIXSocketChannel unix = (AFUNIXSocketChannel) channel;
     checkOpen();
     try {
@@ -615,7 +620,7 @@ public final class SocketTransport implements Transport {
     try {
       writeFully(src);
     } finally {
-      if (unix.hasOutboundFileDescriptors()) unix.setOutboundFileDescriptors((java.io.FileDescriptor[]) null);
+      if (unix.hasOutboundFileDescriptors()) unix.setOutboundFileDescriptors((FileDescriptor[]) null);
     }
   }
 
@@ -655,13 +660,13 @@ public final class SocketTransport implements Transport {
    * shutdown when the descriptor is no longer valid, and a plain close marks it so.
    */
   private void releaseDescriptorOnly() throws IOException {
-    java.io.FileDescriptor fd = ((AFUNIXSocketChannel) channel).getFileDescriptor();
-    if (fd != null && fd.valid()) new java.io.FileInputStream(fd).close();
+    FileDescriptor fd = ((AFUNIXSocketChannel) channel).getFileDescriptor();
+    if (fd != null && fd.valid()) new FileInputStream(fd).close();
   }
 
   /** This socket's descriptor, for passing it on; Unix sockets only. */
   @Override
-  public java.io.FileDescriptor fileDescriptor() throws IOException {
+  public FileDescriptor fileDescriptor() throws IOException {
     return ((AFUNIXSocketChannel) channel).getFileDescriptor();
   }
 

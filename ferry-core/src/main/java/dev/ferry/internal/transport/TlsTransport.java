@@ -348,21 +348,7 @@ public final class TlsTransport implements Transport {
             continue;
           }
           case BUFFER_OVERFLOW -> {
-            if (direct) {
-              // The record is larger than the caller's room: decrypt it into appIn instead.
-              if (appIn.capacity() < engine.getSession().getApplicationBufferSize()) {
-                appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
-              }
-              SSLEngineResult again = unwrap(appIn);
-              answerPostHandshake(again);
-              if (again.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
-              } else if (again.getStatus() == SSLEngineResult.Status.CLOSED) {
-                inboundDone = true;
-              }
-            } else {
-              appIn = grow(appIn, engine.getSession().getApplicationBufferSize());
-            }
+            makeRoomForRecord(direct);
             continue;
           }
           case BUFFER_UNDERFLOW -> {
@@ -382,6 +368,26 @@ public final class TlsTransport implements Transport {
       throw readError(e);
     }
     return total == 0 && inboundDone ? -1 : total;
+  }
+
+  /**
+   * The next record did not fit where it was to be decrypted: grow {@code appIn}, or, when it was
+   * to go straight into the caller's buffer, decrypt it into {@code appIn} instead.
+   */
+  private void makeRoomForRecord(boolean direct) throws IOException {
+    int size = engine.getSession().getApplicationBufferSize();
+    if (!direct) {
+      appIn = grow(appIn, size);
+      return;
+    }
+    if (appIn.capacity() < size) appIn = grow(appIn, size);
+    SSLEngineResult again = unwrap(appIn);
+    answerPostHandshake(again);
+    if (again.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+      appIn = grow(appIn, size);
+    } else if (again.getStatus() == SSLEngineResult.Status.CLOSED) {
+      inboundDone = true;
+    }
   }
 
   private IOException readError(SSLException e) {
@@ -532,7 +538,7 @@ public final class TlsTransport implements Transport {
           if (netOut.position() > 0) return; // full: flush first
           makeRoomOut();
         }
-        case CLOSED -> throw new java.io.IOException("the tls session " + where
+        case CLOSED -> throw new IOException("the tls session " + where
             + " is closed: the peer closed it or it failed");
         case BUFFER_UNDERFLOW -> throw new IllegalStateException("underflow on wrap");
       }

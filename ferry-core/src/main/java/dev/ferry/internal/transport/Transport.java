@@ -54,8 +54,10 @@ public sealed interface Transport permits SocketTransport, TlsTransport {
 
   /**
    * Whether a read of nothing right after a selector reported the socket readable means end of
-   * stream. True for plain sockets (junixsocket's non-blocking read returns 0 there, not -1);
-   * false for TLS, where readable ciphertext may be half a record or a record with no data.
+   * stream. True for plain Unix sockets (junixsocket's non-blocking read returns 0 there, not -1);
+   * false for TCP, whose JDK channel returns -1 at the end, and for TLS, where readable ciphertext
+   * may be half a record or a record with no data. The frame reader's every end-of-stream
+   * decision after a readiness report asks this, so a transport states it once.
    */
   boolean emptyReadWhenReadableIsEnd();
 
