@@ -117,7 +117,7 @@ class PickleEchoProtocolTest {
   }
 
   /** pyenv's interpreter whose version starts with {@code prefix}; skips (fails on CI) if none. */
-  private static Path pyenvPython(String prefix) throws Exception {
+  static Path pyenvPython(String prefix) throws Exception {
     Optional<Path> root = PythonFinder.pyenvRoot(System.getenv());
     Optional<Path> python = Optional.empty();
     Path versions = root.map(r -> r.resolve("versions")).orElse(null);
