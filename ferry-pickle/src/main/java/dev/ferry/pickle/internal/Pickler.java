@@ -12,13 +12,7 @@ import dev.ferry.pickle.PyObject;
 import dev.ferry.pickle.PyTuple;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.reflect.Array;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.RecordComponent;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +20,6 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -231,7 +224,7 @@ public final class Pickler {
     } else if (value instanceof char[] chars) {
       saveStr(new String(chars));
     } else if (value.getClass().isArray()) {
-      saveList(value, new ArrayView(value), depth);
+      saveList(value, JavaValues.arrayView(value), depth);
     } else if (value instanceof PyGlobal global) {
       saveGlobal(global.module(), global.name());
     } else if (value instanceof PyObject object) {
@@ -386,31 +379,16 @@ public final class Pickler {
 
   /** Python keys and set items must be hashable: a list goes as a tuple, a set as a frozenset. */
   private void saveKey(Object key, int depth) throws IOException {
-    save(hashable(key, depth), depth);
-  }
-
-  private Object hashable(Object value, int depth) throws CodecException {
-    if (depth > settings.maxDepth()) {
-      throw new CodecException("value nested deeper than " + settings.maxDepth());
-    }
-    if (value instanceof List<?> list) {
-      List<Object> items = new ArrayList<>(list.size());
-      for (Object item : list) items.add(hashable(item, depth + 1));
-      return new PyTuple(items);
-    }
-    if (value instanceof Set<?> set && !(set instanceof FrozenSet)) {
-      List<Object> items = new ArrayList<>(set.size());
-      for (Object item : set) items.add(hashable(item, depth + 1));
-      return new FrozenSet(items);
-    }
-    return value;
+    save(JavaValues.hashable(key, depth, settings.maxDepth()), depth);
   }
 
   private void saveSet(Set<?> set, int depth) throws IOException {
     boolean frozen = set instanceof FrozenSet;
     if (protocol < 4) {
       List<Object> items = new ArrayList<>(set.size());
-      for (Object item : set) items.add(hashable(item, depth + 1));
+      for (Object item : set) {
+        items.add(JavaValues.hashable(item, depth + 1, settings.maxDepth()));
+      }
       saveReduce("builtins", frozen ? "frozenset" : "set", PyTuple.of(items), set, depth);
       return;
     }
@@ -439,23 +417,7 @@ public final class Pickler {
   }
 
   private void saveRecord(Record record, int depth) throws IOException {
-    RecordComponent[] components = record.getClass().getRecordComponents();
-    Map<Object, Object> fields = new LinkedHashMap<>();
-    for (RecordComponent component : components) {
-      Method accessor = component.getAccessor();
-      // Records are often package-private; reading one is fine wherever its module allows it.
-      if (!accessor.trySetAccessible()) {
-        throw new CodecException("cannot read record " + record.getClass().getName()
-            + ": its package is not open to dev.ferry.pickle");
-      }
-      try {
-        fields.put(component.getName(), accessor.invoke(record));
-      } catch (IllegalAccessException | InvocationTargetException e) {
-        throw new CodecException("cannot read record component "
-            + record.getClass().getName() + "." + component.getName(), e);
-      }
-    }
-    saveDict(record, fields.entrySet().iterator(), depth);
+    saveDict(record, JavaValues.recordFields(record).entrySet().iterator(), depth);
   }
 
   private void saveGlobal(String module, String name) throws CodecException {
@@ -587,7 +549,7 @@ public final class Pickler {
     save(new PyTuple(shape), depth + 1);
     saveDtype(array.dtype());
     op(NEWFALSE);
-    saveBytes(rawData(array), null);
+    saveBytes(Numpy.littleEndianData(array), null);
     op(TUPLE);
     op(BUILD);
   }
@@ -627,52 +589,4 @@ public final class Pickler {
     op(TUPLE);
     op(BUILD);
   }
-
-  private static byte[] rawData(NdArray array) throws CodecException {
-    Object data = array.data();
-    int slots = Array.getLength(data);
-    if (data instanceof long[] || data instanceof int[] || data instanceof short[]
-        || data instanceof float[] || data instanceof double[]) {
-      long size = (long) slots * array.dtype().javaWidth();
-      if (size > Integer.MAX_VALUE - 16) throw new CodecException("numpy array too large: " + size);
-    }
-    ByteBuffer b = ByteBuffer.allocate(slots * array.dtype().javaWidth())
-        .order(ByteOrder.LITTLE_ENDIAN);
-    if (data instanceof boolean[] a) {
-      for (boolean v : a) b.put((byte) (v ? 1 : 0));
-    } else if (data instanceof byte[] a) {
-      b.put(a);
-    } else if (data instanceof short[] a) {
-      b.asShortBuffer().put(a);
-    } else if (data instanceof int[] a) {
-      b.asIntBuffer().put(a);
-    } else if (data instanceof long[] a) {
-      b.asLongBuffer().put(a);
-    } else if (data instanceof float[] a) {
-      b.asFloatBuffer().put(a);
-    } else if (data instanceof double[] a) {
-      b.asDoubleBuffer().put(a);
-    }
-    return b.array();
-  }
-
-  /** A primitive or object array seen as a list, for writing. */
-  private static final class ArrayView extends java.util.AbstractList<Object> {
-    private final Object array;
-
-    ArrayView(Object array) {
-      this.array = array;
-    }
-
-    @Override
-    public Object get(int index) {
-      return Array.get(array, index);
-    }
-
-    @Override
-    public int size() {
-      return Array.getLength(array);
-    }
-  }
-
 }
