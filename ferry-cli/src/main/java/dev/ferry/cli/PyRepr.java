@@ -118,21 +118,8 @@ final class PyRepr {
       out.append("Decimal('").append(decimal).append("')");
     } else if (value instanceof UUID uuid) {
       out.append("UUID('").append(uuid).append("')");
-    } else if (value instanceof LocalDate date) {
-      out.append("datetime.date(").append(date.getYear()).append(", ")
-          .append(date.getMonthValue()).append(", ").append(date.getDayOfMonth()).append(')');
-    } else if (value instanceof LocalDateTime dateTime) {
-      dateTime(dateTime, null);
-    } else if (value instanceof OffsetDateTime dateTime) {
-      dateTime(dateTime.toLocalDateTime(), "tzinfo=" + timezoneRepr(dateTime.getOffset()));
-    } else if (value instanceof LocalTime time) {
-      time(time, null);
-    } else if (value instanceof OffsetTime time) {
-      time(time.toLocalTime(), "tzinfo=" + timezoneRepr(time.getOffset()));
-    } else if (value instanceof Duration duration) {
-      out.append(timedeltaRepr(duration));
-    } else if (value instanceof ZoneOffset offset) {
-      out.append(timezoneRepr(offset));
+    } else if (temporal(value)) {
+      // A datetime type.
     } else if (value instanceof PyGlobal global) {
       out.append("<global ").append(global.qualifiedName()).append('>');
     } else if (value instanceof PyObject object) {
@@ -226,6 +213,32 @@ final class PyRepr {
     open.remove(object);
   }
 
+  private boolean temporal(Object value) {
+    if (value instanceof LocalDate date) {
+      out.append("datetime.date(").append(date.getYear()).append(", ")
+          .append(date.getMonthValue()).append(", ").append(date.getDayOfMonth()).append(')');
+    } else if (value instanceof LocalDateTime dateTime) {
+      dateTime(dateTime, null);
+    } else if (value instanceof OffsetDateTime dateTime) {
+      dateTime(dateTime.toLocalDateTime(), "tzinfo=" + timezoneRepr(dateTime.getOffset()));
+    } else if (value instanceof LocalTime time) {
+      time(time, null);
+    } else if (value instanceof OffsetTime time) {
+      time(time.toLocalTime(), "tzinfo=" + timezoneRepr(time.getOffset()));
+    } else if (value instanceof Duration duration) {
+      out.append(timedeltaRepr(duration));
+    } else if (value instanceof ZoneOffset offset) {
+      out.append(timezoneRepr(offset));
+    } else if (value instanceof ZonedDateTime dateTime) {
+      zoned(dateTime);
+    } else if (value instanceof ZoneId zone) {
+      out.append(zoneRepr(zone));
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   /**
    * The types of the standard library that print as their class and arguments:
    * {@code OrderedDict({'a': 1})}, {@code deque([1], maxlen=5)}, {@code Fraction(3, 4)}, ...
@@ -272,10 +285,6 @@ final class PyRepr {
       out.append(')');
     } else if (value instanceof PyRange || value instanceof PyConstant) {
       out.append(value instanceof PyConstant c ? c.pythonName() : value.toString());
-    } else if (value instanceof ZonedDateTime dateTime) {
-      zoned(dateTime);
-    } else if (value instanceof ZoneId zone && !(zone instanceof ZoneOffset)) {
-      out.append(zoneRepr(zone));
     } else {
       return false;
     }
@@ -325,7 +334,7 @@ final class PyRepr {
     clock(time, zone);
   }
 
-  /** {@code zone} is what follows the clock: {@code "tzinfo=..."} or {@code "fold=1, tzinfo=..."}. */
+  /** {@code zone} follows the clock: {@code "tzinfo=..."} or {@code "fold=1, tzinfo=..."}. */
   private void clock(LocalTime time, String zone) {
     int micros = time.getNano() / 1000;
     out.append(time.getHour()).append(", ").append(time.getMinute());

@@ -77,7 +77,8 @@ final class ArrayData {
   }
 
   private static String typecode(Object value) throws CodecException {
-    if (value instanceof String s && s.length() == 1 && PyArray.TYPECODES.indexOf(s.charAt(0)) >= 0) {
+    if (value instanceof String s && s.length() == 1
+        && PyArray.TYPECODES.indexOf(s.charAt(0)) >= 0) {
       return s;
     }
     throw new CodecException("bad array typecode: " + Unpickler.abbreviate(String.valueOf(value)));

@@ -31,6 +31,9 @@ import java.util.regex.Pattern;
 final class DataTypes {
   private DataTypes() {}
 
+  /** Larger fraction parts are refused: reducing them to lowest terms is quadratic. */
+  static final int MAX_FRACTION_BITS = 1 << 16;
+
   private static final Pattern FRACTION = Pattern.compile("\\s*([-+]?\\d+)(?:/(\\d+))?\\s*");
 
   static Map<String, Globals.Handler> handlers() {
@@ -96,7 +99,7 @@ final class DataTypes {
     try {
       if (args.size() == 0) return PyFraction.of(0, 1);
       if (args.get(0) instanceof String s) {
-        if (args.size() != 1) throw new CodecException("fractions.Fraction of str takes 1 argument");
+        arity(args, 1, 1, "fractions.Fraction of str");
         return parseFraction(s, u);
       }
       BigInteger numerator = integer(args.get(0), "fraction numerator");
@@ -110,7 +113,13 @@ final class DataTypes {
 
   private static BigInteger integer(Object value, String what) throws CodecException {
     BigInteger n = Numbers.toBigInteger(value);
-    if (n == null) throw new CodecException(what + " must be an int, not " + Values.typeName(value));
+    if (n == null) {
+      throw new CodecException(what + " must be an int, not " + Values.typeName(value));
+    }
+    if (n.bitLength() > MAX_FRACTION_BITS) {
+      throw new CodecException(
+          what + " of " + n.bitLength() + " bits > limit " + MAX_FRACTION_BITS);
+    }
     return n;
   }
 
@@ -123,14 +132,19 @@ final class DataTypes {
     u.charge(s.length());
     Matcher m = FRACTION.matcher(s);
     if (m.matches()) {
-      return new PyFraction(new BigInteger(m.group(1)),
-          m.group(2) == null ? BigInteger.ONE : new BigInteger(m.group(2)));
+      return new PyFraction(integer(new BigInteger(m.group(1)), "fraction numerator"),
+          m.group(2) == null ? BigInteger.ONE
+              : integer(new BigInteger(m.group(2)), "fraction denominator"));
     }
     try {
       BigDecimal d = new BigDecimal(s.strip().replace("_", ""));
+      if (Math.abs((long) d.scale()) > Stdlib.MAX_DECIMAL_CHARS) {
+        throw new CodecException("fraction exponent out of range: " + Unpickler.abbreviate(s));
+      }
       return d.scale() <= 0
-          ? new PyFraction(d.toBigIntegerExact(), BigInteger.ONE)
-          : new PyFraction(d.unscaledValue(), BigInteger.TEN.pow(d.scale()));
+          ? new PyFraction(integer(d.toBigIntegerExact(), "fraction"), BigInteger.ONE)
+          : new PyFraction(integer(d.unscaledValue(), "fraction"),
+              integer(BigInteger.TEN.pow(d.scale()), "fraction denominator"));
     } catch (NumberFormatException | ArithmeticException e) {
       throw new CodecException("bad fraction: " + Unpickler.abbreviate(s));
     }

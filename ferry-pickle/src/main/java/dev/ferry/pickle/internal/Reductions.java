@@ -36,7 +36,7 @@ import java.util.UUID;
 final class Reductions {
   private Reductions() {}
 
-  /** Python: {@code module.name(*args)}, then {@code extend(listItems)}, {@code update(dictItems)}. */
+  /** Python: {@code module.name(*args)}, then {@code extend(listItems)} and dict items. */
   record Reduction(String module, String name, PyTuple args, List<?> listItems,
       Map<?, ?> dictItems) {
     static Reduction call(String module, String name, Object... args) {
