@@ -24,6 +24,8 @@
 #   xml        the same as objects, through XmlListener / XmlClient and XML_VALUE
 #   xml-echo   through XmlClient, send() each of xml_echo_values() and check that the echo is
 #              byte for byte what this Python's own dumps writes for it, and loads back equal
+#   stdlib     send(STDLIB_VALUE) (the standard library's data types this version has), recv()
+#              the echo and check each item's type, value, maxlen, factory, typecode and fold
 #   big-recv   recv_bytes() one message and report its length and zlib.crc32
 #   big-send   send_bytes() one message of BIG_SIZE pattern bytes (built here)
 #
@@ -31,8 +33,11 @@
 # Everything printed is ASCII.
 from __future__ import unicode_literals
 
+import array
 import binascii
+import collections
 import datetime
+import fractions
 import os
 import sys
 import zlib
@@ -103,6 +108,46 @@ def xml_echo_values():
         xmlrpclib.Binary(b"\x00\xff" * 50), xmlrpclib.Binary(b""), when,
         [None, {"when": xmlrpclib.DateTime(when), "raw": xmlrpclib.Binary(b"hi")}],
     ]
+
+
+def stdlib_value():
+    """The data types of issue 14 that this version can pickle; Java holds the same list."""
+    value = [collections.OrderedDict([("b", 1), ("a", 2)]),
+             collections.defaultdict(list, {"a": [1]}), collections.defaultdict(int),
+             collections.Counter({"x": 2}), collections.deque([1, 2], 5),
+             fractions.Fraction(3, 4), array.array(str("i"), [1, -2]),
+             array.array(str("d"), [0.5]), slice(1, None, 2),
+             xrange(1, 11, 2) if PY2 else range(1, 11, 2)]  # noqa: F821 (Python 2 only)
+    if not PY2:
+        value += [Ellipsis, NotImplemented]
+    if sys.version_info >= (3, 9):
+        import zoneinfo
+        paris = zoneinfo.ZoneInfo("Europe/Paris")
+        value.append(datetime.datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=paris))
+    return value
+
+
+def same_stdlib(a, b):
+    if type(a) is not type(b):
+        return False
+    if type(a).__name__ == "xrange":
+        return repr(a) == repr(b)  # Python 2's xrange compares by identity
+    return (a == b and getattr(a, "maxlen", None) == getattr(b, "maxlen", None)
+            and getattr(a, "default_factory", None) is getattr(b, "default_factory", None)
+            and getattr(a, "typecode", None) == getattr(b, "typecode", None)
+            and getattr(a, "fold", 0) == getattr(b, "fold", 0)
+            and list(getattr(a, "keys", list)()) == list(getattr(b, "keys", list)()))
+
+
+def run_stdlib(conn):
+    value = stdlib_value()
+    conn.send(value)
+    echo = conn.recv()
+    expect("number of items echoed", len(echo), len(value))
+    for sent, got in zip(value, echo):
+        if not same_stdlib(sent, got):
+            raise Mismatch("sent %s, got back %s" % (describe(sent), describe(got)))
+    return "stdlib %d" % len(value)
 
 
 def pattern(n):
@@ -255,6 +300,8 @@ def run(conn, mode):
         return run_objects(conn, VALUE, ECHO_VALUE)
     if mode == "xml-echo":
         return run_xml_echo(conn)
+    if mode == "stdlib":
+        return run_stdlib(conn)
     if mode == "echo":
         return run_echo(conn)
     if mode == "big-recv":

@@ -14,10 +14,12 @@ numpy cases are included when numpy can be imported.
 """
 from __future__ import print_function
 
+import array
 import binascii
 import collections
 import datetime
 import decimal
+import fractions
 import math
 import pickle
 import sys
@@ -33,6 +35,11 @@ try:
     import numpy
 except ImportError:
     numpy = None
+
+try:
+    import zoneinfo
+except ImportError:  # Python < 3.9
+    zoneinfo = None
 
 
 def cases():
@@ -114,6 +121,28 @@ def cases():
     add('decimal_nan', decimal.Decimal('NaN'))
     add('uuid', uuid.UUID('12345678-1234-5678-1234-567812345678'))
     add('ordered_dict', collections.OrderedDict([(u'b', 1), (u'a', 2)]))
+    add('defaultdict_list', collections.defaultdict(list, {u'a': [1]}))
+    add('defaultdict_int', collections.defaultdict(int, {u'x': 3}))
+    add('defaultdict_none', collections.defaultdict(None, {1: 2}))
+    add('counter', collections.Counter({u'a': 2, u'b': 1}))
+    add('deque', collections.deque([1, u'a']))
+    add('deque_maxlen', collections.deque([1, 2], 5))
+    add('fraction', fractions.Fraction(3, 4))
+    add('fraction_whole', fractions.Fraction(-5))
+    add('array_i', array.array('i', [1, -2, 3]))
+    add('array_d', array.array('d', [1.5, -2.0]))
+    add('array_B', array.array('B', [0, 255]))
+    add('array_empty', array.array('h'))
+    add('range', xrange(1, 11, 2) if PY2 else range(1, 11, 2))  # noqa: F821
+    add('slice', slice(1, None, 2))
+    if not PY2:
+        add('array_Q', array.array('Q', [2 ** 64 - 1]))
+        add('ellipsis', Ellipsis)
+        add('not_implemented', NotImplemented)
+    if zoneinfo is not None:
+        paris = zoneinfo.ZoneInfo('Europe/Paris')
+        add('datetime_zoneinfo', datetime.datetime(2024, 7, 1, 12, 0, 5, 7, paris))
+        add('datetime_zoneinfo_fold', datetime.datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=paris))
     shared = [1]
     add('shared', [shared, shared])
     rl = []
@@ -156,6 +185,14 @@ def same(a, b):
         return a == b
     if type(a) is not type(b):
         return False
+    if type(a).__name__ in ('range', 'xrange'):
+        return repr(a) == repr(b)  # Python 2's xrange compares by identity
+    if isinstance(a, array.array):
+        return a.typecode == b.typecode and same(a.tolist(), b.tolist())
+    if isinstance(a, collections.deque):
+        return a.maxlen == b.maxlen and same(list(a), list(b))
+    if isinstance(a, collections.defaultdict) and a.default_factory is not b.default_factory:
+        return False
     if isinstance(a, float):
         if a != a:
             return b != b
@@ -172,7 +209,9 @@ def same(a, b):
     if isinstance(a, decimal.Decimal) and a.is_nan():
         return b.is_nan()
     if isinstance(a, (datetime.datetime, datetime.time)):
-        return a == b and a.utcoffset() == b.utcoffset()
+        return (a == b and a.utcoffset() == b.utcoffset()
+                and getattr(a.tzinfo, 'key', None) == getattr(b.tzinfo, 'key', None)
+                and getattr(a, 'fold', 0) == getattr(b, 'fold', 0))
     return a == b
 
 

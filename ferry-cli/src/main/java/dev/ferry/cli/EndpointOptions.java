@@ -35,7 +35,8 @@ final class EndpointOptions {
 
   @Option(names = "--pickle-protocol", paramLabel = "N", converter = ProtocolConverter.class,
       description = "With --codec pickle: the protocol to write, 2 to 5 (default: "
-          + PickleCodec.DEFAULT_PROTOCOL + "; 2 for a Python 2.7 peer). Any protocol is read.")
+          + PickleCodec.DEFAULT_PROTOCOL + "; 2 for a Python 2.7 peer; echo answers each message"
+          + " in the protocol it came in, 2 at least). Any protocol is read.")
   Integer pickleProtocol;
 
   @Spec(Spec.Target.MIXEE)
@@ -52,7 +53,7 @@ final class EndpointOptions {
       throw new ParameterException(command.commandLine(),
           "--pickle-protocol needs --codec pickle (the codec is " + codec.cliName() + ")");
     }
-    return MessageCodec.pickle(PickleCodec.builder().protocol(pickleProtocol).build());
+    return MessageCodec.pickleFixed(PickleCodec.builder().protocol(pickleProtocol).build());
   }
 
   ConnectionOptions connectionOptions() {

@@ -16,8 +16,8 @@ import picocli.CommandLine.Spec;
         "",
         "Prints 'listening on ADDR' first. With --codec bytes, a payload that is not valid "
             + "UTF-8 prints as 'hex:' followed by lowercase hex digits; with --codec pickle or "
-            + "xmlrpc, each "
-            + "value prints as Python's repr would show it. Drops clients and ends like echo.",
+            + "xmlrpc, each value prints as Python's print() shows it: a str as it is, anything "
+            + "else as its repr. Drops clients and ends like echo.",
         ""})
 final class ListenCommand implements Callable<Integer> {
   private final CliContext context;

@@ -20,9 +20,9 @@ import picocli.CommandLine.ITypeConverter;
  * <p>{@code bytes} takes any payload: sent text is its UTF-8 bytes, received payloads print as
  * UTF-8 text. {@code utf8} insists on valid UTF-8 both ways: a peer that sends anything else is
  * sending garbage. {@code pickle} speaks Python's {@code send(obj)}/{@code recv()}: text goes out
- * as a {@code str}, and values print as Python's {@code repr} would show them ({@link PyRepr}).
- * {@code xmlrpc} speaks what Python's {@code XmlListener}/{@code XmlClient} send, and prints the
- * same way.
+ * as a {@code str}, and values print as Python's {@code print()} shows them: a {@code str} as it
+ * is, anything else as its {@code repr} ({@link PyRepr}). {@code xmlrpc} speaks what Python's
+ * {@code XmlListener}/{@code XmlClient} send, and prints the same way.
  */
 sealed interface MessageCodec {
   MessageCodec BYTES = new Bytes();
@@ -47,9 +47,24 @@ sealed interface MessageCodec {
   /** The name on the command line. */
   String cliName();
 
-  /** Python's {@code send(obj)} with {@code codec}'s protocol, at its default unless set. */
+  /**
+   * Python's {@code send(obj)}: messages go out in {@code codec}'s protocol, and echo replies in
+   * the protocol of the message they answer (2 at least), so that one server answers Python 2.7
+   * and 3.x clients alike.
+   */
   static MessageCodec pickle(PickleCodec codec) {
-    return new Pickle(codec);
+    return new Pickle(codec, ReplyProtocol.AS_RECEIVED);
+  }
+
+  /** Like {@link #pickle(PickleCodec)}, but echo replies too use {@code codec}'s protocol. */
+  static MessageCodec pickleFixed(PickleCodec codec) {
+    return new Pickle(codec, ReplyProtocol.CODEC);
+  }
+
+  /** The protocol of an echo reply: that of the message it answers, or the codec's own. */
+  enum ReplyProtocol {
+    AS_RECEIVED,
+    CODEC
   }
 
   /** Valid UTF-8 as text; anything else as {@code hex:} and lowercase hexadecimal. */
@@ -128,7 +143,7 @@ sealed interface MessageCodec {
    * Pickled values. A payload the codec refuses (a global outside its allow-list, a malformed
    * pickle) fails the receive with the codec's own words, which name the global.
    */
-  record Pickle(PickleCodec codec) implements MessageCodec {
+  record Pickle(PickleCodec codec, ReplyProtocol replies) implements MessageCodec {
     @Override
     public void send(Connection connection, String text) throws IOException {
       connection.send(text, codec);
@@ -136,18 +151,36 @@ sealed interface MessageCodec {
 
     @Override
     public String receiveReply(Connection connection) throws IOException {
-      return PyRepr.of(connection.receive(codec));
+      return printed(connection.receive(codec));
     }
 
     @Override
     public String receiveLine(Connection connection) throws IOException {
-      return PyRepr.of(connection.receive(codec));
+      return printed(connection.receive(codec));
+    }
+
+    /** Python's {@code print(value)}: a str as it is, anything else as its repr. */
+    static String printed(Object value) {
+      return value instanceof String s ? s : PyRepr.of(value);
     }
 
     @Override
     public void echo(Connection connection) throws IOException {
       // Decoded and encoded again, not copied: what comes back is what this codec understood.
-      connection.send(connection.receive(codec), codec);
+      byte[] message = connection.receiveBytes();
+      Object value = codec.loads(message);
+      PickleCodec reply = replies == ReplyProtocol.CODEC ? codec
+          : PickleCodec.builder().protocol(protocolOf(message)).build();
+      connection.sendBytes(reply.dumps(value));
+    }
+
+    /**
+     * The protocol a pickle was written in: its {@code PROTO} opcode, or 2 for protocols 0 and 1,
+     * which have none and which Ferry does not write.
+     */
+    static int protocolOf(byte[] pickle) {
+      boolean proto = pickle.length >= 2 && (pickle[0] & 0xff) == 0x80;
+      return proto ? Math.max(2, Math.min(5, pickle[1] & 0xff)) : 2;
     }
 
     @Override
@@ -172,12 +205,12 @@ sealed interface MessageCodec {
 
     @Override
     public String receiveReply(Connection connection) throws IOException {
-      return PyRepr.of(connection.receive(CODEC));
+      return Pickle.printed(connection.receive(CODEC));
     }
 
     @Override
     public String receiveLine(Connection connection) throws IOException {
-      return PyRepr.of(connection.receive(CODEC));
+      return Pickle.printed(connection.receive(CODEC));
     }
 
     @Override

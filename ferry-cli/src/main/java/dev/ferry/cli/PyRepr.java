@@ -2,10 +2,19 @@ package dev.ferry.cli;
 
 import dev.ferry.pickle.NdArray;
 import dev.ferry.pickle.PickleCodec;
+import dev.ferry.pickle.PyArray;
 import dev.ferry.pickle.PyBytearray;
 import dev.ferry.pickle.PyComplex;
+import dev.ferry.pickle.PyConstant;
+import dev.ferry.pickle.PyCounter;
+import dev.ferry.pickle.PyDefaultDict;
+import dev.ferry.pickle.PyDeque;
+import dev.ferry.pickle.PyFraction;
 import dev.ferry.pickle.PyGlobal;
 import dev.ferry.pickle.PyObject;
+import dev.ferry.pickle.PyOrderedDict;
+import dev.ferry.pickle.PyRange;
+import dev.ferry.pickle.PySlice;
 import dev.ferry.pickle.PyTuple;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
@@ -16,9 +25,14 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.OffsetTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -89,6 +103,8 @@ final class PyRepr {
       out.append(complexRepr(c.real(), c.imag()));
     } else if (value instanceof PyTuple tuple) {
       container(tuple, "(", tuple.size() == 1 ? ",)" : ")", "(...)", tuple.items(), depth);
+    } else if (stdlib(value, depth)) {
+      // A standard library type, printed by its class name.
     } else if (value instanceof List<?> list) {
       container(list, "[", "]", "[...]", list, depth);
     } else if (value instanceof Map<?, ?> map) {
@@ -102,21 +118,8 @@ final class PyRepr {
       out.append("Decimal('").append(decimal).append("')");
     } else if (value instanceof UUID uuid) {
       out.append("UUID('").append(uuid).append("')");
-    } else if (value instanceof LocalDate date) {
-      out.append("datetime.date(").append(date.getYear()).append(", ")
-          .append(date.getMonthValue()).append(", ").append(date.getDayOfMonth()).append(')');
-    } else if (value instanceof LocalDateTime dateTime) {
-      dateTime(dateTime, null);
-    } else if (value instanceof OffsetDateTime dateTime) {
-      dateTime(dateTime.toLocalDateTime(), dateTime.getOffset());
-    } else if (value instanceof LocalTime time) {
-      time(time, null);
-    } else if (value instanceof OffsetTime time) {
-      time(time.toLocalTime(), time.getOffset());
-    } else if (value instanceof Duration duration) {
-      out.append(timedeltaRepr(duration));
-    } else if (value instanceof ZoneOffset offset) {
-      out.append(timezoneRepr(offset));
+    } else if (temporal(value)) {
+      // A datetime type.
     } else if (value instanceof PyGlobal global) {
       out.append("<global ").append(global.qualifiedName()).append('>');
     } else if (value instanceof PyObject object) {
@@ -210,25 +213,134 @@ final class PyRepr {
     open.remove(object);
   }
 
+  private boolean temporal(Object value) {
+    if (value instanceof LocalDate date) {
+      out.append("datetime.date(").append(date.getYear()).append(", ")
+          .append(date.getMonthValue()).append(", ").append(date.getDayOfMonth()).append(')');
+    } else if (value instanceof LocalDateTime dateTime) {
+      dateTime(dateTime, null);
+    } else if (value instanceof OffsetDateTime dateTime) {
+      dateTime(dateTime.toLocalDateTime(), "tzinfo=" + timezoneRepr(dateTime.getOffset()));
+    } else if (value instanceof LocalTime time) {
+      time(time, null);
+    } else if (value instanceof OffsetTime time) {
+      time(time.toLocalTime(), "tzinfo=" + timezoneRepr(time.getOffset()));
+    } else if (value instanceof Duration duration) {
+      out.append(timedeltaRepr(duration));
+    } else if (value instanceof ZoneOffset offset) {
+      out.append(timezoneRepr(offset));
+    } else if (value instanceof ZonedDateTime dateTime) {
+      zoned(dateTime);
+    } else if (value instanceof ZoneId zone) {
+      out.append(zoneRepr(zone));
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The types of the standard library that print as their class and arguments:
+   * {@code OrderedDict({'a': 1})}, {@code deque([1], maxlen=5)}, {@code Fraction(3, 4)}, ...
+   */
+  private boolean stdlib(Object value, int depth) {
+    if (value instanceof PyOrderedDict map) {
+      named("OrderedDict", map.isEmpty() ? null : map, depth);
+    } else if (value instanceof PyCounter counter) {
+      named("Counter", counter.isEmpty() ? null : byCount(counter), depth);
+    } else if (value instanceof PyDefaultDict map) {
+      out.append("defaultdict(");
+      PyGlobal factory = map.factory().orElse(null);
+      if (factory != null && factory.module().equals("builtins")) {
+        out.append("<class '").append(factory.name()).append("'>");
+      } else {
+        value(factory, depth + 1);
+      }
+      out.append(", ");
+      dict(map, depth);
+      out.append(')');
+    } else if (value instanceof PyDeque deque) {
+      out.append("deque(");
+      container(deque, "[", "]", "[...]", deque, depth);
+      deque.maxLength().ifPresent(n -> out.append(", maxlen=").append(n));
+      out.append(')');
+    } else if (value instanceof PyArray array) {
+      out.append("array('").append(array.typecode()).append('\'');
+      if (!array.items().isEmpty()) {
+        out.append(", ");
+        if ("uw".contains(array.typecode())) {
+          out.append(stringRepr(String.join("", array.items().stream().map(String::valueOf)
+              .toList())));
+        } else {
+          container(array.items(), "[", "]", "[...]", array.items(), depth);
+        }
+      }
+      out.append(')');
+    } else if (value instanceof PyFraction f) {
+      out.append("Fraction(").append(f.numerator()).append(", ").append(f.denominator())
+          .append(')');
+    } else if (value instanceof PySlice slice) {
+      out.append("slice(");
+      items(Arrays.asList(slice.start(), slice.stop(), slice.step()), depth);
+      out.append(')');
+    } else if (value instanceof PyRange || value instanceof PyConstant) {
+      out.append(value instanceof PyConstant c ? c.pythonName() : value.toString());
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  private void named(String name, Map<?, ?> items, int depth) {
+    out.append(name).append('(');
+    if (items != null) dict(items, depth);
+    out.append(')');
+  }
+
+  /** Python prints a Counter most common first; ties keep their order. */
+  private static Map<Object, Object> byCount(PyCounter counter) {
+    List<Map.Entry<Object, Object>> entries = new ArrayList<>(counter.entrySet());
+    if (entries.stream().allMatch(e -> e.getValue() instanceof Integer)) {
+      entries.sort((a, b) -> Integer.compare((Integer) b.getValue(), (Integer) a.getValue()));
+    }
+    Map<Object, Object> sorted = new LinkedHashMap<>();
+    for (Map.Entry<Object, Object> e : entries) sorted.put(e.getKey(), e.getValue());
+    return sorted;
+  }
+
+  private void zoned(ZonedDateTime dateTime) {
+    if (dateTime.getZone() instanceof ZoneOffset offset) {
+      dateTime(dateTime.toLocalDateTime(), "tzinfo=" + timezoneRepr(offset));
+      return;
+    }
+    String fold = dateTime.equals(dateTime.withEarlierOffsetAtOverlap()) ? "" : "fold=1, ";
+    dateTime(dateTime.toLocalDateTime(), fold + "tzinfo=" + zoneRepr(dateTime.getZone()));
+  }
+
+  static String zoneRepr(ZoneId zone) {
+    return "zoneinfo.ZoneInfo(key=" + stringRepr(zone.getId()) + ")";
+  }
+
   /** Python's repr drops a zero microsecond, then a zero second: (2024, 2, 29, 12, 30). */
-  private void dateTime(LocalDateTime dateTime, ZoneOffset offset) {
+  private void dateTime(LocalDateTime dateTime, String zone) {
     out.append("datetime.datetime(").append(dateTime.getYear()).append(", ")
         .append(dateTime.getMonthValue()).append(", ").append(dateTime.getDayOfMonth())
         .append(", ");
-    clock(dateTime.toLocalTime(), offset);
+    clock(dateTime.toLocalTime(), zone);
   }
 
-  private void time(LocalTime time, ZoneOffset offset) {
+  private void time(LocalTime time, String zone) {
     out.append("datetime.time(");
-    clock(time, offset);
+    clock(time, zone);
   }
 
-  private void clock(LocalTime time, ZoneOffset offset) {
+  /** {@code zone} follows the clock: {@code "tzinfo=..."} or {@code "fold=1, tzinfo=..."}. */
+  private void clock(LocalTime time, String zone) {
     int micros = time.getNano() / 1000;
     out.append(time.getHour()).append(", ").append(time.getMinute());
     if (time.getSecond() != 0 || micros != 0) out.append(", ").append(time.getSecond());
     if (micros != 0) out.append(", ").append(micros);
-    if (offset != null) out.append(", tzinfo=").append(timezoneRepr(offset));
+    if (zone != null) out.append(", ").append(zone);
     out.append(')');
   }
 

@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
             + "for its reply and prints the reply as a line. With --codec bytes, text goes out "
             + "as UTF-8 and replies print as UTF-8 with malformed bytes replaced. With --codec "
             + "pickle or xmlrpc, text goes out as a Python str and replies print as Python's "
-            + "repr would show them. Exits 0, or 1 with one line on stderr saying what went wrong.",
+            + "print() shows them: a str as it is, anything else as its repr. Exits 0, or 1 with "
+            + "one line on stderr saying what went wrong.",
         ""})
 final class SendCommand implements Callable<Integer> {
   private final CliContext context;

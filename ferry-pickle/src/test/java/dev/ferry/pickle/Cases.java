@@ -10,7 +10,9 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.OffsetTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,11 +32,11 @@ final class Cases {
 
   /** Names whose Java value does not go back to the same Python type (checked one way only). */
   static final Set<String> DECODE_ONLY = Set.of(
-      "ordered_dict", // LinkedHashMap goes back as dict
       "np_scalar_f8", "np_scalar_i8", // Java Double and Integer go back as float and int
       "picklebuffer_ro", "picklebuffer_rw"); // bytes and bytearray go back as themselves
 
   private static final Map<String, Supplier<Object>> CASES = new LinkedHashMap<>();
+  private static final ZoneId PARIS = ZoneId.of("Europe/Paris");
 
   static {
     put("none", () -> null);
@@ -135,7 +137,35 @@ final class Cases {
     put("decimal_big", () -> new BigDecimal("1234567890123456789012345678901234567890.000001"));
     put("decimal_nan", () -> PyObject.call("decimal.Decimal", "NaN"));
     put("uuid", () -> UUID.fromString("12345678-1234-5678-1234-567812345678"));
-    put("ordered_dict", () -> map("b", 1, "a", 2));
+    put("ordered_dict", () -> new PyOrderedDict(map("b", 1, "a", 2)));
+    put("defaultdict_list", () -> defaultDict("list", "a", list(1)));
+    put("defaultdict_int", () -> defaultDict("int", "x", 3));
+    put("defaultdict_none", () -> {
+      PyDefaultDict d = new PyDefaultDict();
+      d.put(1, 2);
+      return d;
+    });
+    put("counter", () -> new PyCounter(map("a", 2, "b", 1)));
+    put("deque", () -> new PyDeque(list(1, "a")));
+    put("deque_maxlen", () -> {
+      PyDeque d = new PyDeque(5);
+      d.addAll(List.of(1, 2));
+      return d;
+    });
+    put("fraction", () -> PyFraction.of(3, 4));
+    put("fraction_whole", () -> PyFraction.of(-5, 1));
+    put("array_i", () -> PyArray.of("i", List.of(1, -2, 3)));
+    put("array_d", () -> PyArray.of("d", List.of(1.5, -2.0)));
+    put("array_B", () -> PyArray.of("B", List.of(0, 255)));
+    put("array_empty", () -> PyArray.of("h", List.of()));
+    put("array_Q", () -> PyArray.of("Q", List.of(BigInteger.TWO.pow(64).subtract(BigInteger.ONE))));
+    put("range", () -> new PyRange(1, 11, 2));
+    put("slice", () -> new PySlice(1, null, 2));
+    put("ellipsis", () -> PyConstant.ELLIPSIS);
+    put("not_implemented", () -> PyConstant.NOT_IMPLEMENTED);
+    put("datetime_zoneinfo", () -> ZonedDateTime.of(2024, 7, 1, 12, 0, 5, 7000, PARIS));
+    put("datetime_zoneinfo_fold", () -> ZonedDateTime.of(2024, 10, 27, 2, 30, 0, 0, PARIS)
+        .withLaterOffsetAtOverlap());
     put("shared", () -> {
       List<Object> shared = list(1);
       return list(shared, shared);
@@ -176,6 +206,12 @@ final class Cases {
     put("np_empty", () -> NdArray.of(DType.FLOAT64, new int[] {0, 3}, new double[0]));
     put("np_scalar_f8", () -> 1.5);
     put("np_scalar_i8", () -> -7);
+  }
+
+  private static PyDefaultDict defaultDict(String factory, Object key, Object value) {
+    PyDefaultDict d = new PyDefaultDict(new PyGlobal("builtins", factory));
+    d.put(key, value);
+    return d;
   }
 
   private static void put(String name, Supplier<Object> value) {

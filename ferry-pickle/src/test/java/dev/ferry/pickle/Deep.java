@@ -28,6 +28,10 @@ final class Deep {
       return;
     }
     if (seen.get(expected) == actual) return;
+    if (!sameKind(expected, actual)) {
+      mismatch(expected, actual, path);
+      return;
+    }
     if (expected instanceof byte[] e) {
       if (!(actual instanceof byte[] a) || !Arrays.equals(e, a)) mismatch(expected, actual, path);
     } else if (expected instanceof PyTuple e) {
@@ -72,6 +76,21 @@ final class Deep {
     } else if (expected.getClass() != actual.getClass() || !Objects.equals(expected, actual)) {
       mismatch(expected, actual, path);
     }
+  }
+
+  /** The standard library containers must come back as themselves, not as list or dict. */
+  private static boolean sameKind(Object expected, Object actual) {
+    if (expected instanceof PyDefaultDict e) {
+      return actual instanceof PyDefaultDict a && e.factory().equals(a.factory());
+    }
+    if (expected instanceof PyDeque e) {
+      return actual instanceof PyDeque a && e.maxLength().equals(a.maxLength());
+    }
+    if (expected instanceof PyOrderedDict e) {
+      return actual instanceof PyOrderedDict a
+          && List.copyOf(e.keySet()).equals(List.copyOf(a.keySet()));
+    }
+    return !(expected instanceof PyCounter) || actual instanceof PyCounter;
   }
 
   private void compareLists(List<?> e, List<?> a, String path) {

@@ -1,6 +1,7 @@
 package dev.ferry.pickle.internal;
 
 import dev.ferry.codec.CodecException;
+import dev.ferry.pickle.PyConstant;
 import dev.ferry.pickle.PyGlobal;
 import dev.ferry.pickle.PyObject;
 import dev.ferry.pickle.PyTuple;
@@ -35,10 +36,22 @@ final class Globals {
       "copy_reg", "copyreg",
       "exceptions", "builtins");
 
+  /** Python 2 names that Python 3's unpickler renames, and CPython 3 writes at protocol 2. */
+  private static final Map<String, String> PY2_NAMES = Map.of(
+      "unicode", "str",
+      "long", "int",
+      "xrange", "range");
+
+  /** Globals that are values, not classes or functions. */
+  private static final Map<String, PyConstant> CONSTANTS = Map.of(
+      "builtins.Ellipsis", PyConstant.ELLIPSIS,
+      "builtins.NotImplemented", PyConstant.NOT_IMPLEMENTED);
+
   private static final Map<String, Handler> BUILT_IN = new HashMap<>();
 
   static {
     BUILT_IN.putAll(Stdlib.handlers());
+    BUILT_IN.putAll(DataTypes.handlers());
     BUILT_IN.putAll(Numpy.handlers());
   }
 
@@ -48,11 +61,22 @@ final class Globals {
     this.settings = settings;
   }
 
+  /**
+   * Returns what a {@code GLOBAL} opcode pushes: a {@link PyConstant} for the globals that are
+   * values, else the global as {@link #check} allows it.
+   */
+  Object resolve(String module, String name) throws CodecException {
+    PyGlobal global = check(module, name);
+    PyConstant constant = CONSTANTS.get(global.qualifiedName());
+    return constant != null ? constant : global;
+  }
+
   /** Returns the global if it may be used, after Python 2 renames; refuses it otherwise. */
   PyGlobal check(String module, String name) throws CodecException {
     module = PY2_MODULES.getOrDefault(module, module);
-    if (module.equals("builtins") && name.equals("unicode")) name = "str";
+    if (module.equals("builtins")) name = PY2_NAMES.getOrDefault(name, name);
     PyGlobal global = new PyGlobal(module, name);
+    if (CONSTANTS.containsKey(global.qualifiedName())) return global;
     if (!BUILT_IN.containsKey(global.qualifiedName()) && !settings.isAllowed(global)) {
       throw new CodecException("global not allowed: " + Unpickler.abbreviate(module + "." + name));
     }

@@ -7,6 +7,7 @@ import dev.ferry.pickle.PyBytearray;
 import dev.ferry.pickle.PyComplex;
 import dev.ferry.pickle.PyGlobal;
 import dev.ferry.pickle.PyTuple;
+import java.lang.reflect.Array;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -226,5 +227,34 @@ final class Numpy {
       case COMPLEX64 -> new PyComplex(b.getFloat(), b.getFloat());
       case COMPLEX128 -> new PyComplex(b.getDouble(), b.getDouble());
     };
+  }
+
+  /** The elements of {@code array} as numpy's little-endian data bytes, for writing. */
+  static byte[] littleEndianData(NdArray array) throws CodecException {
+    Object data = array.data();
+    int slots = Array.getLength(data);
+    if (data instanceof long[] || data instanceof int[] || data instanceof short[]
+        || data instanceof float[] || data instanceof double[]) {
+      long size = (long) slots * array.dtype().javaWidth();
+      if (size > Integer.MAX_VALUE - 16) throw new CodecException("numpy array too large: " + size);
+    }
+    ByteBuffer b = ByteBuffer.allocate(slots * array.dtype().javaWidth())
+        .order(ByteOrder.LITTLE_ENDIAN);
+    if (data instanceof boolean[] a) {
+      for (boolean v : a) b.put((byte) (v ? 1 : 0));
+    } else if (data instanceof byte[] a) {
+      b.put(a);
+    } else if (data instanceof short[] a) {
+      b.asShortBuffer().put(a);
+    } else if (data instanceof int[] a) {
+      b.asIntBuffer().put(a);
+    } else if (data instanceof long[] a) {
+      b.asLongBuffer().put(a);
+    } else if (data instanceof float[] a) {
+      b.asFloatBuffer().put(a);
+    } else if (data instanceof double[] a) {
+      b.asDoubleBuffer().put(a);
+    }
+    return b.array();
   }
 }

@@ -6,41 +6,23 @@ import dev.ferry.codec.CodecException;
 import dev.ferry.pickle.NdArray;
 import dev.ferry.pickle.PickleMapping;
 import dev.ferry.pickle.PyBytearray;
-import dev.ferry.pickle.PyComplex;
+import dev.ferry.pickle.PyConstant;
 import dev.ferry.pickle.PyGlobal;
 import dev.ferry.pickle.PyObject;
 import dev.ferry.pickle.PyTuple;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.reflect.Array;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.lang.reflect.RecordComponent;
-import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.LocalTime;
-import java.time.OffsetDateTime;
-import java.time.OffsetTime;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * Writes one value as a pickle of protocol 2 to 5, the way CPython's {@code _Pickler} does:
@@ -53,6 +35,8 @@ import java.util.UUID;
 public final class Pickler {
   private static final int BATCH = 1000;
   private static final int FRAME_TARGET = 64 * 1024;
+  private static final Map<String, String> PY2_NAMES =
+      Map.of("str", "unicode", "range", "xrange");
 
   private final OutputStream out;
   private final int protocol;
@@ -227,6 +211,10 @@ public final class Pickler {
       saveBytearray(b, depth);
     } else if (value instanceof PyTuple tuple) {
       saveTuple(tuple, depth);
+    } else if (value instanceof PyConstant constant) {
+      saveGlobal("builtins", constant.pythonName());
+    } else if (saveReduced(value, depth)) {
+      // A standard library type, written as a call.
     } else if (value instanceof List<?> list) {
       saveList(value, list, depth);
     } else if (value instanceof Map<?, ?> map) {
@@ -236,21 +224,13 @@ public final class Pickler {
     } else if (value instanceof char[] chars) {
       saveStr(new String(chars));
     } else if (value.getClass().isArray()) {
-      saveList(value, new ArrayView(value), depth);
-    } else if (value instanceof PyComplex c) {
-      saveReduce("builtins", "complex", PyTuple.of(c.real(), c.imag()), value, depth);
-    } else if (value instanceof BigDecimal d) {
-      saveReduce("decimal", "Decimal", PyTuple.of(d.toString()), value, depth);
-    } else if (value instanceof UUID uuid) {
-      saveReduce("uuid", "UUID", PyTuple.of(uuid.toString()), value, depth);
+      saveList(value, JavaValues.arrayView(value), depth);
     } else if (value instanceof PyGlobal global) {
       saveGlobal(global.module(), global.name());
     } else if (value instanceof PyObject object) {
       savePyObject(object, value, depth);
     } else if (value instanceof NdArray array) {
       saveNdArray(array, depth);
-    } else if (saveTemporal(value, depth)) {
-      // Written as a datetime type.
     } else if (value instanceof Record record) {
       saveRecord(record, depth);
     } else {
@@ -399,31 +379,16 @@ public final class Pickler {
 
   /** Python keys and set items must be hashable: a list goes as a tuple, a set as a frozenset. */
   private void saveKey(Object key, int depth) throws IOException {
-    save(hashable(key, depth), depth);
-  }
-
-  private Object hashable(Object value, int depth) throws CodecException {
-    if (depth > settings.maxDepth()) {
-      throw new CodecException("value nested deeper than " + settings.maxDepth());
-    }
-    if (value instanceof List<?> list) {
-      List<Object> items = new ArrayList<>(list.size());
-      for (Object item : list) items.add(hashable(item, depth + 1));
-      return new PyTuple(items);
-    }
-    if (value instanceof Set<?> set && !(set instanceof FrozenSet)) {
-      List<Object> items = new ArrayList<>(set.size());
-      for (Object item : set) items.add(hashable(item, depth + 1));
-      return new FrozenSet(items);
-    }
-    return value;
+    save(JavaValues.hashable(key, depth, settings.maxDepth()), depth);
   }
 
   private void saveSet(Set<?> set, int depth) throws IOException {
     boolean frozen = set instanceof FrozenSet;
     if (protocol < 4) {
       List<Object> items = new ArrayList<>(set.size());
-      for (Object item : set) items.add(hashable(item, depth + 1));
+      for (Object item : set) {
+        items.add(JavaValues.hashable(item, depth + 1, settings.maxDepth()));
+      }
       saveReduce("builtins", frozen ? "frozenset" : "set", PyTuple.of(items), set, depth);
       return;
     }
@@ -452,23 +417,7 @@ public final class Pickler {
   }
 
   private void saveRecord(Record record, int depth) throws IOException {
-    RecordComponent[] components = record.getClass().getRecordComponents();
-    Map<Object, Object> fields = new LinkedHashMap<>();
-    for (RecordComponent component : components) {
-      Method accessor = component.getAccessor();
-      // Records are often package-private; reading one is fine wherever its module allows it.
-      if (!accessor.trySetAccessible()) {
-        throw new CodecException("cannot read record " + record.getClass().getName()
-            + ": its package is not open to dev.ferry.pickle");
-      }
-      try {
-        fields.put(component.getName(), accessor.invoke(record));
-      } catch (IllegalAccessException | InvocationTargetException e) {
-        throw new CodecException("cannot read record component "
-            + record.getClass().getName() + "." + component.getName(), e);
-      }
-    }
-    saveDict(record, fields.entrySet().iterator(), depth);
+    saveDict(record, JavaValues.recordFields(record).entrySet().iterator(), depth);
   }
 
   private void saveGlobal(String module, String name) throws CodecException {
@@ -486,10 +435,12 @@ public final class Pickler {
       saveName(name);
       op(STACK_GLOBAL);
     } else {
-      if (protocol == 2) {
-        if (module.equals("builtins")) module = "__builtin__";
-        if (module.equals("copyreg")) module = "copy_reg";
+      if (protocol == 2 && module.equals("builtins")) {
+        // Python 3's names for Python 2's, as CPython's fix_imports writes them.
+        module = "__builtin__";
+        name = PY2_NAMES.getOrDefault(name, name);
       }
+      if (protocol == 2 && module.equals("copyreg")) module = "copy_reg";
       op(GLOBAL);
       raw((module + "\n" + name + "\n").getBytes(StandardCharsets.UTF_8));
     }
@@ -520,6 +471,32 @@ public final class Pickler {
     save(args, depth + 1);
     op(REDUCE);
     if (identity != null) memoize(identity);
+  }
+
+  private boolean saveReduced(Object value, int depth) throws IOException {
+    Reductions.Reduction r = Reductions.of(value);
+    if (r == null) return false;
+    saveGlobal(r.module(), r.name());
+    save(r.args(), depth + 1);
+    op(REDUCE);
+    memoize(value);
+    Iterator<?> items = r.listItems().iterator();
+    while (items.hasNext()) {
+      op(MARK);
+      for (int n = 0; n < BATCH && items.hasNext(); n++) save(items.next(), depth + 1);
+      op(APPENDS);
+    }
+    Iterator<? extends Map.Entry<?, ?>> entries = r.dictItems().entrySet().iterator();
+    while (entries.hasNext()) {
+      op(MARK);
+      for (int n = 0; n < BATCH && entries.hasNext(); n++) {
+        Map.Entry<?, ?> e = entries.next();
+        saveKey(e.getKey(), depth + 1);
+        save(e.getValue(), depth + 1);
+      }
+      op(SETITEMS);
+    }
+    return true;
   }
 
   private void savePyObject(PyObject object, Object identity, int depth) throws IOException {
@@ -554,70 +531,6 @@ public final class Pickler {
     savePyObject(object, value, depth);
   }
 
-  // ------------------------------------------------------------------------ java.time
-
-  private boolean saveTemporal(Object value, int depth) throws IOException {
-    if (value instanceof LocalDate d) {
-      checkYear(d.getYear());
-      saveReduce("datetime", "date", PyTuple.of(d.getYear(), d.getMonthValue(), d.getDayOfMonth()),
-          value, depth);
-    } else if (value instanceof LocalTime t) {
-      saveReduce("datetime", "time", timeArgs(t, null), value, depth);
-    } else if (value instanceof OffsetTime t) {
-      saveReduce("datetime", "time", timeArgs(t.toLocalTime(), t.getOffset()), value, depth);
-    } else if (value instanceof LocalDateTime dt) {
-      saveReduce("datetime", "datetime", dateTimeArgs(dt, null), value, depth);
-    } else if (value instanceof OffsetDateTime dt) {
-      saveReduce("datetime", "datetime", dateTimeArgs(dt.toLocalDateTime(), dt.getOffset()),
-          value, depth);
-    } else if (value instanceof ZonedDateTime dt) {
-      saveReduce("datetime", "datetime", dateTimeArgs(dt.toLocalDateTime(), dt.getOffset()),
-          value, depth);
-    } else if (value instanceof Instant i) {
-      OffsetDateTime dt = i.atOffset(ZoneOffset.UTC);
-      saveReduce("datetime", "datetime", dateTimeArgs(dt.toLocalDateTime(), ZoneOffset.UTC),
-          value, depth);
-    } else if (value instanceof Duration d) {
-      saveReduce("datetime", "timedelta", timedeltaArgs(d), value, depth);
-    } else if (value instanceof ZoneOffset z) {
-      saveReduce("datetime", "timezone",
-          PyTuple.of(Duration.ofSeconds(z.getTotalSeconds())), value, depth);
-    } else {
-      return false;
-    }
-    return true;
-  }
-
-  private static void checkYear(int year) throws CodecException {
-    if (year < 1 || year > 9999) {
-      throw new CodecException("year out of python range 1..9999: " + year);
-    }
-  }
-
-  private static PyTuple timeArgs(LocalTime t, ZoneOffset offset) {
-    List<Object> args = new ArrayList<>(List.of(t.getHour(), t.getMinute(), t.getSecond(),
-        t.getNano() / 1000));
-    if (offset != null) args.add(offset);
-    return new PyTuple(args);
-  }
-
-  private static PyTuple dateTimeArgs(LocalDateTime dt, ZoneOffset offset) throws CodecException {
-    checkYear(dt.getYear());
-    List<Object> args = new ArrayList<>(List.of(dt.getYear(), dt.getMonthValue(),
-        dt.getDayOfMonth(), dt.getHour(), dt.getMinute(), dt.getSecond(), dt.getNano() / 1000));
-    if (offset != null) args.add(offset);
-    return new PyTuple(args);
-  }
-
-  private static PyTuple timedeltaArgs(Duration d) throws CodecException {
-    long seconds = d.getSeconds();
-    long days = Math.floorDiv(seconds, 86400);
-    if (Math.abs(days) > 999_999_999L) {
-      throw new CodecException("duration out of python range: " + d);
-    }
-    return PyTuple.of(days, Math.floorMod(seconds, 86400), d.getNano() / 1000);
-  }
-
   // ---------------------------------------------------------------------------- numpy
 
   private void saveNdArray(NdArray array, int depth) throws IOException {
@@ -636,7 +549,7 @@ public final class Pickler {
     save(new PyTuple(shape), depth + 1);
     saveDtype(array.dtype());
     op(NEWFALSE);
-    saveBytes(rawData(array), null);
+    saveBytes(Numpy.littleEndianData(array), null);
     op(TUPLE);
     op(BUILD);
   }
@@ -676,52 +589,4 @@ public final class Pickler {
     op(TUPLE);
     op(BUILD);
   }
-
-  private static byte[] rawData(NdArray array) throws CodecException {
-    Object data = array.data();
-    int slots = Array.getLength(data);
-    if (data instanceof long[] || data instanceof int[] || data instanceof short[]
-        || data instanceof float[] || data instanceof double[]) {
-      long size = (long) slots * array.dtype().javaWidth();
-      if (size > Integer.MAX_VALUE - 16) throw new CodecException("numpy array too large: " + size);
-    }
-    ByteBuffer b = ByteBuffer.allocate(slots * array.dtype().javaWidth())
-        .order(ByteOrder.LITTLE_ENDIAN);
-    if (data instanceof boolean[] a) {
-      for (boolean v : a) b.put((byte) (v ? 1 : 0));
-    } else if (data instanceof byte[] a) {
-      b.put(a);
-    } else if (data instanceof short[] a) {
-      b.asShortBuffer().put(a);
-    } else if (data instanceof int[] a) {
-      b.asIntBuffer().put(a);
-    } else if (data instanceof long[] a) {
-      b.asLongBuffer().put(a);
-    } else if (data instanceof float[] a) {
-      b.asFloatBuffer().put(a);
-    } else if (data instanceof double[] a) {
-      b.asDoubleBuffer().put(a);
-    }
-    return b.array();
-  }
-
-  /** A primitive or object array seen as a list, for writing. */
-  private static final class ArrayView extends java.util.AbstractList<Object> {
-    private final Object array;
-
-    ArrayView(Object array) {
-      this.array = array;
-    }
-
-    @Override
-    public Object get(int index) {
-      return Array.get(array, index);
-    }
-
-    @Override
-    public int size() {
-      return Array.getLength(array);
-    }
-  }
-
 }

@@ -16,7 +16,9 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.OffsetTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,8 +32,7 @@ import java.util.UUID;
 /**
  * The standard library types that CPython pickles through globals, each rebuilt by Java code from
  * plain data: sets, {@code bytearray}, {@code complex}, protocol-2 {@code bytes}, the
- * {@code copyreg} helpers, {@code datetime}, {@code decimal.Decimal}, {@code uuid.UUID} and
- * {@code collections.OrderedDict}.
+ * {@code copyreg} helpers, {@code datetime}, {@code decimal.Decimal} and {@code uuid.UUID}.
  */
 final class Stdlib {
   private Stdlib() {}
@@ -67,8 +68,7 @@ final class Stdlib {
       }
       return u.newObject(args.get(0), a, k);
     });
-    h.put("collections.OrderedDict", Stdlib::orderedDict);
-    h.put("builtins.dict", Stdlib::orderedDict);
+    h.put("builtins.dict", (args, u) -> fillDict(new LinkedHashMap<>(), args, u, "dict"));
     h.put("datetime.date", Stdlib::date);
     h.put("datetime.time", Stdlib::time);
     h.put("datetime.datetime", Stdlib::dateTime);
@@ -200,9 +200,10 @@ final class Stdlib {
     return u.newObject(cls, newArgs, Map.of());
   }
 
-  private static Object orderedDict(PyTuple args, Unpickler u) throws CodecException {
-    arity(args, 0, 1, "dict");
-    Map<Object, Object> map = new LinkedHashMap<>();
+  /** Python: {@code dict(source)} into {@code map}: a dict, or pairs as Python 2 sends them. */
+  static Map<Object, Object> fillDict(Map<Object, Object> map, PyTuple args, Unpickler u,
+      String what) throws CodecException {
+    arity(args, 0, 1, what);
     if (args.size() == 1) {
       Object source = args.get(0);
       if (source instanceof Map<?, ?> m) {
@@ -216,7 +217,7 @@ final class Stdlib {
           map.put(u.hashable(kv.get(0)), kv.get(1));
         }
       } else {
-        throw new CodecException("dict of " + Values.typeName(source));
+        throw new CodecException(what + " of " + Values.typeName(source));
       }
     }
     return map;
@@ -284,8 +285,10 @@ final class Stdlib {
       byte[] s = stateBytes(args.get(0));
       LocalDateTime dt;
       Object tz;
+      boolean fold = false;
       if (s != null && args.size() <= 2) {
         if (s.length != 10) throw new CodecException("bad datetime.datetime state");
+        fold = (s[2] & 0x80) != 0;
         dt = LocalDateTime.of((s[0] & 0xff) << 8 | (s[1] & 0xff), s[2] & 0x7f, s[3], s[4], s[5],
             s[6], micros(s, 7) * 1000);
         tz = args.size() > 1 ? args.get(1) : null;
@@ -295,6 +298,11 @@ final class Stdlib {
             intArg(args, 2, 1, "day"), intArg(args, 3, 0, "hour"), intArg(args, 4, 0, "minute"),
             intArg(args, 5, 0, "second"), intArg(args, 6, 0, "microsecond") * 1000);
         tz = args.size() > 7 ? args.get(7) : null;
+      }
+      if (tz instanceof ZoneId zone && !(zone instanceof ZoneOffset)) {
+        // zoneinfo: fold=1 picks the second of two equal local times, as in Python.
+        ZonedDateTime zoned = ZonedDateTime.ofLocal(dt, zone, null);
+        return fold ? zoned.withLaterOffsetAtOverlap() : zoned.withEarlierOffsetAtOverlap();
       }
       ZoneOffset offset = offset(tz);
       return offset == null ? dt : OffsetDateTime.of(dt, offset);

@@ -137,7 +137,7 @@ public final class Unpickler {
       case BINPUT -> memoPut(readU8());
       case LONG_BINPUT -> memoPut(readU32());
       case MEMOIZE -> memoPut(memo.size());
-      case GLOBAL -> push(global(readLine(), readLine()));
+      case GLOBAL -> push(resolveGlobal(readLine(), readLine()));
       case STACK_GLOBAL -> stackGlobal();
       case REDUCE -> reduce();
       case BUILD -> build();
@@ -450,6 +450,15 @@ public final class Unpickler {
     return globals.check(Text.decodeUtf8(module), Text.decodeUtf8(name));
   }
 
+  private Object resolveGlobal(byte[] module, byte[] name) throws CodecException {
+    return globals.resolve(Text.decodeUtf8(module), Text.decodeUtf8(name));
+  }
+
+  /** A global named by a handler ({@code getattr}), allowed or refused like any other. */
+  PyGlobal checkGlobal(String module, String name) throws CodecException {
+    return globals.check(module, name);
+  }
+
   private void stackGlobal() throws CodecException {
     Object name = popValue();
     Object module = popValue();
@@ -457,7 +466,7 @@ public final class Unpickler {
       throw new CodecException("STACK_GLOBAL needs two str, not " + Values.typeName(module)
           + " and " + Values.typeName(name));
     }
-    push(globals.check(m, n));
+    push(globals.resolve(m, n));
   }
 
   private void reduce() throws CodecException {
