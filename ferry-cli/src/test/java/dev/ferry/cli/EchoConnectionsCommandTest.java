@@ -88,6 +88,24 @@ class EchoConnectionsCommandTest {
   }
 
   @Test
+  void aClientWhoseAuthkeyIsNotTheSharerKeyIsDroppedWithTheReason() throws Exception {
+    Path socket = dir.resolve("echo.sock");
+    Cli.Running echo = Cli.start("echo", "--address", "unix:" + socket, "--codec", "pickle",
+        "--sharer-authkey-hex", AuthKey.random().toHex(), "--max-connections", "1");
+    echo.awaitListening();
+    Process client = new ProcessBuilder(PickleEchoProtocolTest.pyenvPython("3.13.").toString(),
+        "-c", PYTHON_CLIENT, socket.toString(), "none", AuthKey.random().toHex(), "1")
+        .redirectErrorStream(true).start();
+    client.getOutputStream().close();
+    String printed = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(client.waitFor(Cli.PATIENCE.toSeconds(), TimeUnit.SECONDS), printed);
+    assertTrue(printed.contains("EOFError"), printed);
+    assertEquals("dropped client: cannot fetch pickled connection: digest sent was rejected "
+        + "(the sender's multiprocessing authkey must be the sharer's key)\n",
+        echo.awaitExit().err());
+  }
+
+  @Test
   void rejectsSharerKeyWithoutPickleCodec() {
     Cli.Result echo = Cli.run("echo", "--address", "unix:" + dir.resolve("never.sock"),
         "--sharer-authkey-hex", "00");

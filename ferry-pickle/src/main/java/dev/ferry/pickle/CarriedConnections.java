@@ -1,5 +1,6 @@
 package dev.ferry.pickle;
 
+import dev.ferry.AuthenticationException;
 import dev.ferry.Connection;
 import dev.ferry.codec.CodecException;
 import dev.ferry.pickle.internal.References;
@@ -51,6 +52,9 @@ final class CarriedConnections implements References {
       connection = ResourceSharer.rebuild(form, sharer.authKey());
     } catch (CodecException e) {
       throw e;
+    } catch (AuthenticationException e) {
+      throw new CodecException("cannot fetch pickled connection: " + e.getMessage()
+          + " (the sender's multiprocessing authkey must be the sharer's key)", e);
     } catch (IOException e) {
       throw new CodecException("cannot fetch pickled connection: " + e.getMessage(), e);
     }
