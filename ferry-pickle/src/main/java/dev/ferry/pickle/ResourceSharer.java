@@ -147,7 +147,10 @@ public final class ResourceSharer implements AutoCloseable {
    * Registers {@code end} (a {@link Connection}, or a one-way pipe's
    * {@link dev.ferry.Receiver} or {@link dev.ferry.Sender}) and returns its pickled form. With
    * {@link Ownership#MOVE} this process's copy is closed (without shutdown) once Python has
-   * fetched it, or when this sharer closes; with {@code DUPLICATE} it stays open.
+   * fetched it, once the claim timeout has passed, or when this sharer closes; with
+   * {@code DUPLICATE} it stays open, and must stay open until Python has fetched it. (A codec
+   * built with {@link PickleCodec.Builder#connections} shares a duplicate instead, as CPython
+   * does, and the caller's copy is its own at once.)
    */
   public PyObject share(AutoCloseable end, Ownership ownership) {
     Objects.requireNonNull(ownership, "ownership");
@@ -216,9 +219,10 @@ public final class ResourceSharer implements AutoCloseable {
     while (!closed) {
       dropUnclaimed();
       try (Connection client = listener.accept(untilNextDeadline())) {
-        if (!client.poll(FETCH_TIMEOUT)) continue; // a silent client must not stall the others
+        if (!client.poll(FETCH_TIMEOUT)) continue; // a silent client holds the others up no longer
         Object message = client.receive(codec);
-        if (!(message instanceof PyTuple t) || t.size() != 2 || !(t.get(0) instanceof Integer key)) {
+        if (!(message instanceof PyTuple t) || t.size() != 2
+            || !(t.get(0) instanceof Integer key)) {
           continue;
         }
         Shared s = shared.remove(key);
@@ -262,8 +266,12 @@ public final class ResourceSharer implements AutoCloseable {
    * {@code rebuild_connection(DupFd, readable, writable)} decoded by a codec that
    * {@link #allowConnections allows} it. Python: unpickling it.
    *
+   * <p>Connecting, the handshake and the wait for the descriptor are each bounded by 10 s.
+   *
    * @throws CodecException if {@code pickled} is not a pickled connection
    * @throws dev.ferry.AuthenticationException if the authkeys differ
+   * @throws EOFException if the sharer has no such reference (fetched already, or dropped)
+   * @throws SocketTimeoutException if the sharer sends nothing in time
    */
   public static Connection rebuild(Object pickled, AuthKey authKey) throws IOException {
     Objects.requireNonNull(authKey, "authKey");
