@@ -3,7 +3,10 @@ package dev.ferry.cli;
 import dev.ferry.Connection;
 import dev.ferry.codec.Codec;
 import dev.ferry.codec.Codecs;
+import dev.ferry.pickle.ConnectionsNotCarriedException;
 import dev.ferry.pickle.PickleCodec;
+import dev.ferry.pickle.PyObject;
+import dev.ferry.pickle.ResourceSharer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -53,12 +56,24 @@ sealed interface MessageCodec {
    * and 3.x clients alike.
    */
   static MessageCodec pickle(PickleCodec codec) {
-    return new Pickle(codec, ReplyProtocol.AS_RECEIVED);
+    return new Pickle(codec, ReplyProtocol.AS_RECEIVED, null);
   }
 
   /** Like {@link #pickle(PickleCodec)}, but echo replies too use {@code codec}'s protocol. */
   static MessageCodec pickleFixed(PickleCodec codec) {
-    return new Pickle(codec, ReplyProtocol.CODEC);
+    return new Pickle(codec, ReplyProtocol.CODEC, null);
+  }
+
+  /**
+   * Echo refused a message but keeps the client: the client got a Python exception as its
+   * reply, and the command prints {@code refused message: MESSAGE}.
+   */
+  final class RefusedMessage extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    RefusedMessage(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /** The protocol of an echo reply: that of the message it answers, or the codec's own. */
@@ -142,8 +157,24 @@ sealed interface MessageCodec {
   /**
    * Pickled values. A payload the codec refuses (a global outside its allow-list, a malformed
    * pickle) fails the receive with the codec's own words, which name the global.
+   *
+   * <p>{@code noConnections} is why connections cannot travel through this echo (a TCP address,
+   * no key), or null: echo then answers a message that holds one with a Python
+   * {@code RuntimeError} naming the reason and throws {@link RefusedMessage}.
    */
-  record Pickle(PickleCodec codec, ReplyProtocol replies) implements MessageCodec {
+  record Pickle(PickleCodec codec, ReplyProtocol replies, String noConnections)
+      implements MessageCodec {
+    /** This codec, carrying connections through {@code sharer} (echo on a Unix address). */
+    Pickle carrying(ResourceSharer sharer) {
+      return new Pickle(PickleCodec.builder().protocol(codec.protocol()).connections(sharer)
+          .build(), replies, null);
+    }
+
+    /** This codec, refusing messages that hold connections for {@code reason}. */
+    Pickle refusingConnections(String reason) {
+      return new Pickle(codec, replies, reason);
+    }
+
     @Override
     public void send(Connection connection, String text) throws IOException {
       connection.send(text, codec);
@@ -168,10 +199,25 @@ sealed interface MessageCodec {
     public void echo(Connection connection) throws IOException {
       // Decoded and encoded again, not copied: what comes back is what this codec understood.
       byte[] message = connection.receiveBytes();
-      Object value = codec.loads(message);
-      PickleCodec reply = replies == ReplyProtocol.CODEC ? codec
-          : PickleCodec.builder().protocol(protocolOf(message)).build();
-      connection.sendBytes(reply.dumps(value));
+      int protocol = replies == ReplyProtocol.CODEC ? codec.protocol() : protocolOf(message);
+      Object value;
+      try {
+        value = codec.loads(message);
+      } catch (ConnectionsNotCarriedException e) {
+        if (noConnections == null) throw e;
+        PickleCodec reply = PickleCodec.builder().protocol(protocol).build();
+        connection.sendBytes(reply.dumps(
+            PyObject.call("builtins.RuntimeError", "ferry echo: " + noConnections)));
+        throw new RefusedMessage(noConnections, e);
+      }
+      // The connections the message carried are this process's copies: the reply shares
+      // duplicates of them, so these close once it is encoded.
+      Carried carried = Carried.in(value);
+      try {
+        connection.sendBytes(codec.withProtocol(protocol).dumps(value));
+      } finally {
+        carried.close();
+      }
     }
 
     /**

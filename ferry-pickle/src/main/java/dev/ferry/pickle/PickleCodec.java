@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -49,17 +50,28 @@ public final class PickleCodec implements Codec<Object> {
 
   private final int protocol;
   private final Settings settings;
+  /** Null unless built with {@link Builder#connections}. */
+  private final ResourceSharer sharer;
+
+  private PickleCodec(int protocol, Settings settings, ResourceSharer sharer) {
+    this.protocol = protocol;
+    this.settings = settings;
+    this.sharer = sharer;
+  }
 
   private PickleCodec(Builder builder) {
     this.protocol = builder.protocol;
+    this.sharer = builder.sharer;
     Map<PyGlobal, PickleMapping<?>> byPython = new HashMap<>();
     Map<Class<?>, PickleMapping<?>> byJava = new HashMap<>();
     for (PickleMapping<?> mapping : builder.mappings.values()) {
       byPython.put(mapping.pythonClass(), mapping);
       byJava.put(mapping.javaType(), mapping);
     }
-    this.settings = new Settings(builder.allowed, builder.allowedModules, byPython, byJava,
-        builder.maxDepth, PyObjectAccess.INSTANCE);
+    Set<String> allowed = new LinkedHashSet<>(builder.allowed);
+    if (sharer != null) allowed.addAll(List.of(ResourceSharer.REBUILD, ResourceSharer.DUP_FD));
+    this.settings = new Settings(allowed, builder.allowedModules, byPython, byJava,
+        builder.maxDepth, PyObjectAccess.INSTANCE, null);
   }
 
   /** A codec with the defaults: protocol 4, only the built-in data types allowed. */
@@ -110,6 +122,28 @@ public final class PickleCodec implements Codec<Object> {
     return protocol;
   }
 
+  /**
+   * This codec with every setting kept (allow-list, mappings, depth, connections) but writing
+   * {@code protocol}.
+   *
+   * @throws IllegalArgumentException if {@code protocol} is not 2 to 5
+   */
+  public PickleCodec withProtocol(int protocol) {
+    checkProtocol(protocol);
+    return protocol == this.protocol ? this : new PickleCodec(protocol, settings, sharer);
+  }
+
+  /** Whether this codec carries connections ({@link Builder#connections}). */
+  public boolean carriesConnections() {
+    return sharer != null;
+  }
+
+  private static void checkProtocol(int protocol) {
+    if (protocol < 2 || protocol > 5) {
+      throw new IllegalArgumentException("protocol not in 2..5: " + protocol);
+    }
+  }
+
   @Override
   public String name() {
     return "pickle";
@@ -123,6 +157,20 @@ public final class PickleCodec implements Codec<Object> {
    */
   @Override
   public void encode(Object value, OutputStream out) throws IOException {
+    if (sharer == null) {
+      dump(value, out, settings);
+      return;
+    }
+    CarriedConnections connections = new CarriedConnections(sharer);
+    try {
+      dump(value, out, settings.with(connections));
+    } catch (IOException | RuntimeException e) {
+      connections.undo(e);
+      throw e;
+    }
+  }
+
+  private void dump(Object value, OutputStream out, Settings settings) throws IOException {
     try {
       Pickler.dump(value, out, protocol, settings);
     } catch (StackOverflowError e) {
@@ -139,7 +187,18 @@ public final class PickleCodec implements Codec<Object> {
    */
   @Override
   public Object decode(ByteBuffer payload) throws IOException {
-    return Unpickler.load(payload, settings);
+    return load(payload);
+  }
+
+  private Object load(ByteBuffer payload) throws CodecException {
+    if (sharer == null) return Unpickler.load(payload, settings);
+    CarriedConnections connections = new CarriedConnections(sharer);
+    try {
+      return Unpickler.load(payload, settings.with(connections));
+    } catch (CodecException | RuntimeException e) {
+      connections.undo(e);
+      throw e;
+    }
   }
 
   /** Python: {@code pickle.dumps(value, protocol)}. */
@@ -157,12 +216,12 @@ public final class PickleCodec implements Codec<Object> {
 
   /** Python: {@code pickle.loads(pickle)}. */
   public Object loads(byte[] pickle) throws CodecException {
-    return Unpickler.load(ByteBuffer.wrap(pickle), settings);
+    return load(ByteBuffer.wrap(pickle));
   }
 
   @Override
   public String toString() {
-    return "PickleCodec[protocol=" + protocol + "]";
+    return "PickleCodec[protocol=" + protocol + (sharer == null ? "" : ", connections") + "]";
   }
 
   /** Configures a {@link PickleCodec}. Not thread safe. */
@@ -172,14 +231,13 @@ public final class PickleCodec implements Codec<Object> {
     private final Set<String> allowed = new LinkedHashSet<>();
     private final Set<String> allowedModules = new LinkedHashSet<>();
     private final Map<PyGlobal, PickleMapping<?>> mappings = new HashMap<>();
+    private ResourceSharer sharer;
 
     private Builder() {}
 
     /** The protocol to write, 2 to 5. Reading accepts every protocol regardless. */
     public Builder protocol(int protocol) {
-      if (protocol < 2 || protocol > 5) {
-        throw new IllegalArgumentException("protocol not in 2..5: " + protocol);
-      }
+      checkProtocol(protocol);
       this.protocol = protocol;
       return this;
     }
@@ -220,6 +278,28 @@ public final class PickleCodec implements Codec<Object> {
     public Builder maxDepth(int maxDepth) {
       if (maxDepth < 1) throw new IllegalArgumentException("maxDepth < 1: " + maxDepth);
       this.maxDepth = maxDepth;
+      return this;
+    }
+
+    /**
+     * Carries connections inside messages, at any depth, both ways, with no call per connection.
+     * Encoding writes every {@link dev.ferry.Connection} (a {@code Pipe} end, a one-way pipe's
+     * {@code Receiver} or {@code Sender}, a Unix client or accepted connection) as CPython's
+     * {@code rebuild_connection(DupFd(...), readable, writable)}, served by {@code sharer} as a
+     * duplicate: the caller keeps its own copy, which from then on closes without shutting the
+     * socket down, and Python's {@code recv()} gets a working connection of the same access.
+     * Decoding turns every such form (Python's {@code send()} of a {@code Connection}) into a
+     * working Ferry connection of the same access, fetched from the sending process's resource
+     * sharer with {@code sharer}'s key; the caller owns and closes it.
+     *
+     * <p>Each reference is usable once, as in CPython; one nobody fetches is dropped after the
+     * sharer's claim timeout. A pickle that fails part way withdraws what it shared and closes
+     * what it fetched. Only Unix socket connections travel: encoding any other fails with a
+     * {@link CodecException}. Decoding connects to the peer's sharer (at most
+     * {@code 10 s} per step), so decode such messages where blocking is acceptable.
+     */
+    public Builder connections(ResourceSharer sharer) {
+      this.sharer = Objects.requireNonNull(sharer, "sharer");
       return this;
     }
 

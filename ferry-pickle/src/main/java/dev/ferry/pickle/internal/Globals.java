@@ -1,6 +1,7 @@
 package dev.ferry.pickle.internal;
 
 import dev.ferry.codec.CodecException;
+import dev.ferry.pickle.ConnectionsNotCarriedException;
 import dev.ferry.pickle.PyConstant;
 import dev.ferry.pickle.PyGlobal;
 import dev.ferry.pickle.PyObject;
@@ -47,6 +48,9 @@ final class Globals {
       "builtins.Ellipsis", PyConstant.ELLIPSIS,
       "builtins.NotImplemented", PyConstant.NOT_IMPLEMENTED);
 
+  /** How CPython 3.4+ pickles a connection (see {@code ResourceSharer}). */
+  static final String REBUILD_CONNECTION = "multiprocessing.connection.rebuild_connection";
+
   private static final Map<String, Handler> BUILT_IN = new HashMap<>();
 
   static {
@@ -78,6 +82,10 @@ final class Globals {
     PyGlobal global = new PyGlobal(module, name);
     if (CONSTANTS.containsKey(global.qualifiedName())) return global;
     if (!BUILT_IN.containsKey(global.qualifiedName()) && !settings.isAllowed(global)) {
+      if (global.qualifiedName().equals(REBUILD_CONNECTION)) {
+        throw new ConnectionsNotCarriedException(
+            "pickled connection, but the codec carries none: " + REBUILD_CONNECTION);
+      }
       throw new CodecException("global not allowed: " + Unpickler.abbreviate(module + "." + name));
     }
     return global;

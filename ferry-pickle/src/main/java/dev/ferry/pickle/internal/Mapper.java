@@ -79,6 +79,11 @@ final class Mapper {
       if (object.state() != null) {
         settings.access().setState(object, map(object.state(), depth + 1));
       }
+      if (settings.readsReference(object.type())) {
+        Object referenced = settings.references().read(object);
+        done.put(value, referenced);
+        return referenced;
+      }
       PickleMapping<?> mapping = settings.byPythonClass().get(object.type());
       if (mapping != null) {
         Object mapped = mapping.fromPython(object);

@@ -203,7 +203,10 @@ public final class Pickler {
 
   private void saveObject(Object value, int depth) throws IOException {
     PickleMapping<?> mapping = settings.byJavaClass().get(value.getClass());
-    if (mapping != null) {
+    PyObject reference = settings.reference(value);
+    if (reference != null) {
+      savePyObject(reference, value, depth);
+    } else if (mapping != null) {
       saveMapped(mapping, value, depth);
     } else if (value instanceof byte[] bytes) {
       saveBytes(bytes, value);

@@ -1,7 +1,11 @@
 package dev.ferry.pickle.internal;
 
+import dev.ferry.Connection;
+import dev.ferry.codec.CodecException;
+import dev.ferry.pickle.ConnectionsNotCarriedException;
 import dev.ferry.pickle.PickleMapping;
 import dev.ferry.pickle.PyGlobal;
+import dev.ferry.pickle.PyObject;
 import java.util.Map;
 import java.util.Set;
 
@@ -13,6 +17,8 @@ import java.util.Set;
  * @param byPythonClass registered mappings by Python class
  * @param byJavaClass registered mappings by Java class
  * @param maxDepth the deepest nesting either direction accepts
+ * @param access the unpickler's way to fill in a {@code PyObject}
+ * @param references what this one pickle carries by reference; null when nothing is
  */
 public record Settings(
     Set<String> allowed,
@@ -20,13 +26,35 @@ public record Settings(
     Map<PyGlobal, PickleMapping<?>> byPythonClass,
     Map<Class<?>, PickleMapping<?>> byJavaClass,
     int maxDepth,
-    ObjectAccess access) {
+    ObjectAccess access,
+    References references) {
 
   public Settings {
     allowed = Set.copyOf(allowed);
     allowedModules = Set.copyOf(allowedModules);
     byPythonClass = Map.copyOf(byPythonClass);
     byJavaClass = Map.copyOf(byJavaClass);
+  }
+
+  /** The same settings for one pickle that carries {@code references}. */
+  public Settings with(References references) {
+    return new Settings(allowed, allowedModules, byPythonClass, byJavaClass, maxDepth, access,
+        references);
+  }
+
+  /** What to write for {@code value} if it is carried by reference, else null. */
+  PyObject reference(Object value) throws CodecException {
+    if (references != null) return references.write(value);
+    if (value instanceof Connection) {
+      throw new ConnectionsNotCarriedException(
+          "cannot pickle " + value + ": the codec carries no connections");
+    }
+    return null;
+  }
+
+  /** Whether decoded instances of {@code type} are references to resolve. */
+  boolean readsReference(PyGlobal type) {
+    return references != null && references.reads(type);
   }
 
   boolean isAllowed(PyGlobal global) {

@@ -544,7 +544,9 @@ public final class Unpickler {
   /** Creates the generic value for an allowed Python class. */
   PyObject open(PyGlobal type, PyObject.Construction construction, PyTuple args) {
     PyObject object = settings.access().open(type, construction, args);
-    if (settings.byPythonClass().containsKey(type)) mapped = true;
+    if (settings.byPythonClass().containsKey(type) || settings.readsReference(type)) {
+      mapped = true;
+    }
     return object;
   }
 

@@ -1,0 +1,176 @@
+package dev.ferry.pickle;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.AuthKey;
+import dev.ferry.Connection;
+import dev.ferry.Pipe;
+import dev.ferry.codec.CodecException;
+import dev.ferry.handle.ChildProcess;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A codec built with {@link PickleCodec.Builder#connections}: connections at any depth travel
+ * between Java and CPython 3.13 with no call per connection, each reference works once, unclaimed
+ * ones are dropped, and a failed pickle gives back what it took.
+ */
+class CarriedConnectionsTest {
+
+  @AfterEach
+  void noSharerThreadLeft() {
+    assertTrue(Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.isAlive() && t.getName().startsWith("ferry-sharer")));
+  }
+
+  @Test
+  void connectionsAtAnyDepthTravelBothWaysWithoutGlue() throws Exception {
+    Path script = copyScript("carried_child.py");
+    try (ChildProcess child = ChildProcess.startPython(CPython.interpreter("3.13.0"), script,
+            List.of());
+        ResourceSharer sharer = ResourceSharer.start(child.authKey());
+        Pipe.Duplex replies = Pipe.duplex();
+        Pipe.OneWay oneWay = Pipe.oneWay();
+        Pipe.Duplex held = Pipe.duplex()) {
+      PickleCodec codec = PickleCodec.builder().connections(sharer)
+          .allow("types.SimpleNamespace").build();
+      Map<String, Object> message = new HashMap<>();
+      message.put("reply_to", replies.first());
+      message.put("n", List.of(1, Map.of("deep", replies.first())));
+      message.put("tuple", PyTuple.of(oneWay.writer()));
+      message.put("object", PyObject.of(PyGlobal.parse("types.SimpleNamespace"),
+          PyObject.Construction.NEW, PyTuple.empty(), Map.of("held", held.first())));
+      child.connection().send(message, codec);
+      assertEquals("dict and list: True True", text(replies.second().receiveBytes()));
+      assertEquals("tuple: False True", text(oneWay.reader().receiveBytes()));
+      assertEquals("object state", text(held.second().receiveBytes()));
+
+      Map<?, ?> fromPython = (Map<?, ?>) child.connection().receive(codec);
+      Connection duplex = (Connection) fromPython.get("reply_to");
+      assertSame(duplex, ((Map<?, ?>) ((List<?>) fromPython.get("n")).get(1)).get("deep"));
+      assertSame(duplex, ((Map<?, ?>) ((PyObject) fromPython.get("object")).state()).get("held"));
+      Connection reader = (Connection) ((PyTuple) fromPython.get("tuple")).get(0);
+      Connection listed = (Connection) ((Set<?>) fromPython.get("set")).iterator().next();
+      try (duplex; reader; listed) {
+        assertTrue(reader.isReadable());
+        assertFalse(reader.isWritable());
+        assertEquals("to java's read-only end", text(reader.receiveBytes()));
+        duplex.sendBytes("on python's duplex pipe".getBytes(UTF_8));
+        listed.sendBytes("on the pipe in a set".getBytes(UTF_8));
+      }
+      assertEquals("on python's duplex pipe | on the pipe in a set",
+          text(child.connection().receiveBytes()));
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(10)));
+    } finally {
+      Files.deleteIfExists(script);
+    }
+  }
+
+  @Test
+  void eachReferenceWorksOnceAndTheSendersCopyStaysItsOwn() throws Exception {
+    try (ResourceSharer sharer = ResourceSharer.start(AuthKey.random());
+        Pipe.Duplex pipe = Pipe.duplex()) {
+      PickleCodec codec = PickleCodec.builder().connections(sharer).build();
+      byte[] pickle = codec.dumps(List.of(pipe.first()));
+      pipe.first().close(); // the sharer holds a duplicate of its own
+      Connection fetched = (Connection) ((List<?>) codec.loads(pickle)).get(0);
+      try (fetched) {
+        fetched.sendBytes("via the fetched copy".getBytes(UTF_8));
+        assertEquals("via the fetched copy", text(pipe.second().receiveBytes()));
+      }
+      CodecException second = assertThrows(CodecException.class, () -> codec.loads(pickle));
+      assertTrue(second.getMessage().contains("fetched already, or dropped"),
+          second.getMessage());
+    }
+  }
+
+  @Test
+  void unclaimedReferencesAreDroppedAfterTheClaimTimeout() throws Exception {
+    try (ResourceSharer sharer = ResourceSharer.start(AuthKey.random(), Duration.ofMillis(200));
+        Pipe.Duplex pipe = Pipe.duplex()) {
+      PickleCodec codec = PickleCodec.builder().connections(sharer).build();
+      byte[] pickle = codec.dumps(pipe.first());
+      pipe.first().close();
+      // Dropped: the sharer's duplicate was the last copy of that end, so the peer sees the end.
+      assertThrows(EOFException.class, () -> pipe.second().receiveBytes());
+      CodecException late = assertThrows(CodecException.class, () -> codec.loads(pickle));
+      assertTrue(late.getMessage().contains("fetched already, or dropped"), late.getMessage());
+    }
+  }
+
+  @Test
+  void aPickleThatFailsWithdrawsTheConnectionsItShared() throws Exception {
+    try (ResourceSharer sharer = ResourceSharer.start(AuthKey.random());
+        Pipe.Duplex pipe = Pipe.duplex()) {
+      PickleCodec codec = PickleCodec.builder().connections(sharer).build();
+      List<Object> value = new ArrayList<>(List.of(pipe.first(), new Object()));
+      CodecException e = assertThrows(CodecException.class, () -> codec.dumps(value));
+      assertEquals("cannot pickle java.lang.Object", e.getMessage());
+      pipe.first().close();
+      assertThrows(EOFException.class, () -> pipe.second().receiveBytes());
+    }
+  }
+
+  @Test
+  void aCodecWithoutConnectionsRefusesThemBothWays() throws Exception {
+    try (ResourceSharer sharer = ResourceSharer.start(AuthKey.random());
+        Pipe.Duplex pipe = Pipe.duplex()) {
+      byte[] pickle = PickleCodec.builder().connections(sharer).build().dumps(pipe.first());
+      ConnectionsNotCarriedException in = assertThrows(ConnectionsNotCarriedException.class,
+          () -> PickleCodec.standard().loads(pickle));
+      assertEquals("pickled connection, but the codec carries none: "
+          + "multiprocessing.connection.rebuild_connection", in.getMessage());
+      ConnectionsNotCarriedException out = assertThrows(ConnectionsNotCarriedException.class,
+          () -> PickleCodec.standard().dumps(pipe.first()));
+      assertEquals("cannot pickle " + pipe.first() + ": the codec carries no connections",
+          out.getMessage());
+    }
+  }
+
+  @Test
+  void withProtocolKeepsEverySettingButTheProtocol() throws Exception {
+    try (ResourceSharer sharer = ResourceSharer.start(AuthKey.random())) {
+      PickleCodec codec = PickleCodec.builder().connections(sharer).allow("shapes.Point").build();
+      PickleCodec two = codec.withProtocol(2);
+      assertEquals(2, two.protocol());
+      assertTrue(two.carriesConnections());
+      byte[] point = PickleCodec.builder().allow("shapes.Point").build()
+          .dumps(PyObject.call("shapes.Point", 1, 2));
+      assertInstanceOf(PyObject.class, two.loads(point));
+      assertSame(codec, codec.withProtocol(codec.protocol()));
+      assertThrows(IllegalArgumentException.class, () -> codec.withProtocol(6));
+    }
+  }
+
+  private static String text(byte[] bytes) {
+    return new String(bytes, UTF_8);
+  }
+
+  private static Path copyScript(String name) throws IOException {
+    Path script = Files.createTempFile("ferry-" + name.replace(".py", "-"), ".py");
+    try (InputStream in = Objects.requireNonNull(
+        CarriedConnectionsTest.class.getResourceAsStream("/python/" + name))) {
+      Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return script;
+  }
+}
