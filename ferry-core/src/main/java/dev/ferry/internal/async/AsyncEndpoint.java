@@ -46,6 +46,9 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
   private final ReceiveQueue receives;
   private volatile boolean closed;
 
+  /** Hears of a close by someone else than this endpoint: a blocking call that cut a frame. */
+  private final Runnable closeWatcher = this::closedElsewhere;
+
   // Loop thread only.
   private SelectionKey key;
   /** junixsocket reported a hang-up and cancelled the key: no more readiness will come. */
@@ -98,6 +101,7 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     port.claimAsync(role != Role.SENDER);
     if (role != Role.RECEIVER) port.trimSendBuffer(); // async sends write their own frames
     AsyncEndpoint endpoint = new AsyncEndpoint(connection, role, port, loop, sendQueueBytes);
+    port.addCloseWatcher(endpoint.closeWatcher); // closed before this: register fails, and closes
     loop.execute(endpoint::register);
     return endpoint;
   }
@@ -296,8 +300,20 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
     return true;
   }
 
+  /**
+   * Any thread: the connection may have closed underneath, by a blocking send or receive that cut
+   * a frame; the loop then fails what waits, which the selector would never report on TCP.
+   */
+  private void closedElsewhere() {
+    if (closed || !port.isClosed()) return;
+    loop.execute(() -> {
+      if (closedUnderneath()) failEverything();
+    });
+  }
+
   /** Loop thread: the connection is closed; release the key and the send lock, fail the futures. */
   void failEverything() {
+    port.removeCloseWatcher(closeWatcher);
     if (key != null) key.cancel();
     loop.leave(this);
     ConnectionClosedException e = closedException();

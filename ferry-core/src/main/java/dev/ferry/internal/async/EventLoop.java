@@ -199,11 +199,7 @@ public final class EventLoop implements Runnable {
         clearInterrupt();
         wakeupPending.set(false);
         // Timers may have queued end-of-round work (a send from a timeout's callback): no sleep then.
-        if (tasks.isEmpty() && endOfRound.isEmpty()) {
-          if (timeout < 0) selector.select(); else selector.select(timeout);
-        } else {
-          selector.selectNow();
-        }
+        select(tasks.isEmpty() && endOfRound.isEmpty() ? timeout : 0);
         wakeupPending.set(true); // tasks added from here on are seen below without a wakeup
         for (Iterator<SelectionKey> i = selector.selectedKeys().iterator(); i.hasNext(); ) {
           SelectionKey key = i.next();
@@ -221,6 +217,27 @@ public final class EventLoop implements Runnable {
     } finally {
       closing = true;
       shutDown();
+    }
+  }
+
+  /**
+   * Selects for up to {@code millis} (-1: without limit; 0: without blocking). junixsocket's
+   * selector throws a NullPointerException from a select during which another thread cancelled a
+   * key (a user closing a Unix connection does): its poll array then has a hole. Its keys are
+   * intact and poll(2) reports readiness again, so that round counts as one that found nothing;
+   * letting it through would end the loop and close every connection on it.
+   */
+  private void select(long millis) throws IOException {
+    try {
+      if (millis < 0) {
+        selector.select();
+      } else if (millis == 0) {
+        selector.selectNow();
+      } else {
+        selector.select(millis);
+      }
+    } catch (NullPointerException e) {
+      LOG.log(Level.DEBUG, "select raced a key cancelled by another thread; selecting again", e);
     }
   }
 

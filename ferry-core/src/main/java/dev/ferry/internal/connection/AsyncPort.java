@@ -20,6 +20,17 @@ public interface AsyncPort {
 
   void close() throws IOException;
 
+  /**
+   * Calls {@code watcher} once the connection closed, whoever closed it (a blocking send or
+   * receive that cut a frame, the owner), and also after blocking receives that leave input
+   * buffered: the watcher checks {@link #isClosed()}. It runs on the closing thread, after the
+   * connection released its locks. A JDK selector drops a closed channel's key without a report,
+   * so a loop would not hear of the close otherwise.
+   */
+  void addCloseWatcher(Runnable watcher);
+
+  void removeCloseWatcher(Runnable watcher);
+
   boolean isReadable();
 
   boolean isWritable();

@@ -354,6 +354,16 @@ public final class FramedConnection implements Connection, AsyncPort {
   }
 
   @Override
+  public void addCloseWatcher(Runnable watcher) {
+    receiver.watchers().add(watcher);
+  }
+
+  @Override
+  public void removeCloseWatcher(Runnable watcher) {
+    receiver.watchers().remove(watcher);
+  }
+
+  @Override
   public void abandonStream() {
     receiver.abandonStream();
   }
