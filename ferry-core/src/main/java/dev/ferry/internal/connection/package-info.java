@@ -25,7 +25,9 @@
  *       list ({@code WaitWatchers}).
  * </ol>
  *
- * <p>The wait-set hooks themselves queue the member and wake the waiting thread without a lock of
- * the set; a connection runs them only after it has released its receive lock.
+ * <p>The hooks (wait sets', and the event loop's close watcher) take no lock of a connection or
+ * a set: they queue the member, or a task for the loop, and wake the waiter. A connection runs
+ * them after it has released its receive lock; a send that cuts a frame closes the connection,
+ * and so runs them, with its send lock held.
  */
 package dev.ferry.internal.connection;

@@ -1,5 +1,6 @@
 package dev.ferry.internal.wait;
 
+import dev.ferry.internal.transport.Deadlines;
 import java.io.IOException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -17,6 +18,21 @@ final class Group {
 
   Group(Selector selector) {
     this.selector = selector;
+  }
+
+  /**
+   * Selects without waiting ({@code millis} negative) or for up to {@code millis} (0: one slice of
+   * {@link Deadlines#select}). junixsocket's selector throws a NullPointerException from a select
+   * during which another thread cancelled a key (removing or closing a member does): its poll
+   * array has a hole, its keys are intact and poll(2) reports readiness again, so that round
+   * counts as one that found nothing instead of ending the wait set's polling.
+   */
+  void select(long millis) throws IOException {
+    try {
+      if (millis < 0) selector.selectNow(); else Deadlines.select(selector, millis);
+    } catch (NullPointerException e) {
+      // A round that found nothing: see above.
+    }
   }
 
   /** The JDK's selector: epoll on Linux, whose select costs what is ready. */

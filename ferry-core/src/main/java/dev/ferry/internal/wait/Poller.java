@@ -66,7 +66,7 @@ final class Poller implements Runnable {
       while (!quit) {
         registerQueued();
         watchQueued();
-        group.selector.select(IDLE_SLICE_MILLIS);
+        group.select(IDLE_SLICE_MILLIS);
         if (quit) return;
         engine.switchOffSelected(group);
       }
@@ -82,7 +82,7 @@ final class Poller implements Runnable {
     while ((member = toRegister.poll()) != null) {
       if (member.removed) continue;
       engine.register(member, () -> {
-        group.selector.selectNow();
+        group.select(-1);
         engine.switchOffSelected(group);
       });
     }

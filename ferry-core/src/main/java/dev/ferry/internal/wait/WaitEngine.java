@@ -283,7 +283,7 @@ public final class WaitEngine<T> implements AutoCloseable {
    * ready by an earlier call must stay ready in this one, not wait for the poller's first poll.
    */
   private void startPoller(Group group) throws IOException {
-    group.selector.selectNow();
+    group.select(-1);
     switchOffSelected(group);
     group.poller = new Poller(this, group);
   }
@@ -448,7 +448,7 @@ public final class WaitEngine<T> implements AutoCloseable {
    */
   private void selectInto(Group group, long millis, long call, List<Member> found)
       throws IOException {
-    if (millis < 0) group.selector.selectNow(); else Deadlines.select(group.selector, millis);
+    group.select(millis);
     for (SelectionKey key : group.selector.selectedKeys()) {
       Member member = memberOf(key);
       if (member.removed) continue;

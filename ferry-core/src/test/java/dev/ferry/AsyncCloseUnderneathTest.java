@@ -22,9 +22,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Reproductions from the review of the engine reshape (issue 13). */
+/**
+ * An async endpoint whose connection closes underneath it, and event loops whose keys other
+ * threads cancel.
+ */
 @ExtendWith(LeakCheck.class)
-class ReviewFindingsTest {
+class AsyncCloseUnderneathTest {
 
   /**
    * AsyncReceiver.of(duplex) leaves sends blocking (its Javadoc). A blocking sendFrom whose
