@@ -400,6 +400,12 @@ final class AcceptLoop implements Runnable {
     if (result instanceof FramedConnection) queuedConnections.incrementAndGet();
     else if (result instanceof IOException) queuedFailures.incrementAndGet();
     results.add(result);
+    // close() drains the queue once, after it set closing: a connection put back after that
+    // drain would sit behind CLOSED with nobody to take or close it.
+    if (closing && result instanceof FramedConnection connection && results.remove(result)) {
+      closeQuietly(connection);
+      return;
+    }
     for (Runnable w : watchers) w.run();
   }
 
