@@ -3,10 +3,9 @@ package dev.ferry;
 import dev.ferry.handle.Handles;
 import dev.ferry.internal.raw.RawReadEnd;
 import dev.ferry.internal.raw.RawWriteEnd;
+import dev.ferry.internal.transport.SocketPairs;
 import java.io.IOException;
-import org.newsclub.net.unix.AFUNIXSelectorProvider;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
-import org.newsclub.net.unix.AFUNIXSocketPair;
 
 /**
  * A one-way byte stream between two ends, with no framing: what {@code os.pipe()} gives Python
@@ -45,15 +44,14 @@ public final class RawPipe implements AutoCloseable {
 
   /** Opens a new raw pipe. Python: {@code os.pipe()}, {@code aiopipe.aiopipe()}. */
   public static RawPipe open() throws IOException {
-    AFUNIXSocketPair<AFUNIXSocketChannel> pair =
-        AFUNIXSelectorProvider.provider().openSocketChannelPair();
+    AFUNIXSocketChannel[] pair = SocketPairs.open();
     RawReadEnd reader = null;
     try {
-      reader = new RawReadEnd(pair.getSocket1(), "raw pipe read end");
-      return new RawPipe(reader, new RawWriteEnd(pair.getSocket2(), "raw pipe write end"));
+      reader = new RawReadEnd(pair[0], "raw pipe read end");
+      return new RawPipe(reader, new RawWriteEnd(pair[1], "raw pipe write end"));
     } catch (IOException | RuntimeException e) {
-      if (reader != null) reader.close(); else pair.getSocket1().close();
-      pair.getSocket2().close();
+      if (reader != null) reader.close(); else pair[0].close();
+      pair[1].close();
       throw e;
     }
   }

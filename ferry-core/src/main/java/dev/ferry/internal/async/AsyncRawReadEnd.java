@@ -40,6 +40,10 @@ public final class AsyncRawReadEnd implements AsyncRawReader, EventLoop.Handler 
   private ByteBuffer buffered = ByteBuffer.allocate(0);
   private boolean ended;
   private SelectionKey key;
+  /** The selector reported the socket readable (or hung up) since the last read. */
+  private boolean reported;
+  /** junixsocket cancelled the key on hang-up: what is left is all there will be. */
+  private boolean hungUp;
 
   private AsyncRawReadEnd(RawReadEnd end, EventLoop loop) {
     this.end = end;
@@ -108,7 +112,10 @@ public final class AsyncRawReadEnd implements AsyncRawReader, EventLoop.Handler 
 
   @Override
   public void ready(SelectionKey k) {
-    serve(); // a cancelled key (hang-up) too: the next read returns the rest, then -1
+    // A cancelled key is a hang-up: the reads that follow return the rest, then nothing.
+    if (!k.isValid()) hungUp = true;
+    reported = true;
+    serve();
   }
 
   /** Completes what the buffered bytes allow, reading more while the head read needs it. */
@@ -196,8 +203,12 @@ public final class AsyncRawReadEnd implements AsyncRawReader, EventLoop.Handler 
     scratch.clear();
     EventLoop.clearInterrupt();
     int n = end.channel().read(scratch);
-    if (n == 0) return false;
-    if (n < 0) {
+    boolean endOfStream = n < 0 || n == 0 && (reported || hungUp);
+    reported = false;
+    // Reported readable yet nothing to read is the end: junixsocket's non-blocking read returns
+    // 0 there, not -1.
+    if (n == 0 && !endOfStream) return false;
+    if (endOfStream) {
       ended = true;
       return true;
     }

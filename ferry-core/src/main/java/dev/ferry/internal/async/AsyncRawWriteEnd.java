@@ -3,6 +3,7 @@ package dev.ferry.internal.async;
 import dev.ferry.ConnectionClosedException;
 import dev.ferry.RawWriter;
 import dev.ferry.async.AsyncRawWriter;
+import dev.ferry.internal.raw.RawEnd;
 import dev.ferry.internal.raw.RawWriteEnd;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -139,6 +140,9 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
         int n = end.channel().write(head.bytes());
         queued.addAndGet(-n);
         if (head.bytes().hasRemaining()) break;
+      } catch (ClosedChannelException e) {
+        closeNow(new IOException(RawEnd.BROKEN_PIPE, e)); // junixsocket's EPIPE
+        return;
       } catch (IOException e) {
         closeNow(e);
         return;

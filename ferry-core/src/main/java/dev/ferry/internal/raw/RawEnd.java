@@ -34,6 +34,9 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
 public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
   private final AFUNIXSocketChannel channel;
   private final String description;
+
+  /** What a write to a pipe whose readers are all gone fails with (EPIPE). */
+  public static final String BROKEN_PIPE = "broken pipe: the read end is closed";
   private final ReentrantLock ioLock = new ReentrantLock();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -116,6 +119,7 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     ioLock.lock();
     try {
       checkUsable();
+      boolean reported = false;
       while (true) {
         int n;
         try {
@@ -124,7 +128,10 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
           throw closedDuring(e);
         }
         if (n != 0) return n;
-        await(interest, timeout, deadline);
+        // Reported readable yet nothing to read is the end of the stream: junixsocket's
+        // non-blocking read returns 0 there, not -1. Only this thread reads (ioLock).
+        if (reported && interest == SelectionKey.OP_READ) return -1;
+        reported = await(interest, timeout, deadline);
       }
     } finally {
       ioLock.unlock();
@@ -143,7 +150,8 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     }
   }
 
-  private void await(int interest, Duration timeout, long deadline) throws IOException {
+  /** Waits for {@code interest}; true if the selector reported it (or the peer hung up). */
+  private boolean await(int interest, Duration timeout, long deadline) throws IOException {
     if (Thread.interrupted()) throw new InterruptedIOException("interrupted");
     long waitMillis = 0;
     if (timeout != null) {
@@ -156,14 +164,15 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     }
     try {
       Selector s = selector();
-      if (closed.get()) throw new AsynchronousCloseException();
+      if (closed.get()) throw closedDuring(new AsynchronousCloseException());
       SelectionKey key = channel.keyFor(s);
-      // junixsocket cancels a key itself on hang-up: then the next step cannot return 0 again.
-      if (key == null || !key.isValid()) return;
+      // junixsocket cancels a key itself on hang-up: nothing will be reported again.
+      if (key == null || !key.isValid()) return true;
       key.interestOps(interest);
-      s.select(waitMillis);
+      int selected = s.select(waitMillis);
       s.selectedKeys().clear();
-      if (closed.get()) throw new AsynchronousCloseException();
+      if (closed.get()) throw closedDuring(new AsynchronousCloseException());
+      return selected > 0 || !key.isValid();
     } catch (ClosedSelectorException | CancelledKeyException e) {
       throw closedDuring(new AsynchronousCloseException());
     }
@@ -183,8 +192,14 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     return selector;
   }
 
+  /**
+   * A closed channel is either this end's own close, from another thread, or (for a write)
+   * junixsocket's report that every copy of the read end is gone.
+   */
   private IOException closedDuring(IOException e) {
-    if (!closed.get()) return e;
+    if (!closed.get()) {
+      return verb().equals("writes") ? new IOException(BROKEN_PIPE, e) : e;
+    }
     ConnectionClosedException c = new ConnectionClosedException(description + " is closed");
     c.initCause(e);
     return c;
