@@ -174,7 +174,9 @@ class AsyncRawPipeTest {
       }
       await(tx.drain());
       assertEquals(0, tx.queuedBytes());
-      for (CompletableFuture<Void> w : writes) assertTrue(w.isDone() && !w.isCompletedExceptionally());
+      for (CompletableFuture<Void> w : writes) {
+        assertTrue(w.isDone() && !w.isCompletedExceptionally());
+      }
       tx.close();
       assertEquals(0, await(rx.readSome(1)).length);
     }

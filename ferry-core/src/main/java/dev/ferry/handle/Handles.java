@@ -161,7 +161,8 @@ public final class Handles {
    *     end is not taken: see {@link RawPipe}); it is closed then
    */
   public static RawReader receiveRawReader(Receiver via) throws IOException {
-    return new RawReadEnd(Descriptors.unixChannel(receiveDescriptor(via)), "received raw read end");
+    return new RawReadEnd(Descriptors.unixChannel(receiveDescriptor(via)),
+        "received raw read end");
   }
 
   /** As {@link #receiveRawReader}, for a write end. */

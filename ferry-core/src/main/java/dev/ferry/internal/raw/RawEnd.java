@@ -50,11 +50,17 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
    */
   private volatile Selector selector;
 
+  /** Takes {@code channel} over: on failure its descriptor is released (without shutdown). */
   RawEnd(AFUNIXSocketChannel channel, String description) throws IOException {
     this.channel = channel;
     this.description = description;
-    channel.setShutdownOnClose(false);
-    channel.configureBlocking(false);
+    try {
+      channel.setShutdownOnClose(false);
+      channel.configureBlocking(false);
+    } catch (IOException | RuntimeException e) {
+      releaseDescriptor();
+      throw e;
+    }
   }
 
   /** What a blocking or asynchronous user of this end calls its direction ("reads", "writes"). */
@@ -152,7 +158,9 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
 
   /** Waits for {@code interest}; true if the selector reported it (or the peer hung up). */
   private boolean await(int interest, Duration timeout, long deadline) throws IOException {
-    if (Thread.interrupted()) throw new InterruptedIOException("interrupted");
+    if (Thread.currentThread().isInterrupted()) {
+      throw new InterruptedIOException("interrupted while waiting on " + description);
+    }
     long waitMillis = 0;
     if (timeout != null) {
       long left = deadline - System.nanoTime();
