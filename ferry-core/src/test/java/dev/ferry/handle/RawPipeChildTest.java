@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.ferry.LeakCheck;
 import dev.ferry.Pythons;
 import dev.ferry.RawPipe;
+import dev.ferry.RawReader;
 import dev.ferry.async.AsyncRawReader;
 import dev.ferry.async.AsyncRawWriter;
 import dev.ferry.async.EventLoops;
@@ -90,6 +91,23 @@ class RawPipeChildTest {
       "loop = asyncio.new_event_loop()",
       "loop.run_until_complete(main(loop, tx, int(sys.argv[2])))");
 
+  /** Python makes the raw pipe (a socket pair, see RawPipe) and hands Java the read end. */
+  static final String CHILD_SENDS_READ_END = String.join("\n",
+      "import asyncio, socket, sys",
+      "sys.path.insert(0, sys.argv[1])",
+      "from contextlib import closing",
+      "from multiprocessing.reduction import send_handle",
+      "import ferry_child",
+      "from aiopipe import AioPipeWriter",
+      "parent = ferry_child.connect_to_parent()",
+      "rx, tx = socket.socketpair()",
+      "send_handle(parent, rx.fileno(), 0)",
+      "rx.close()",
+      "loop = asyncio.new_event_loop()",
+      "stream = loop.run_until_complete(AioPipeWriter(tx.detach()).open(loop))",
+      "with closing(stream):",
+      "    stream.write(b'hi from the pipe python made\\n')");
+
   @TempDir Path dir;
 
   private Path aiopipe() throws IOException {
@@ -112,6 +130,17 @@ class RawPipeChildTest {
     try (ChildProcess child = ChildProcess.startPythonCode(Pythons.require(version), CHILD_WRITES,
         List.of(aiopipe().toString()))) {
       assertEquals("hi from child process\n", readOneLine(child));
+    }
+  }
+
+  @Test
+  void pythonChildHandsJavaTheReadEndOfASocketPair() throws Exception {
+    try (ChildProcess child = ChildProcess.startPythonCode(Pythons.require("3.13"),
+        CHILD_SENDS_READ_END, List.of(aiopipe().toString()));
+        RawReader rx = Handles.receiveRawReader(child.connection())) {
+      assertEquals("hi from the pipe python made\n",
+          new String(rx.inputStream().readAllBytes(), US_ASCII));
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
     }
   }
 
