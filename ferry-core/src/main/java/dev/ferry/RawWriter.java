@@ -12,9 +12,10 @@ import java.nio.channels.WritableByteChannel;
  *
  * <p>{@link #write(ByteBuffer)} writes the whole buffer, blocking while the reader is behind;
  * writes from several threads do not interleave. Once every copy of the read end is closed, a
- * write fails with an {@link java.io.IOException} ("Broken pipe"). {@link #close()} from another
- * thread makes a waiting write fail with {@link ConnectionClosedException}. Once
- * {@link AsyncRawWriter#of} drives this end, blocking writes throw {@link IllegalStateException}.
+ * write fails with an {@link java.io.IOException} ("broken pipe: the read end is closed").
+ * {@link #close()} from another thread makes a waiting write fail with
+ * {@link ConnectionClosedException}. Once {@link AsyncRawWriter#of} drives this end, blocking
+ * writes throw {@link IllegalStateException}.
  *
  * <p>Implemented by Ferry only.
  */

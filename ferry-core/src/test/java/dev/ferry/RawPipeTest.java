@@ -50,9 +50,10 @@ class RawPipeTest {
   void writeFailsOnceTheReaderIsClosed() throws IOException {
     try (RawPipe pipe = RawPipe.open()) {
       pipe.reader().close();
-      assertThrows(IOException.class, () -> {
+      IOException e = assertThrows(IOException.class, () -> {
         for (int i = 0; i < 1000; i++) pipe.writer().write(ByteBuffer.allocate(4096));
       });
+      assertEquals("broken pipe: the read end is closed", e.getMessage());
     }
   }
 

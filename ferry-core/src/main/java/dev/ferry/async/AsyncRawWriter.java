@@ -20,7 +20,8 @@ import java.util.concurrent.CompletableFuture;
  * A write can be cancelled until its first byte leaves; from then on it goes out whole.
  *
  * <p>Once every copy of the read end is closed, the pending and later writes fail with an
- * {@link java.io.IOException} ("Broken pipe") and this end closes. {@link #close()}, from any
+ * {@link java.io.IOException} ("broken pipe: the read end is closed") and this end
+ * closes. {@link #close()}, from any
  * thread, closes the end and fails pending writes with {@link ConnectionClosedException}; to let
  * them finish first, close once the last future (or {@link #drain()}) completes.
  *

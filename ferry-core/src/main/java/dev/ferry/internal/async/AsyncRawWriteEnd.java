@@ -46,6 +46,8 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
   private final EventLoop loop;
   private final AtomicLong queued = new AtomicLong();
   private volatile boolean closed;
+  /** Why this end closed, for the writes that come later: broken pipe, or our own close. */
+  private volatile IOException closeCause;
 
   // Loop thread only.
   private final ArrayDeque<Write> writes = new ArrayDeque<>();
@@ -98,7 +100,8 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
     loop.execute(() -> {
       if (closed) {
         queued.addAndGet(-bytes.remaining());
-        future.completeExceptionally(closedException());
+        IOException cause = closeCause;
+        future.completeExceptionally(cause != null ? cause : closedException());
         return;
       }
       writes.add(new Write(bytes, future));
@@ -171,6 +174,7 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
 
   /** Loop thread: releases the key and the descriptor, fails every pending write. */
   private void closeNow(IOException cause) {
+    if (closeCause == null) closeCause = cause;
     closed = true;
     if (key != null) key.cancel();
     loop.leave(this);
