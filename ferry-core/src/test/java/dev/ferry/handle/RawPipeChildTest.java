@@ -119,8 +119,23 @@ class RawPipeChildTest {
 
   @Test
   void javaChildWritesALineTheParentReadsOnTheLoop() throws Exception {
-    try (ChildProcess child = ChildProcess.startJava(RawPipeChildMain.class, List.of())) {
+    try (ChildProcess child = ChildProcess.startJava(RawPipeChildMain.class,
+        List.of("write"))) {
       assertEquals("hi from child process\n", readOneLine(child));
+    }
+  }
+
+  @Test
+  void javaChildReadsTheLinesTheParentWritesOnTheLoop() throws Exception {
+    try (ChildProcess child = ChildProcess.startJava(RawPipeChildMain.class, List.of("read"));
+        EventLoops loops = EventLoops.open(); RawPipe pipe = RawPipe.open()) {
+      Handles.sendRawEnd(child.connection(), pipe.reader(), Ownership.MOVE);
+      try (AsyncRawWriter tx = AsyncRawWriter.of(pipe.writer(), loops)) {
+        for (int i = 0; i < 5_000; i++) tx.write(line(i));
+        tx.drain().get(60, TimeUnit.SECONDS);
+      }
+      assertEquals("5000", new String(child.connection().receiveBytes(), US_ASCII));
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
     }
   }
 
