@@ -71,6 +71,18 @@ class RawPipeTest {
   }
 
   @Test
+  void zeroTimeoutReadSeesDataAndEndOfStreamWithoutWaiting() throws IOException {
+    try (RawPipe pipe = RawPipe.open()) {
+      ByteBuffer got = ByteBuffer.allocate(8);
+      assertThrows(SocketTimeoutException.class, () -> pipe.reader().read(got, Duration.ZERO));
+      pipe.writer().write(ByteBuffer.wrap(new byte[] {1, 2}));
+      pipe.writer().close();
+      assertEquals(2, pipe.reader().read(got, Duration.ZERO));
+      assertEquals(-1, pipe.reader().read(got, Duration.ZERO));
+    }
+  }
+
+  @Test
   void rejectsNegativeTimeout() throws IOException {
     try (RawPipe pipe = RawPipe.open()) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

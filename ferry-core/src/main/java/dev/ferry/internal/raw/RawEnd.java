@@ -161,13 +161,11 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     if (Thread.currentThread().isInterrupted()) {
       throw new InterruptedIOException("interrupted while waiting on " + description);
     }
-    long waitMillis = 0;
+    long waitMillis = 0; // forever
+    boolean outOfTime = false;
     if (timeout != null) {
       long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new SocketTimeoutException(verb().substring(0, verb().length() - 1)
-            + " timed out after " + timeout.toMillis() + " ms");
-      }
+      outOfTime = left <= 0;
       waitMillis = Math.max(1, (left + 999_999) / 1_000_000);
     }
     try {
@@ -177,10 +175,16 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
       // junixsocket cancels a key itself on hang-up: nothing will be reported again.
       if (key == null || !key.isValid()) return true;
       key.interestOps(interest);
-      int selected = s.select(waitMillis);
+      // Out of time still gets one look: a zero timeout must see an end of stream already there.
+      int selected = outOfTime ? s.selectNow() : s.select(waitMillis);
       s.selectedKeys().clear();
       if (closed.get()) throw closedDuring(new AsynchronousCloseException());
-      return selected > 0 || !key.isValid();
+      if (selected > 0 || !key.isValid()) return true;
+      if (outOfTime) {
+        throw new SocketTimeoutException(verb().substring(0, verb().length() - 1)
+            + " timed out after " + timeout.toMillis() + " ms");
+      }
+      return false;
     } catch (ClosedSelectorException | CancelledKeyException e) {
       throw closedDuring(new AsynchronousCloseException());
     }
