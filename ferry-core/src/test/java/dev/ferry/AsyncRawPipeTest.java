@@ -149,6 +149,23 @@ class AsyncRawPipeTest {
   }
 
   @Test
+  void closingTheLoopsFailsPendingReadsAndWritesAndClosesTheEnds() throws Exception {
+    // Two pipes: nothing written reaches the pending read, and nothing reads what is written.
+    try (RawPipe in = RawPipe.open(); RawPipe out = RawPipe.open()) {
+      EventLoops loops = EventLoops.open();
+      AsyncRawReader rx = AsyncRawReader.of(in.reader(), loops);
+      AsyncRawWriter tx = AsyncRawWriter.of(out.writer(), loops);
+      CompletableFuture<byte[]> read = rx.readExactly(100);
+      CompletableFuture<Void> write = tx.write(new byte[16 << 20]);
+      loops.close();
+      assertInstanceOf(ConnectionClosedException.class, failure(read));
+      assertInstanceOf(ConnectionClosedException.class, failure(write));
+      assertFalse(in.reader().isOpen());
+      assertFalse(out.writer().isOpen());
+    }
+  }
+
+  @Test
   void endDrivenByALoopCannotBePassed() throws Exception {
     try (EventLoops loops = EventLoops.open(); RawPipe pipe = RawPipe.open();
         Pipe.Duplex link = Pipe.duplex();
