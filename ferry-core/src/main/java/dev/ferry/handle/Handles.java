@@ -4,6 +4,9 @@ import dev.ferry.Address;
 import dev.ferry.AuthKey;
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
+import dev.ferry.RawPipe;
+import dev.ferry.RawReader;
+import dev.ferry.RawWriter;
 import dev.ferry.Receiver;
 import dev.ferry.Sender;
 import dev.ferry.codec.CodecException;
@@ -12,6 +15,9 @@ import dev.ferry.internal.connection.DescriptorChannel;
 import dev.ferry.internal.handle.Descriptors;
 import dev.ferry.internal.handle.HandleStreams;
 import dev.ferry.internal.handle.PassedHandle;
+import dev.ferry.internal.raw.RawEnd;
+import dev.ferry.internal.raw.RawReadEnd;
+import dev.ferry.internal.raw.RawWriteEnd;
 import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -113,6 +119,56 @@ public final class Handles {
     FileDescriptor fd = receiveDescriptor(via);
     return channel.adopt(Descriptors.unixChannel(fd), "received connection", access.readable(),
         access.writable());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Raw pipe ends: plain form, as a descriptor the peer uses as it is.
+
+  /**
+   * Sends {@code end} (a {@link RawPipe} end) in the plain form. A Python peer takes it with
+   * {@code fd = recv_handle(conn)} (or {@code ferry_child.receive_fd(conn)}) and uses the number
+   * as it is: {@code os.fdopen(fd, 'rb')}, asyncio's {@code connect_read_pipe}, aiopipe's
+   * {@code AioPipeReader(fd)}. With {@link Ownership#MOVE} this process's copy is closed once it
+   * has left, as aiopipe's {@code with rx.send()} does; either way it closes without shutdown,
+   * so the receiver's copy keeps working.
+   *
+   * @throws IllegalStateException if an event loop drives {@code end}, or a thread is blocked on
+   *     it
+   */
+  public static void sendRawEnd(Sender via, RawReader end, Ownership ownership)
+      throws IOException {
+    sendRaw(via, (RawEnd) Objects.requireNonNull(end, "end"), ownership);
+  }
+
+  /** As {@link #sendRawEnd(Sender, RawReader, Ownership)}, for a write end. */
+  public static void sendRawEnd(Sender via, RawWriter end, Ownership ownership)
+      throws IOException {
+    sendRaw(via, (RawEnd) Objects.requireNonNull(end, "end"), ownership);
+  }
+
+  private static void sendRaw(Sender via, RawEnd end, Ownership ownership) throws IOException {
+    Objects.requireNonNull(ownership, "ownership");
+    DescriptorChannel channel = channel(via, "via");
+    channel.sendByteWithDescriptors((byte) 1, new FileDescriptor[] {end.descriptorForPassing()});
+    if (ownership == Ownership.MOVE) end.close();
+  }
+
+  /**
+   * Receives the read end of a raw pipe sent by {@link #sendRawEnd} (or by Python's
+   * {@code send_handle(conn, fd, pid)} with one end of a Unix socket pair). The caller owns it.
+   *
+   * @throws IOException if the descriptor is not a Unix stream socket (a Python {@code os.pipe()}
+   *     end is not taken: see {@link RawPipe}); it is closed then
+   */
+  public static RawReader receiveRawReader(Receiver via) throws IOException {
+    return new RawReadEnd(Descriptors.unixChannel(receiveDescriptor(via)),
+        "received raw read end");
+  }
+
+  /** As {@link #receiveRawReader}, for a write end. */
+  public static RawWriter receiveRawWriter(Receiver via) throws IOException {
+    return new RawWriteEnd(Descriptors.unixChannel(receiveDescriptor(via)),
+        "received raw write end");
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 #
 #     import ferry_child
 #     conn = ferry_child.connect_to_parent()   # a multiprocessing.connection.Connection
+#     fd = ferry_child.receive_fd(conn)        # a descriptor the parent sent, e.g. a raw pipe end
 #
 # The parent writes three lines to the child's standard input and then closes it:
 #
@@ -43,3 +44,11 @@ def connect_to_parent():
     key = binascii.unhexlify(lines[2].encode("ascii"))
     multiprocessing.current_process().authkey = key
     return Client(_parse(lines[1]), authkey=key)
+
+
+def receive_fd(conn):
+    """Receives one descriptor the parent sent with Handles.sendDescriptor, sendConnection or
+    sendRawEnd, as a plain number this process owns: give it to os.fdopen, asyncio's
+    connect_read_pipe / connect_write_pipe, or aiopipe's AioPipeReader / AioPipeWriter."""
+    from multiprocessing.reduction import recv_handle
+    return recv_handle(conn)
