@@ -1,6 +1,7 @@
 package dev.ferry.internal.connection;
 
 import dev.ferry.Connection;
+import dev.ferry.ConnectionClosedException;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.PeerCredentials;
 import dev.ferry.Receiver;
@@ -10,6 +11,7 @@ import dev.ferry.internal.auth.HandshakeChannel;
 import dev.ferry.internal.framing.FrameReader;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
+import dev.ferry.internal.transport.InheritedDescriptors;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.Transport;
@@ -23,6 +25,7 @@ import java.nio.channels.spi.SelectorProvider;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * The one implementation of {@link Connection}, {@link Receiver} and {@link Sender}: the framing of
@@ -42,6 +45,7 @@ public final class FramedConnection implements Connection, AsyncPort {
   private final long maxMessageSize;
   private final long maxSendSize;
   private final String peer;
+  private final ConnectionOptions options;
 
   private final FrameReceiver receiver;
   private final FrameSender sender;
@@ -54,6 +58,7 @@ public final class FramedConnection implements Connection, AsyncPort {
       ConnectionOptions options) {
     this.transport = transport;
     this.description = description;
+    this.options = options;
     this.maxMessageSize = options.maxMessageSize();
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
@@ -80,6 +85,42 @@ public final class FramedConnection implements Connection, AsyncPort {
       credentials = c;
     }
     return Optional.ofNullable(c);
+  }
+
+  @Override
+  public int descriptor() throws IOException {
+    if (isClosed()) throw new ConnectionClosedException("connection is closed");
+    if (!transport.passesDescriptors()) {
+      throw new UnsupportedOperationException("no descriptor to show for " + description
+          + ": only unix socket connections show theirs");
+    }
+    return InheritedDescriptors.number(transport.fileDescriptor());
+  }
+
+  /**
+   * A connection that takes over inherited descriptor {@code number}, a Unix stream socket: it
+   * closes the descriptor when it closes, without shutting the socket down for the process that
+   * passed it (which may still hold a copy).
+   *
+   * @throws IOException naming the descriptor, if it is not open or not a Unix socket; the
+   *     descriptor is left as it was then
+   */
+  public static FramedConnection adoptInherited(int number, boolean readable, boolean writable,
+      ConnectionOptions options) throws IOException {
+    AFUNIXSocketChannel channel = InheritedDescriptors.unixChannel(number);
+    try {
+      SocketTransport transport = new SocketTransport(channel);
+      transport.keepPeerCopiesOnClose();
+      return new FramedConnection(transport, "descriptor " + number, readable, writable, options);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /** The options this connection was made with: handshake timeout, digest, limits. */
+  public ConnectionOptions options() {
+    return options;
   }
 
   @Override
