@@ -1,6 +1,12 @@
 """A Python parent that hands a Java child one end of multiprocessing.Pipe() by pass_fds.
 
     python inheriting_parent.py KEY_HEX PARENT_KEY_HEX JAVA ARGS...
+    python inheriting_parent.py oneway - JAVA ARGS...
+
+The second form passes two one-way pipes (Pipe(False): os.pipe() ends), the read end of one
+and the write end of the other, as JAVA ARGS... READ_FD WRITE_FD oneway; the child copies each
+message from one to the other until end of stream. Messages include one of 1 MiB, more than
+a pipe holds.
 
 Makes a, b = Pipe(), starts JAVA ARGS... FD (FD: b's descriptor number) with pass_fds=[FD],
 closes b, then authenticates with CPython's own functions (answer_challenge to the child's
@@ -13,7 +19,32 @@ from multiprocessing import Pipe
 from multiprocessing.connection import AuthenticationError, answer_challenge, deliver_challenge
 
 
+def oneway():
+    child_reads, parent_writes = Pipe(False)
+    parent_reads, child_writes = Pipe(False)
+    fds = [child_reads.fileno(), child_writes.fileno()]
+    child = subprocess.Popen(sys.argv[3:] + [str(fd) for fd in fds] + ["oneway"], pass_fds=fds)
+    child_reads.close()
+    child_writes.close()
+    values = [b"ping", b"", b"y" * (1 << 20), b"last"]
+    for v in values:
+        parent_writes.send_bytes(v)
+    for v in values:
+        if parent_reads.recv_bytes() != v:
+            print("parent: wrong copy of %d bytes" % len(v))
+            sys.exit(2)
+    parent_writes.close()
+    try:
+        parent_reads.recv_bytes()
+        print("parent: no end of file")
+    except EOFError:
+        print("parent: copied %d messages, then end of file" % len(values))
+    print("child exit %d" % child.wait(timeout=60))
+
+
 def main():
+    if sys.argv[1] == "oneway":
+        return oneway()
     key = bytes(bytearray.fromhex(sys.argv[2]))
     a, b = Pipe()
     fd = b.fileno()

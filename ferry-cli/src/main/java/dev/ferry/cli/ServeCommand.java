@@ -36,7 +36,9 @@ final class ServeCommand {
         throw new ParameterException(spec.commandLine(),
             "--max-connections does not go with --fd: one connection is served");
       }
-      return serveInherited(context, serve.fd, options, session);
+      // echo answers, and a handshake answers too; listen alone can serve a pipe's read end.
+      boolean sends = spec.name().equals("echo") || options.authKey().isPresent();
+      return serveInherited(context, serve.fd, sends, options, session);
     }
     if (endpoint.address == null) {
       throw new ParameterException(spec.commandLine(),
@@ -79,15 +81,17 @@ final class ServeCommand {
   }
 
   /**
-   * Serves the one connection on inherited descriptor {@code fd}: the handshake first if the
+   * Serves the one connection on inherited descriptor {@code fd} (a socket; for a command that
+   * never {@code sends}, a pipe's read end too): the handshake first if the
    * options carry a key (this side challenges first, as a listener does), then the session until
    * the peer closes (exit 0). A descriptor that cannot be adopted, a failed handshake or a broken
    * session: an exception, which Main prints as one line (exit 1).
    */
-  private static int serveInherited(CliContext context, int fd, ConnectionOptions options,
-      Server.Session session) throws IOException {
+  private static int serveInherited(CliContext context, int fd, boolean sends,
+      ConnectionOptions options, Server.Session session) throws IOException {
     if (fd < 0) throw new CommandFailure("--fd must be 0 or more: " + fd);
-    try (Connection connection = Inherited.connection(fd, Access.DUPLEX, options)) {
+    try (Connection connection = sends ? Inherited.connection(fd, Access.DUPLEX, options)
+        : Inherited.connection(fd, options)) {
       Thread hook = context.ownsProcess() ? stopOnSignal(() -> close(connection), context) : null;
       try {
         if (options.authKey().isPresent()) {

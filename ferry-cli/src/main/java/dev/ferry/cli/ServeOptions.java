@@ -9,9 +9,10 @@ final class ServeOptions {
 
   @Option(names = "--fd", paramLabel = "N",
       description = "Instead of --address: serve the one connection on descriptor N, inherited "
-          + "from the parent (Python: subprocess.Popen(..., pass_fds=[N])), a unix socket such as "
-          + "a multiprocessing.Pipe() end. The handshake runs only with --authkey-hex; exits 0 "
-          + "when the peer closes.")
+          + "from the parent (Python: subprocess.Popen(..., pass_fds=[N])): a unix socket such as "
+          + "a multiprocessing.Pipe() end, or for listen without a key also a pipe's read end "
+          + "(Pipe(False)). The handshake runs only with --authkey-hex; exits 0 when the peer "
+          + "closes.")
   Integer fd;
 
   @Option(names = "--max-connections", paramLabel = "N",

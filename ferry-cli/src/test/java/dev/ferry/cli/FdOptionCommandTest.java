@@ -55,6 +55,20 @@ class FdOptionCommandTest {
       "print('exit %d' % child.wait(timeout=60))",
       "");
 
+  /** {@code one_way.py COMMAND...}: as PARENT, over Pipe(False), whose ends are os.pipe() ends. */
+  private static final String ONE_WAY = String.join("\n",
+      "import subprocess, sys",
+      "from multiprocessing import Pipe",
+      "r, w = Pipe(False)",
+      "command = [x.replace('{fd}', str(r.fileno())) for x in sys.argv[1:]]",
+      "child = subprocess.Popen(command, pass_fds=[r.fileno()])",
+      "r.close()",
+      "for m in ['one', 'two']:",
+      "    w.send({'m': [m, 2]})",
+      "w.close()",
+      "print('exit %d' % child.wait(timeout=60))",
+      "");
+
   /** {@code bad.py KIND COMMAND...}: passes one descriptor of KIND, prints the exit status. */
   private static final String BAD = String.join("\n",
       "import os, socket, subprocess, sys",
@@ -101,6 +115,13 @@ class FdOptionCommandTest {
     assertEquals("{'m': ['one', 2]}\n{'m': ['two', 2]}\nexit 0\n", out);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"3.6", "3.13"})
+  void listenServesTheReadEndOfAOneWayPipe(String version) throws Exception {
+    String out = run(version, ONE_WAY, List.of(), "listen", "--fd", "{fd}", "--codec", "pickle");
+    assertEquals("{'m': ['one', 2]}\n{'m': ['two', 2]}\nexit 0\n", out);
+  }
+
   @Test
   void wrongKeyFailsWithOneLineAndExitOne() throws Exception {
     String out = run("3.13", PARENT.replace("    answer_challenge(a, k)\n",
@@ -115,14 +136,16 @@ class FdOptionCommandTest {
   @Test
   void refusesDescriptorsThatAreNoUnixSocketWithOneLineAndExitOne() throws Exception {
     for (String kind : List.of("closed", "file", "tcp", "pipe")) {
-      for (String command : List.of("echo", "listen")) {
+      // listen serves a pipe's read end (below); echo, which answers, cannot.
+      for (String command : kind.equals("pipe") ? List.of("echo") : List.of("echo", "listen")) {
         String out = run("3.13", BAD, List.of(kind), command, "--fd", "{fd}");
         String fd = out.substring(3, out.indexOf('\n'));
         String expected = switch (kind) {
           case "closed" -> "descriptor " + fd + " is not open";
-          case "file" -> "descriptor " + fd + " is a regular file, not a unix socket";
-          case "tcp" -> "descriptor " + fd + " is a socket of another family (tcp?), not a unix socket";
-          default -> "descriptor " + fd + " is a pipe, not a unix socket";
+          case "file" -> "descriptor " + fd + " is a regular file, not a unix socket or a pipe";
+          case "tcp" -> "descriptor " + fd
+              + " is a socket of another family (tcp?), not a unix socket or a pipe";
+          default -> "descriptor " + fd + " is a pipe's read end: it cannot send";
         };
         assertEquals("fd " + fd + "\n" + expected + "\nexit 1\n", out, kind + " " + command);
       }

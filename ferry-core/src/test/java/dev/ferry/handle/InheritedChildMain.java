@@ -5,6 +5,7 @@ import dev.ferry.Authentication;
 import dev.ferry.AuthenticationException;
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -18,6 +19,10 @@ public final class InheritedChildMain {
   private InheritedChildMain() {}
 
   public static void main(String[] args) throws IOException {
+    if (args[args.length - 1].equals("oneway")) {
+      copyOneWay(Integer.parseInt(args[0]), Integer.parseInt(args[1]));
+      return;
+    }
     int fd = Integer.parseInt(args[0]);
     AuthKey key = AuthKey.fromHex(args[1]);
     try (Connection parent = Inherited.connection(fd, Access.DUPLEX, ConnectionOptions.defaults())) {
@@ -32,6 +37,26 @@ public final class InheritedChildMain {
       for (int i = 0; i < 4; i++) parent.sendBytes(parent.receiveBytes());
       parent.sendBytes(("descriptor " + parent.descriptor() + " of " + fd)
           .getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Copies each message from pipe end {@code in} to pipe end {@code out} until end of stream. */
+  private static void copyOneWay(int in, int out) throws IOException {
+    ConnectionOptions options = ConnectionOptions.defaults();
+    try (Connection reads = Inherited.connection(in, Access.READ_ONLY, options);
+        Connection writes = Inherited.connection(out, options)) {
+      if (writes.isReadable() || !writes.isWritable() || reads.isWritable()) {
+        throw new IllegalStateException("wrong access: " + reads + " " + writes);
+      }
+      while (true) {
+        byte[] message;
+        try {
+          message = reads.receiveBytes();
+        } catch (EOFException e) {
+          return;
+        }
+        writes.sendBytes(message);
+      }
     }
   }
 }

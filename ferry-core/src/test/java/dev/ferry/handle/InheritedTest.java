@@ -1,18 +1,24 @@
 package dev.ferry.handle;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.LeakCheck;
 import dev.ferry.Pythons;
 import dev.ferry.internal.transport.InheritedDescriptors;
+import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.newsclub.net.unix.AFPipe;
+import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
  * Connections on inherited descriptors: a real CPython parent that starts a Java child with
@@ -38,7 +45,7 @@ class InheritedTest {
   @ParameterizedTest
   @ValueSource(strings = {"3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"})
   void javaChildTalksOnThePipeEndItsPythonParentPassed(String version) throws Exception {
-    List<String> out = runParent(version, KEY);
+    List<String> out = runParent(version, KEY, KEY);
     assertEquals("parent: authenticated", out.get(0), out.toString());
     assertEquals("parent: echoed {'reply': [1, 2.5, 'three']}", out.get(1), out.toString());
     assertTrue(out.get(2).matches("parent: child says descriptor (\\d+) of \\1"), out.toString());
@@ -47,9 +54,48 @@ class InheritedTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"})
+  void javaChildCopiesBetweenTheOneWayPipeEndsItsPythonParentPassed(String version)
+      throws Exception {
+    List<String> out = runParent(version, "oneway", "-");
+    assertEquals(List.of("parent: copied 4 messages, then end of file", "child exit 0"), out);
+  }
+
+  @Test
+  void pipeReadEndReceivesFramesAndClosingStopsItsPump() throws Exception {
+    try (AFPipe pipe = AFPipe.open()) {
+      // The connection owns a duplicate; the pipe keeps its own descriptors.
+      FileDescriptor copy = FileDescriptorCast.duplicating(pipe.source().getFileDescriptor())
+          .getFileDescriptor();
+      Connection reads = Inherited.connection(InheritedDescriptors.number(copy),
+          ConnectionOptions.defaults());
+      try (reads) {
+        assertTrue(reads.isReadable() && !reads.isWritable());
+        pipe.sink().write(ByteBuffer.wrap(new byte[] {0, 0, 0, 2, 'h', 'i'}));
+        assertArrayEquals(new byte[] {'h', 'i'}, reads.receiveBytes());
+        assertFalse(reads.poll(Duration.ofMillis(20)));
+      }
+      // The pump was blocked reading the pipe: closing woke it, and LeakCheck sees it gone.
+      assertTrue(reads.isClosed());
+    }
+  }
+
+  @Test
+  void refusesToSendOnAPipeReadEndAndLeavesItOpen() throws Exception {
+    try (AFPipe pipe = AFPipe.open()) {
+      int fd = InheritedDescriptors.number(pipe.source().getFileDescriptor());
+      IOException e = assertThrows(IOException.class,
+          () -> Inherited.connection(fd, Access.DUPLEX, ConnectionOptions.defaults()));
+      assertEquals("descriptor " + fd + " is a pipe's read end: it cannot send", e.getMessage());
+      pipe.sink().write(ByteBuffer.wrap(new byte[] {1}));
+      assertEquals(1, pipe.source().read(ByteBuffer.allocate(1)));
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"3.11", "3.13"})
   void wrongKeyFailsOnBothSidesInCPythonsWords(String version) throws Exception {
-    List<String> out = runParent(version, "0badc0de");
+    List<String> out = runParent(version, "0badc0de", KEY);
     assertEquals(List.of("child exit 3", "child: digest received was wrong",
         "parent: digest sent was rejected"), out.stream().sorted().toList());
   }
@@ -75,27 +121,19 @@ class InheritedTest {
       int fd = InheritedDescriptors.number(in.getFD());
       IOException e = assertThrows(IOException.class,
           () -> Inherited.connection(fd, Access.DUPLEX, ConnectionOptions.defaults()));
-      assertEquals("descriptor " + fd + " is a regular file, not a unix socket", e.getMessage());
+      assertEquals("descriptor " + fd + " is a regular file, not a unix socket or a pipe",
+          e.getMessage());
       assertEquals("data", new String(in.readAllBytes(), StandardCharsets.UTF_8));
     }
   }
 
-  @Test
-  void refusesAPipeNamingWhatItIs() throws Exception {
-    try (AFPipe pipe = AFPipe.open()) {
-      int fd = InheritedDescriptors.number(pipe.source().getFileDescriptor());
-      IOException e = assertThrows(IOException.class,
-          () -> Inherited.connection(fd, Access.READ_ONLY, ConnectionOptions.defaults()));
-      assertEquals("descriptor " + fd + " is a pipe, not a unix socket", e.getMessage());
-    }
-  }
-
   /** Runs the Python parent, which starts {@link InheritedChildMain}; returns both's lines. */
-  private List<String> runParent(String version, String childKey) throws Exception {
+  private List<String> runParent(String version, String first, String second)
+      throws Exception {
     Path python = Pythons.require(version);
     Path script = Pythons.script("/python/inheriting_parent.py");
     List<String> command = new ArrayList<>(List.of(python.toString(), script.toString(),
-        childKey, KEY, Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        first, second, Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
     command.addAll(List.of("-cp", System.getProperty("java.class.path"),
         InheritedChildMain.class.getName()));

@@ -12,9 +12,11 @@ import dev.ferry.internal.framing.FrameReader;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.InheritedDescriptors;
+import dev.ferry.internal.transport.PipePump;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.Transport;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -50,6 +52,9 @@ public final class FramedConnection implements Connection, AsyncPort {
   private final FrameReceiver receiver;
   private final FrameSender sender;
   private final DescriptorPassing descriptors;
+
+  /** Closed after the transport: the pump of an adopted pipe end; null for the others. */
+  private volatile Closeable companion;
 
   /** Read once, when first asked; the kernel fixed them at connect time. */
   private volatile PeerCredentials credentials;
@@ -98,22 +103,31 @@ public final class FramedConnection implements Connection, AsyncPort {
   }
 
   /**
-   * A connection that takes over inherited descriptor {@code number}, a Unix stream socket: it
-   * closes the descriptor when it closes, without shutting the socket down for the process that
-   * passed it (which may still hold a copy).
+   * A connection that takes over inherited descriptor {@code number}: a Unix stream socket, which
+   * it closes without shutting it down for the process that passed it (which may still hold a
+   * copy), or a pipe end, whose bytes a {@link PipePump} carries through a socket pair and which
+   * closes with the connection.
    *
-   * @throws IOException naming the descriptor, if it is not open or not a Unix socket; the
+   * @throws IOException naming the descriptor, if it is not open, neither a Unix socket nor a
+   *     pipe, or a pipe end that cannot do what {@code readable} and {@code writable} ask; the
    *     descriptor is left as it was then
    */
   public static FramedConnection adoptInherited(int number, boolean readable, boolean writable,
       ConnectionOptions options) throws IOException {
-    AFUNIXSocketChannel channel = InheritedDescriptors.unixChannel(number);
+    InheritedDescriptors.Kind kind = InheritedDescriptors.kind(number);
+    InheritedDescriptors.checkAccess(number, kind, readable, writable);
+    Closeable[] pump = new Closeable[1];
+    AFUNIXSocketChannel channel = InheritedDescriptors.open(number, kind, p -> pump[0] = p);
     try {
       SocketTransport transport = new SocketTransport(channel);
-      transport.keepPeerCopiesOnClose();
-      return new FramedConnection(transport, "descriptor " + number, readable, writable, options);
+      if (kind == InheritedDescriptors.Kind.UNIX_SOCKET) transport.keepPeerCopiesOnClose();
+      FramedConnection connection = new FramedConnection(transport, "descriptor " + number,
+          readable, writable, options);
+      connection.companion = pump[0];
+      return connection;
     } catch (IOException | RuntimeException e) {
       channel.close();
+      if (pump[0] != null) pump[0].close();
       throw e;
     }
   }
@@ -142,6 +156,8 @@ public final class FramedConnection implements Connection, AsyncPort {
   public void close() throws IOException {
     try {
       transport.close();
+      Closeable c = companion;
+      if (c != null) c.close();
     } finally {
       receiver.watchers().runAll(); // ready now: a receive throws at once
     }

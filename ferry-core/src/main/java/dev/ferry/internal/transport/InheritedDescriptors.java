@@ -1,18 +1,21 @@
 package dev.ferry.internal.transport;
 
+import java.io.Closeable;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
  * Descriptors a process was started with (Python's {@code subprocess.Popen(..., pass_fds=[fd])}):
  * what kind each is, and a socket channel that takes one over. junixsocket reads the number and
- * the kind without reflection into the JDK.
+ * the kind of socket without reflection into the JDK; Linux's {@code /proc/self} tells a pipe
+ * and its direction.
  */
 public final class InheritedDescriptors {
   /** {@code st_mode}'s file type bits, and the types a descriptor may have. */
@@ -23,28 +26,44 @@ public final class InheritedDescriptors {
   private static final int REGULAR = 0100000;
   private static final int SOCKET = 0140000;
 
+  /** {@code O_ACCMODE} and {@code O_WRONLY}, in the {@code flags} of {@code /proc/self/fdinfo}. */
+  private static final int ACCESS_MODE = 3;
+  private static final int WRITE_ONLY = 1;
+
   private InheritedDescriptors() {}
 
+  /** What an inherited descriptor can become: a Unix socket, or one end of a pipe. */
+  public enum Kind {
+    UNIX_SOCKET, PIPE_READ_END, PIPE_WRITE_END
+  }
+
   /**
-   * A Unix stream socket channel that owns descriptor {@code number}: closing the channel closes
-   * the descriptor, without shutting the socket down for other processes that hold a copy (the
-   * parent that passed it may still). On failure the descriptor is left as it was.
+   * What descriptor {@code number} is.
    *
    * @throws IllegalArgumentException for a negative number
-   * @throws IOException naming the descriptor, if it is not open or not a Unix socket
+   * @throws IOException naming the descriptor, if it is not open, or neither a Unix socket nor a
+   *     pipe
    */
-  public static AFUNIXSocketChannel unixChannel(int number) throws IOException {
-    if (number < 0) throw new IllegalArgumentException("descriptor < 0: " + number);
-    FileDescriptorCast cast;
-    try {
-      cast = FileDescriptorCast.unsafeUsing(number);
-    } catch (SocketException e) {
-      throw new IOException("descriptor " + number + " is not open", e);
-    }
-    if (!cast.isAvailable(AFUNIXSocketChannel.class)) {
-      throw new IOException("descriptor " + number + " is " + kind(number) + ", not a unix socket");
-    }
+  public static Kind kind(int number) throws IOException {
+    FileDescriptorCast cast = cast(number);
+    if (cast.isAvailable(AFUNIXSocketChannel.class)) return Kind.UNIX_SOCKET;
+    int type = type(number);
+    if (type == FIFO) return writeOnly(number) ? Kind.PIPE_WRITE_END : Kind.PIPE_READ_END;
+    throw new IOException("descriptor " + number + " is " + describe(type)
+        + ", not a unix socket or a pipe");
+  }
+
+  /**
+   * A Unix stream socket channel, in blocking mode, that takes over descriptor {@code number} of
+   * {@code kind}: for a pipe end, the socket of a {@link PipePump} handed to {@code owner}.
+   * Closing the channel (or, for a pipe, the pump) closes the descriptor, without shutting a
+   * socket down for other processes that hold a copy (the parent that passed it may still).
+   */
+  public static AFUNIXSocketChannel open(int number, Kind kind, Consumer<Closeable> owner)
+      throws IOException {
+    FileDescriptorCast cast = cast(number);
     FileDescriptor fd = cast.getFileDescriptor();
+    if (kind != Kind.UNIX_SOCKET) return PipePump.start(fd, kind == Kind.PIPE_READ_END, owner);
     AFUNIXSocketChannel channel = cast.as(AFUNIXSocketChannel.class);
     channel.setShutdownOnClose(false);
     // A channel cast from a descriptor does not own it: this stream closes it with the channel.
@@ -52,21 +71,56 @@ public final class InheritedDescriptors {
     return channel;
   }
 
+  /**
+   * Checks that a descriptor of {@code kind} can do what is asked: a pipe's read end cannot send
+   * and its write end cannot receive.
+   */
+  public static void checkAccess(int number, Kind kind, boolean readable, boolean writable)
+      throws IOException {
+    if (kind == Kind.PIPE_READ_END && writable) {
+      throw new IOException("descriptor " + number + " is a pipe's read end: it cannot send");
+    }
+    if (kind == Kind.PIPE_WRITE_END && readable) {
+      throw new IOException("descriptor " + number + " is a pipe's write end: it cannot receive");
+    }
+  }
+
   /** The number of {@code fd}, as the operating system knows it. */
   public static int number(FileDescriptor fd) throws IOException {
     return FileDescriptorCast.using(fd).as(Integer.class);
   }
 
-  /** What descriptor {@code number} is, in words, for error messages: "a pipe", "a tcp socket". */
-  static String kind(int number) {
-    int mode;
+  private static FileDescriptorCast cast(int number) throws IOException {
+    if (number < 0) throw new IllegalArgumentException("descriptor < 0: " + number);
     try {
-      mode = (Integer) Files.getAttribute(Path.of("/proc/self/fd/" + number), "unix:mode");
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-      return "of an unknown kind";
+      return FileDescriptorCast.unsafeUsing(number);
+    } catch (SocketException e) {
+      throw new IOException("descriptor " + number + " is not open", e);
     }
-    return switch (mode & TYPE_MASK) {
-      case FIFO -> "a pipe";
+  }
+
+  /** The file type bits of descriptor {@code number}, or -1 if they cannot be read. */
+  private static int type(int number) {
+    try {
+      return (Integer) Files.getAttribute(Path.of("/proc/self/fd/" + number), "unix:mode")
+          & TYPE_MASK;
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return -1;
+    }
+  }
+
+  private static boolean writeOnly(int number) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + number))) {
+      if (line.startsWith("flags:")) {
+        return (Integer.parseInt(line.substring(6).strip(), 8) & ACCESS_MODE) == WRITE_ONLY;
+      }
+    }
+    throw new IOException("descriptor " + number + ": no flags in /proc/self/fdinfo");
+  }
+
+  /** A descriptor's type, in words, for error messages: "a regular file", "a tcp socket". */
+  private static String describe(int type) {
+    return switch (type) {
       case CHARACTER_DEVICE -> "a character device";
       case DIRECTORY -> "a directory";
       case REGULAR -> "a regular file";
