@@ -13,17 +13,30 @@ closes b, then authenticates with CPython's own functions (answer_challenge to t
 deliverChallenge, then deliver_challenge) with PARENT_KEY_HEX, sends a few messages and checks
 that they come back. Prints one line per step; exit status 0 when all went as expected.
 """
+import os
 import subprocess
 import sys
 from multiprocessing import Pipe
 from multiprocessing.connection import AuthenticationError, answer_challenge, deliver_challenge
 
 
+def start(command, fds, parent_ends):
+    """Popen with fds left open in the child: pass_fds from 3.2. Python 2 has no pass_fds, but
+    its descriptors are inherited unless close_fds closes them all; the child then must not keep
+    the parent's own ends, or it would never see end of file."""
+    if sys.version_info >= (3, 2):
+        return subprocess.Popen(command, pass_fds=fds)
+    ends = [c.fileno() for c in parent_ends]
+    return subprocess.Popen(command, close_fds=False,
+                            preexec_fn=lambda: [os.close(fd) for fd in ends])
+
+
 def oneway():
     child_reads, parent_writes = Pipe(False)
     parent_reads, child_writes = Pipe(False)
     fds = [child_reads.fileno(), child_writes.fileno()]
-    child = subprocess.Popen(sys.argv[3:] + [str(fd) for fd in fds] + ["oneway"], pass_fds=fds)
+    child = start(sys.argv[3:] + [str(fd) for fd in fds] + ["oneway"], fds,
+                  [parent_writes, parent_reads])
     child_reads.close()
     child_writes.close()
     values = [b"ping", b"", b"y" * (1 << 20), b"last"]
@@ -39,7 +52,12 @@ def oneway():
         print("parent: no end of file")
     except EOFError:
         print("parent: copied %d messages, then end of file" % len(values))
-    print("child exit %d" % child.wait(timeout=60))
+    print("child exit %d" % wait(child))
+
+
+def wait(child):
+    """The child's exit status; the test's own timeout bounds it (2.7's wait has none)."""
+    return child.wait()
 
 
 def main():
@@ -48,7 +66,7 @@ def main():
     key = bytes(bytearray.fromhex(sys.argv[2]))
     a, b = Pipe()
     fd = b.fileno()
-    child = subprocess.Popen(sys.argv[3:] + [str(fd), sys.argv[1]], pass_fds=[fd])
+    child = start(sys.argv[3:] + [str(fd), sys.argv[1]], [fd], [a])
     b.close()
     try:
         answer_challenge(a, key)
@@ -57,7 +75,7 @@ def main():
         print("parent: %s" % e)
         sys.stdout.flush()
         a.close()
-        print("child exit %d" % child.wait(timeout=60))
+        print("child exit %d" % wait(child))
         return
     print("parent: authenticated")
     values = [b"ping", b"", b"x" * 100000]
@@ -70,7 +88,7 @@ def main():
     print("parent: echoed %r" % (a.recv(),))
     print("parent: child says %s" % a.recv_bytes().decode())
     a.close()
-    print("child exit %d" % child.wait(timeout=60))
+    print("child exit %d" % wait(child))
 
 
 main()

@@ -35,7 +35,7 @@ public final class Inherited {
    * <p>Ownership moves to the connection: closing it closes the descriptor. A socket closes
    * without being shut down, so a parent that still holds its copy of the same end keeps a
    * working socket (and the peer sees end of stream only once every copy is closed, as with
-   * CPython). On failure the descriptor is left as it was.
+   * CPython). A descriptor refused for what it is (the exceptions below) is left as it was.
    *
    * <p>A pipe cannot be watched by a Java selector, so a pipe end's bytes travel through a
    * socket pair and a thread of the connection's own, {@code ferry-pipe-N}, which copies them in

@@ -32,8 +32,8 @@ import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
  * Connections on inherited descriptors: a real CPython parent that starts a Java child with
- * {@code subprocess.Popen(..., pass_fds=[fd])} (Python 3.2+) hands it a {@code Pipe()} end, and
- * both authenticate with the other's own challenge functions.
+ * {@code subprocess.Popen(..., pass_fds=[fd])} (Python 3.2+; 2.7 with {@code close_fds=False})
+ * hands it a {@code Pipe()} end, and both authenticate with the other's own challenge functions.
  */
 @ExtendWith(LeakCheck.class)
 class InheritedTest {
@@ -43,7 +43,7 @@ class InheritedTest {
   Path dir;
 
   @ParameterizedTest
-  @ValueSource(strings = {"3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"})
+  @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"})
   void javaChildTalksOnThePipeEndItsPythonParentPassed(String version) throws Exception {
     List<String> out = runParent(version, KEY, KEY);
     assertEquals("parent: authenticated", out.get(0), out.toString());
@@ -54,7 +54,7 @@ class InheritedTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"})
+  @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"})
   void javaChildCopiesBetweenTheOneWayPipeEndsItsPythonParentPassed(String version)
       throws Exception {
     List<String> out = runParent(version, "oneway", "-");
@@ -93,7 +93,7 @@ class InheritedTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"3.11", "3.13"})
+  @ValueSource(strings = {"2.7", "3.11", "3.13"})
   void wrongKeyFailsOnBothSidesInCPythonsWords(String version) throws Exception {
     List<String> out = runParent(version, "0badc0de", KEY);
     assertEquals(List.of("child exit 3", "child: digest received was wrong",
