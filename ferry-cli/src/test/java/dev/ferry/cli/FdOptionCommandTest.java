@@ -78,6 +78,13 @@ class FdOptionCommandTest {
       "    f = open(sys.executable, 'rb'); keep.append(f); fd = f.fileno()",
       "elif kind == 'tcp':",
       "    s = socket.socket(); keep.append(s); fd = s.fileno()",
+      "elif kind == 'listening':",
+      "    s = socket.socket(socket.AF_UNIX); s.bind('\\0ferry-fd-test-%d' % os.getpid());"
+          + " s.listen(1); keep.append(s); fd = s.fileno()",
+      "elif kind == 'datagram':",
+      "    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); keep.append(s); fd = s.fileno()",
+      "elif kind == 'unconnected':",
+      "    s = socket.socket(socket.AF_UNIX); keep.append(s); fd = s.fileno()",
       "elif kind == 'pipe':",
       "    r, w = os.pipe(); fd = r",
       "else:",
@@ -135,7 +142,8 @@ class FdOptionCommandTest {
 
   @Test
   void refusesDescriptorsThatAreNoUnixSocketWithOneLineAndExitOne() throws Exception {
-    for (String kind : List.of("closed", "file", "tcp", "pipe")) {
+    for (String kind : List.of("closed", "file", "tcp", "listening", "datagram", "unconnected",
+        "pipe")) {
       // listen serves a pipe's read end (below); echo, which answers, cannot.
       for (String command : kind.equals("pipe") ? List.of("echo") : List.of("echo", "listen")) {
         String out = run("3.13", BAD, List.of(kind), command, "--fd", "{fd}");
@@ -145,6 +153,9 @@ class FdOptionCommandTest {
           case "file" -> "descriptor " + fd + " is a regular file, not a unix socket or a pipe";
           case "tcp" -> "descriptor " + fd
               + " is a socket of another family (tcp?), not a unix socket or a pipe";
+          case "listening" -> "descriptor " + fd + " is a listening unix socket";
+          case "datagram" -> "descriptor " + fd + " is a unix datagram socket, not a stream socket";
+          case "unconnected" -> "descriptor " + fd + " is an unconnected unix socket";
           default -> "descriptor " + fd + " is a pipe's read end: it cannot send";
         };
         assertEquals("fd " + fd + "\n" + expected + "\nexit 1\n", out, kind + " " + command);

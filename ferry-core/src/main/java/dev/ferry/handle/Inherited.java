@@ -47,6 +47,7 @@ public final class Inherited {
    * @throws IllegalArgumentException if {@code descriptor} is negative
    * @throws IOException naming the descriptor: {@code "descriptor 7 is not open"},
    *     {@code "descriptor 4 is a regular file, not a unix socket or a pipe"},
+   *     {@code "descriptor 4 is a listening unix socket"} (or a datagram or unconnected one),
    *     {@code "descriptor 5 is a pipe's read end: it cannot send"} (for {@link Access#DUPLEX}
    *     or {@link Access#WRITE_ONLY})
    */

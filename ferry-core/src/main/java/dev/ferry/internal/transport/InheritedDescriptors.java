@@ -30,6 +30,12 @@ public final class InheritedDescriptors {
   private static final int ACCESS_MODE = 3;
   private static final int WRITE_ONLY = 1;
 
+  /** Columns of {@code /proc/net/unix}: the listening flag, a stream's type, a connected state. */
+  private static final int LISTENING = 0x10000;
+  private static final String STREAM = "0001";
+  private static final String DATAGRAM = "0002";
+  private static final String CONNECTED = "03";
+
   private InheritedDescriptors() {}
 
   /** What an inherited descriptor can become: a Unix socket, or one end of a pipe. */
@@ -46,9 +52,15 @@ public final class InheritedDescriptors {
    */
   public static Kind kind(int number) throws IOException {
     FileDescriptorCast cast = cast(number);
-    if (cast.isAvailable(AFUNIXSocketChannel.class)) return Kind.UNIX_SOCKET;
+    if (cast.isAvailable(AFUNIXSocketChannel.class)) {
+      String problem = unixSocketProblem(number);
+      if (problem != null) throw new IOException("descriptor " + number + " is " + problem);
+      return Kind.UNIX_SOCKET;
+    }
     int type = type(number);
     if (type == FIFO) return writeOnly(number) ? Kind.PIPE_WRITE_END : Kind.PIPE_READ_END;
+    String unix = type == SOCKET ? unixSocketProblem(number) : null;
+    if (unix != null) throw new IOException("descriptor " + number + " is " + unix);
     throw new IOException("descriptor " + number + " is " + describe(type)
         + ", not a unix socket or a pipe");
   }
@@ -116,6 +128,32 @@ public final class InheritedDescriptors {
       }
     }
     throw new IOException("descriptor " + number + ": no flags in /proc/self/fdinfo");
+  }
+
+  /**
+   * Why Unix socket {@code number} cannot carry a connection, from Linux's table of Unix sockets
+   * ({@code /proc/net/unix}: flags, type, state by inode): "a listening unix socket", "a unix
+   * datagram socket, ...", "an unconnected unix socket"; null for a connected stream socket or a
+   * socket the table does not hold (another family), or if
+   * the table cannot be read (a receive then reports the problem).
+   */
+  private static String unixSocketProblem(int number) {
+    try {
+      String link = Files.readSymbolicLink(Path.of("/proc/self/fd/" + number)).toString();
+      if (!link.startsWith("socket:[")) return null;
+      String inode = link.substring(8, link.length() - 1);
+      for (String line : Files.readAllLines(Path.of("/proc/net/unix"))) {
+        String[] f = line.strip().split("\\s+");
+        if (f.length < 7 || !f[6].equals(inode)) continue;
+        if ((Integer.parseInt(f[3], 16) & LISTENING) != 0) return "a listening unix socket";
+        if (f[4].equals(DATAGRAM)) return "a unix datagram socket, not a stream socket";
+        if (!f[4].equals(STREAM)) return "a unix socket of type " + f[4] + ", not a stream socket";
+        return f[5].equals(CONNECTED) ? null : "an unconnected unix socket";
+      }
+    } catch (IOException | RuntimeException e) {
+      // No table to read: the first receive reports what is wrong.
+    }
+    return null;
   }
 
   /** A descriptor's type, in words, for error messages: "a regular file", "a tcp socket". */
