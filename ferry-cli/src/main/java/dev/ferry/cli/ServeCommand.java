@@ -10,6 +10,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
@@ -92,7 +93,11 @@ final class ServeCommand {
     if (fd < 0) throw new CommandFailure("--fd must be 0 or more: " + fd);
     try (Connection connection = sends ? Inherited.connection(fd, Access.DUPLEX, options)
         : Inherited.connection(fd, options)) {
-      Thread hook = context.ownsProcess() ? stopOnSignal(() -> close(connection), context) : null;
+      AtomicBoolean stopping = new AtomicBoolean();
+      Thread hook = context.ownsProcess() ? stopOnSignal(() -> {
+        stopping.set(true);
+        close(connection);
+      }, context) : null;
       try {
         if (options.authKey().isPresent()) {
           Authentication.deliverChallenge(connection, options.authKey().get());
@@ -101,6 +106,8 @@ final class ServeCommand {
         session.serve(connection);
       } catch (EOFException e) {
         // The peer closed between messages: done.
+      } catch (IOException e) {
+        if (!stopping.get()) throw e; // else a signal closed it: the hook ends the process, 0
       } finally {
         removeHook(hook);
       }

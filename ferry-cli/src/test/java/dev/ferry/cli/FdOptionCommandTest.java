@@ -130,6 +130,24 @@ class FdOptionCommandTest {
   }
 
   @Test
+  void sigtermStopsAnInheritedConnectionsServerWithExitZero() throws Exception {
+    String script = String.join("\n",
+        "import signal, subprocess, sys",
+        "from multiprocessing import Pipe",
+        "a, b = Pipe()",
+        "command = [x.replace('{fd}', str(b.fileno())) for x in sys.argv[1:]]",
+        "child = subprocess.Popen(command, pass_fds=[b.fileno()])",
+        "b.close()",
+        "a.send_bytes(b'ping')",
+        "print(a.recv_bytes().decode())",
+        "sys.stdout.flush()",
+        "child.send_signal(signal.SIGTERM)",
+        "print('exit %d' % child.wait(timeout=60))",
+        "");
+    assertEquals("ping\nexit 0\n", run("3.13", script, List.of(), "echo", "--fd", "{fd}"));
+  }
+
+  @Test
   void wrongKeyFailsWithOneLineAndExitOne() throws Exception {
     String out = run("3.13", PARENT.replace("    answer_challenge(a, k)\n",
         "    try:\n        answer_challenge(a, k)\n    except Exception as e:\n"
