@@ -27,7 +27,8 @@ import java.util.Objects;
  *
  * <p>Each call waits at most the connection's {@link ConnectionOptions#handshakeTimeout()} (or
  * the timeout given) for all the peer's messages together: CPython waits forever. A failure leaves
- * the connection open, as in CPython; it is the caller's to close. The connection must not be
+ * the connection open, as in CPython (unless a timeout cut a message short: then it closes, as
+ * after any receive); it is the caller's to close. The connection must not be
  * used for anything else meanwhile, and must be a Ferry connection receiving blocking, not one
  * an event loop receives for.
  */
