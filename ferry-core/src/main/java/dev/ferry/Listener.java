@@ -7,6 +7,7 @@ import java.net.BindException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -85,6 +86,16 @@ public sealed interface Listener extends AutoCloseable permits SocketListener {
 
   /** The address clients connect to; for TCP port 0, the port that was bound. */
   Address address();
+
+  /**
+   * The address of the peer of the connection that {@link #accept()} or {@link #acceptAsync()}
+   * handed out last: a TCP client's IP address and port, or the path or abstract name a Unix
+   * client bound its socket to. Empty before the first connection, and for a Unix client that
+   * bound no name, which is the usual client (CPython reports an empty string then).
+   *
+   * <p>Python: {@code last_accepted}.
+   */
+  Optional<Address> lastAccepted();
 
   /** The options this listener was bound with, which every accepted connection gets too. */
   ConnectionOptions options();

@@ -105,6 +105,21 @@ public sealed interface Receiver extends AutoCloseable permits Connection {
   /** Waits with no time limit until {@link #poll()} would be true. Python: {@code poll(None)}. */
   void awaitReadable() throws IOException;
 
+  /**
+   * The operating system's number for this end's socket, for code that hands it on (to a child
+   * started with it open, to {@code select} in native code) or logs it. Python: {@code fileno()}.
+   *
+   * <p>Ownership: the descriptor stays this end's. Do not close it, and do not read or write it
+   * while Ferry does; it is closed, and the number may be reused for another file, when this end
+   * closes. To keep the socket beyond that, duplicate it (a child process inherits a duplicate; a
+   * received copy from {@code dev.ferry.handle.Handles} is the receiver's own).
+   *
+   * @throws ConnectionClosedException if this end is closed
+   * @throws UnsupportedOperationException for a TCP or TLS connection, whose JDK socket does not
+   *     show its descriptor; Unix socket connections (pipes, {@code unix:} addresses) do
+   */
+  int descriptor() throws IOException;
+
   /** False once closed, once a too-large message made this end write-only, or for a write end. */
   boolean isReadable();
 

@@ -45,6 +45,21 @@ public sealed interface Sender extends AutoCloseable permits Connection {
   /** Encodes {@code value} with {@code codec} and sends it as one message. Python: {@code send(obj)}. */
   <T> void send(T value, Codec<? super T> codec) throws IOException;
 
+  /**
+   * The operating system's number for this end's socket, for code that hands it on (to a child
+   * started with it open, to {@code select} in native code) or logs it. Python: {@code fileno()}.
+   *
+   * <p>Ownership: the descriptor stays this end's. Do not close it, and do not read or write it
+   * while Ferry does; it is closed, and the number may be reused for another file, when this end
+   * closes. To keep the socket beyond that, duplicate it (a child process inherits a duplicate; a
+   * received copy from {@code dev.ferry.handle.Handles} is the receiver's own).
+   *
+   * @throws ConnectionClosedException if this end is closed
+   * @throws UnsupportedOperationException for a TCP or TLS connection, whose JDK socket does not
+   *     show its descriptor; Unix socket connections (pipes, {@code unix:} addresses) do
+   */
+  int descriptor() throws IOException;
+
   /** False once closed, or for a read end. */
   boolean isWritable();
 

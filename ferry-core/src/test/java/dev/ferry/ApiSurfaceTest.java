@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Test;
 /**
  * What callers outside the module can see: the exported packages name no internal type in a
  * public signature, and {@code dev.ferry} holds public API types only, none of which hands out or
- * takes a raw descriptor or socket channel (streaming sources and sinks are API).
+ * takes a raw descriptor or socket channel (streaming sources and sinks are API). The one
+ * deliberate exception is a number, not a descriptor: {@code Receiver.descriptor()}, Python's
+ * {@code fileno()}, which issue 14 asks for; taking a descriptor over goes through
+ * {@code dev.ferry.handle.Inherited}, as passing one goes through {@code Handles}.
  */
 class ApiSurfaceTest {
   private static final List<String> EXPORTED =

@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 
 /** The options every networking command shares: where, with which key, and how to read messages. */
 final class EndpointOptions {
-  @Option(names = "--address", required = true, paramLabel = "ADDR",
+  @Option(names = "--address", paramLabel = "ADDR",
       converter = AddressConverter.class,
       description = "unix:/path, unix:@abstract-name, tcp:host:port or tcp:[v6-host]:port")
   Address address;
@@ -41,6 +41,18 @@ final class EndpointOptions {
 
   @Spec(Spec.Target.MIXEE)
   CommandSpec command;
+
+  /**
+   * The address of {@code --address}.
+   *
+   * @throws ParameterException in picocli's words if it was not given
+   */
+  Address address() {
+    if (address == null) {
+      throw new ParameterException(command.commandLine(), "Missing required option: '--address=ADDR'");
+    }
+    return address;
+  }
 
   /**
    * The codec of {@code --codec}, with {@code --pickle-protocol} applied.

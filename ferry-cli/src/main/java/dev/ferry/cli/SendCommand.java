@@ -60,7 +60,7 @@ final class SendCommand implements Callable<Integer> {
   }
 
   private Connection connect() throws IOException {
-    return Client.connect(endpoint.address, endpoint.connectionOptions());
+    return Client.connect(endpoint.address(), endpoint.connectionOptions());
   }
 
   private void exchange(Connection connection, MessageCodec codec, String message)
@@ -70,7 +70,7 @@ final class SendCommand implements Callable<Integer> {
     try {
       reply = codec.receiveReply(connection);
     } catch (EOFException e) {
-      throw new CommandFailure("connection closed by " + endpoint.address + " before it replied");
+      throw new CommandFailure("connection closed by " + endpoint.address() + " before it replied");
     }
     PrintWriter out = context.out();
     out.println(reply);

@@ -7,6 +7,14 @@ final class ServeOptions {
   /** The largest --receive-spin-us: ConnectionOptions.receiveSpin takes at most one second. */
   static final int MAX_SPIN_MICROS = 1_000_000;
 
+  @Option(names = "--fd", paramLabel = "N",
+      description = "Instead of --address: serve the one connection on descriptor N, inherited "
+          + "from the parent (Python: subprocess.Popen(..., pass_fds=[N])): a unix socket such as "
+          + "a multiprocessing.Pipe() end, or for listen without a key also a pipe's read end "
+          + "(Pipe(False)). The handshake runs only with --authkey-hex; exits 0 when the peer "
+          + "closes.")
+  Integer fd;
+
   @Option(names = "--max-connections", paramLabel = "N",
       description = "Accept N connections, serve each to its end, then exit.")
   Integer maxConnections;

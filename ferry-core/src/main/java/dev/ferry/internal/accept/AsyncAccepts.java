@@ -6,6 +6,7 @@ import dev.ferry.Listener;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -14,13 +15,16 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class AsyncAccepts {
   private final AcceptLoop loop;
+  /** Told of each connection a future takes, before its dependents run. */
+  private final UnaryOperator<Connection> handedOut;
 
   // Guarded by lock; never held while a future's dependents run.
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<CompletableFuture<Connection>> waiting = new ArrayDeque<>();
 
-  AsyncAccepts(AcceptLoop loop) {
+  AsyncAccepts(AcceptLoop loop, UnaryOperator<Connection> handedOut) {
     this.loop = loop;
+    this.handedOut = handedOut;
     loop.addWatcher(this::serve);
   }
 
@@ -58,7 +62,7 @@ final class AsyncAccepts {
       } else if (result instanceof IOException e) {
         taken = f.completeExceptionally(e);
       } else {
-        taken = f.complete((Connection) result);
+        taken = !f.isDone() && f.complete(handedOut.apply((Connection) result));
       }
       if (!taken && result != AcceptLoop.CLOSED) {
         // Cancelled between the check and now: the result goes back for the next accept.

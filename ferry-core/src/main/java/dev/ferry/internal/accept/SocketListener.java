@@ -5,6 +5,7 @@ import dev.ferry.Connection;
 import dev.ferry.ConnectionClosedException;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
+import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.Sockets;
 import java.io.FileDescriptor;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.newsclub.net.unix.AFUNIXServerSocketChannel;
@@ -45,6 +47,9 @@ public final class SocketListener implements Listener {
   /** Set once this listener's socket went to another process: it is theirs to unlink and shut. */
   private volatile boolean passedOn;
   private volatile boolean closed;
+
+  /** The peer address of the connection accept handed out last; see {@link #lastAccepted()}. */
+  private volatile Optional<Address> lastAccepted = Optional.empty();
 
   // Guarded by this; created on the first acceptAsync.
   private AsyncAccepts asyncAccepts;
@@ -178,14 +183,31 @@ public final class SocketListener implements Listener {
       throw new ConnectionClosedException("listener is closed");
     }
     if (result instanceof IOException e) throw e;
-    return (Connection) result;
+    return handedOut((Connection) result);
+  }
+
+  /** Records {@code accepted} as the last connection handed out, for {@link #lastAccepted()}. */
+  Connection handedOut(Connection accepted) {
+    Optional<Address> peer;
+    try {
+      peer = Sockets.peerAddress(((FramedConnection) accepted).channel());
+    } catch (IOException e) {
+      peer = Optional.empty(); // closed already: there is no address left to read
+    }
+    lastAccepted = peer;
+    return accepted;
+  }
+
+  @Override
+  public Optional<Address> lastAccepted() {
+    return lastAccepted;
   }
 
   @Override
   public CompletableFuture<Connection> acceptAsync() {
     AsyncAccepts accepts;
     synchronized (this) {
-      if (asyncAccepts == null) asyncAccepts = new AsyncAccepts(loop);
+      if (asyncAccepts == null) asyncAccepts = new AsyncAccepts(loop, this::handedOut);
       accepts = asyncAccepts;
     }
     return accepts.add();

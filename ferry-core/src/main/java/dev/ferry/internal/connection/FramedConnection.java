@@ -1,6 +1,7 @@
 package dev.ferry.internal.connection;
 
 import dev.ferry.Connection;
+import dev.ferry.ConnectionClosedException;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.PeerCredentials;
 import dev.ferry.Receiver;
@@ -10,9 +11,12 @@ import dev.ferry.internal.auth.HandshakeChannel;
 import dev.ferry.internal.framing.FrameReader;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
+import dev.ferry.internal.transport.InheritedDescriptors;
+import dev.ferry.internal.transport.PipePump;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.Transport;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -23,6 +27,7 @@ import java.nio.channels.spi.SelectorProvider;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * The one implementation of {@link Connection}, {@link Receiver} and {@link Sender}: the framing of
@@ -42,10 +47,14 @@ public final class FramedConnection implements Connection, AsyncPort {
   private final long maxMessageSize;
   private final long maxSendSize;
   private final String peer;
+  private final ConnectionOptions options;
 
   private final FrameReceiver receiver;
   private final FrameSender sender;
   private final DescriptorPassing descriptors;
+
+  /** Closed after the transport: the pump of an adopted pipe end; null for the others. */
+  private volatile Closeable companion;
 
   /** Read once, when first asked; the kernel fixed them at connect time. */
   private volatile PeerCredentials credentials;
@@ -54,6 +63,7 @@ public final class FramedConnection implements Connection, AsyncPort {
       ConnectionOptions options) {
     this.transport = transport;
     this.description = description;
+    this.options = options;
     this.maxMessageSize = options.maxMessageSize();
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
@@ -83,6 +93,51 @@ public final class FramedConnection implements Connection, AsyncPort {
   }
 
   @Override
+  public int descriptor() throws IOException {
+    if (isClosed()) throw new ConnectionClosedException("connection is closed");
+    if (!transport.passesDescriptors()) {
+      throw new UnsupportedOperationException("no descriptor to show for " + description
+          + ": only unix socket connections show theirs");
+    }
+    return InheritedDescriptors.number(transport.fileDescriptor());
+  }
+
+  /**
+   * A connection that takes over inherited descriptor {@code number}: a Unix stream socket, which
+   * it closes without shutting it down for the process that passed it (which may still hold a
+   * copy), or a pipe end, whose bytes a {@link PipePump} carries through a socket pair and which
+   * closes with the connection.
+   *
+   * @throws IOException naming the descriptor, if it is not open, neither a Unix socket nor a
+   *     pipe, or a pipe end that cannot do what {@code readable} and {@code writable} ask; the
+   *     descriptor is left as it was then
+   */
+  public static FramedConnection adoptInherited(int number, boolean readable, boolean writable,
+      ConnectionOptions options) throws IOException {
+    InheritedDescriptors.Kind kind = InheritedDescriptors.kind(number);
+    InheritedDescriptors.checkAccess(number, kind, readable, writable);
+    Closeable[] pump = new Closeable[1];
+    AFUNIXSocketChannel channel = InheritedDescriptors.open(number, kind, p -> pump[0] = p);
+    try {
+      SocketTransport transport = new SocketTransport(channel);
+      if (kind == InheritedDescriptors.Kind.UNIX_SOCKET) transport.keepPeerCopiesOnClose();
+      FramedConnection connection = new FramedConnection(transport, "descriptor " + number,
+          readable, writable, options);
+      connection.companion = pump[0];
+      return connection;
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      if (pump[0] != null) pump[0].close();
+      throw e;
+    }
+  }
+
+  /** The options this connection was made with: handshake timeout, digest, limits. */
+  public ConnectionOptions options() {
+    return options;
+  }
+
+  @Override
   public boolean isReadable() {
     return receiver.readable() && !transport.isClosed();
   }
@@ -101,6 +156,8 @@ public final class FramedConnection implements Connection, AsyncPort {
   public void close() throws IOException {
     try {
       transport.close();
+      Closeable c = companion;
+      if (c != null) c.close();
     } finally {
       receiver.watchers().runAll(); // ready now: a receive throws at once
     }

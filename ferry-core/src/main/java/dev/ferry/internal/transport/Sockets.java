@@ -17,8 +17,10 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -185,6 +187,32 @@ public final class Sockets {
     AFUNIXSocketCredentials c = unix.getPeerCredentials();
     if (c == null || c.isEmpty()) return Optional.empty();
     return Optional.of(new PeerCredentials(c.getPid(), c.getUid(), c.getGid()));
+  }
+
+  /**
+   * The address the peer of {@code channel} is bound to, in Ferry's form: a TCP peer's IP address
+   * and port, or the path or abstract name a Unix peer bound to. Empty for a Unix peer that bound
+   * no name (the usual client), where CPython reports an empty string.
+   *
+   * @throws IOException if the socket is closed or the address cannot be read
+   */
+  public static Optional<Address> peerAddress(SocketChannel channel) throws IOException {
+    SocketAddress remote = channel.getRemoteAddress();
+    if (remote instanceof InetSocketAddress inet) {
+      return Optional.of(new Address.Tcp(inet.getAddress().getHostAddress(), inet.getPort()));
+    }
+    if (remote instanceof AFUNIXSocketAddress unix && unix.getPathAsBytes().length > 0) {
+      if (unix.isInAbstractNamespace()) {
+        return Optional.of(new Address.Abstract(abstractName(unix.getPathAsBytes())));
+      }
+      return Optional.of(new Address.Unix(Path.of(unix.getPath())));
+    }
+    return Optional.empty();
+  }
+
+  /** An abstract address's name: its bytes after the leading NUL. */
+  private static String abstractName(byte[] path) {
+    return new String(path, 1, path.length - 1, StandardCharsets.UTF_8);
   }
 
   /** Sets the per-connection options an accepted channel needs. */
