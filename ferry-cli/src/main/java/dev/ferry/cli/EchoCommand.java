@@ -83,7 +83,8 @@ final class EchoCommand implements Callable<Integer> {
 
   private int serve(MessageCodec codec) throws Exception {
     PrintWriter err = context.err();
-    return ServeCommand.run(context, spec, endpoint, serve, connection -> {
+    LoopSessions.Factory onLoops = (lines, blocking) -> LoopSessions.echo(codec, blocking);
+    return ServeCommand.run(context, spec, endpoint, serve, onLoops, connection -> {
       while (true) {
         try {
           codec.echo(connection);
