@@ -1,6 +1,7 @@
 package dev.ferry.cli;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +29,20 @@ final class Lines implements AutoCloseable {
       to.println(line);
       to.flush();
     }, thread);
+  }
+
+  /**
+   * Takes no more lines and waits up to {@code patience} for those handed in to print: on
+   * SIGTERM, lines already due still reach the terminal, and a stdout nobody reads cannot hold
+   * up the exit for long.
+   */
+  void drain(Duration patience) {
+    thread.shutdown();
+    try {
+      thread.awaitTermination(patience.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Prints what was handed in so far, then ends the thread; an interrupt stops the wait. */

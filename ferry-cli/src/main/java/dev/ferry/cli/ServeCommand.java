@@ -23,6 +23,9 @@ final class ServeCommand {
   /** Threads for answers that may wait for another process; made only when needed. */
   private static final int BLOCKING_THREADS = 8;
 
+  /** How long a stopping server waits for its last lines to print. */
+  private static final Duration LINES_PATIENCE = Duration.ofSeconds(1);
+
   private ServeCommand() {}
 
   /**
@@ -67,7 +70,10 @@ final class ServeCommand {
     try (Lines lines = new Lines(name + "out")) {
       EventLoopServer server = new EventLoopServer(listener, context.err(), lines, max,
           loopSession.create(lines, blocking));
-      serve(context, listener, server::run, server::stop);
+      serve(context, listener, server::run, () -> {
+        server.stop();
+        lines.drain(LINES_PATIENCE);
+      });
     } finally {
       blocking.shutdown();
       blocking.awaitTermination(1, TimeUnit.MINUTES);
