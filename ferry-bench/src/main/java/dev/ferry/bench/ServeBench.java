@@ -26,7 +26,8 @@ import java.util.concurrent.TimeoutException;
  * The server workload behind {@code ferry bench --serve N}: starts a server process, connects N
  * authenticated clients to it from this process (on event loops, in waves), makes {@link #ROUNDS}
  * checked round trips on every one of them at once, and reads the server's thread count and
- * resident memory from {@code /proc/PID/status} while idle and while holding the N clients. Unix
+ * resident memory from {@code /proc/PID/status}: threads from its {@code listening on} line to N
+ * clients served, memory from idle (after a warm-up with a tenth of N, closed again) to N. Unix
  * sockets, then TCP; each kind twice: the measured server (the command it is given, such as
  * {@code ferry echo}) and, as the reference, {@link LoopEchoServer}, the library's own minimal
  * echo on the same event loops, started the same way.
@@ -49,9 +50,10 @@ public final class ServeBench {
 
   /** What one server gave with one kind of socket. */
   record Result(String kind, String server, int clients, long connectNanos, long exchangeNanos,
-      Status idle, Status serving) {
+      Status listening, Status idle, Status serving) {
+    /** From the {@code listening on} line, before any client, to N served at once. */
     int threadsAdded() {
-      return serving.threads - idle.threads;
+      return serving.threads - listening.threads;
     }
 
     double rssPerClientBytes() {
@@ -128,6 +130,7 @@ public final class ServeBench {
             + (server.isAlive() ? "" : " and exited with " + server.waitFor()));
       }
       Address address = Address.parse(line.substring("listening on ".length()));
+      Status listening = status(server.pid());
       // Warm up (code, heap) with a tenth of the clients, so that idle is a served state.
       List<AsyncConnection> warm = connect(address, Math.max(10, n / 10), loops);
       exchange(warm);
@@ -142,7 +145,8 @@ public final class ServeBench {
         long exchangeNanos = System.nanoTime() - start;
         Status serving = status(server.pid());
         progress.println("serve " + kind + ": " + name + " served " + n + " clients");
-        return new Result(kind, name, n, connectNanos, exchangeNanos, idle, serving);
+        return new Result(kind, name, n, connectNanos, exchangeNanos, listening, idle,
+            serving);
       } finally {
         closeAll(clients);
       }
@@ -227,7 +231,7 @@ public final class ServeBench {
     out.println("## Serve: N authenticated clients of one server process at once");
     out.println();
     out.println("| kind | server | clients | connect + handshake, all | " + ROUNDS
-        + " round trips on each, all | ratio | threads idle | threads added | RSS per client"
+        + " round trips on each, all | ratio | threads listening | threads added | RSS per client"
         + " | ratio |");
     out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (Result r : results) {
@@ -236,7 +240,7 @@ public final class ServeBench {
           .orElse(r);
       out.printf("| %s | %s | %,d | %,d ms | %,d ms | x%.2f | %d | %d | %,.0f B | x%.2f |%n",
           r.kind, r.server, r.clients, r.connectNanos / 1_000_000, r.exchangeNanos / 1_000_000,
-          r.exchangeNanos / (double) ref.exchangeNanos, r.idle.threads, r.threadsAdded(),
+          r.exchangeNanos / (double) ref.exchangeNanos, r.listening.threads, r.threadsAdded(),
           r.rssPerClientBytes(), r.rssPerClientBytes() / Math.max(1.0, ref.rssPerClientBytes()));
     }
   }
