@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import java.awt.AWTError;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -7,26 +8,46 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import javax.imageio.ImageIO;
 
 /**
  * A PNG of every ratio in the run, one horizontal bar per row, drawn with the JDK's own 2D API in
  * headless mode (no plotting library: one chart type does not justify a dependency). Bars that
- * are better than the reference are green, worse ones orange; the line marks 1.
+ * are better than the reference are green, worse ones orange; the line marks 1. Text is drawn
+ * last and apart, so that a runtime without a working font library still gets the bars.
  */
 final class BarChart {
   private static final int WIDTH = 1100;
-  private static final int ROW_HEIGHT = 18;
-  private static final int LABEL_WIDTH = 640;
-  private static final int TOP = 40;
+  static final int ROW_HEIGHT = 18;
+  static final int LABEL_WIDTH = 640;
+  static final int TOP = 40;
 
   private BarChart() {}
 
-  static void write(List<Row> rows, Path file) throws IOException {
+  /** Draws a chart's text: the part that needs the Java runtime's font library. */
+  interface Labels {
+    void draw(Graphics2D g, List<Row> bars, double most, double scale);
+  }
+
+  /**
+   * Writes the chart to {@code file}. A Java runtime that cannot load its font library (a
+   * headless JDK without libharfbuzz or fontconfig, say) gets the bars without text instead:
+   * the returned line says so and what is missing; otherwise it is empty.
+   *
+   * @throws IOException if the file cannot be written, or no PNG at all can be drawn here
+   */
+  static Optional<String> write(List<Row> rows, Path file) throws IOException {
+    return write(rows, file, BarChart::drawText);
+  }
+
+  static Optional<String> write(List<Row> rows, Path file, Labels labels) throws IOException {
     System.setProperty("java.awt.headless", "true");
     List<Row> bars = new ArrayList<>();
     for (Row row : rows) {
@@ -36,6 +57,33 @@ final class BarChart {
         bars.add(row);
       }
     }
+    BufferedImage image;
+    Optional<String> note = Optional.empty();
+    try {
+      image = draw(bars, labels);
+    } catch (LinkageError | AWTError | InternalError e) {
+      // The font library failed to load (UnsatisfiedLinkError first, NoClassDefFoundError on
+      // later tries) or fontconfig failed: the bars need no font.
+      note = Optional.of("plot " + file + " drawn without labels: " + missing(e));
+      image = draw(bars, null);
+    }
+    ImageIO.setUseCache(false); // no temporary file: the PNG goes straight to its own
+    try (OutputStream out = Files.newOutputStream(file)) {
+      if (!ImageIO.write(image, "png", out)) throw new IOException("no PNG writer");
+    }
+    return note;
+  }
+
+  /** What the Java runtime lacks, in one line: the deepest message of {@code e}. */
+  static String missing(Throwable e) {
+    Throwable cause = e;
+    while (cause.getCause() != null) cause = cause.getCause();
+    String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    return "this java runtime cannot load its font library (" + message + ")";
+  }
+
+  /** The bars and the line at 1; with {@code labels} null, nothing that needs a font. */
+  private static BufferedImage draw(List<Row> bars, Labels labels) {
     double most = 1.0;
     for (Row row : bars) most = Math.max(most, row.ratio);
     most = Math.min(most, 10); // one outlier should not squash the rest
@@ -44,14 +92,8 @@ final class BarChart {
     Graphics2D g = image.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
-          RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setColor(Color.WHITE);
       g.fillRect(0, 0, WIDTH, height);
-      g.setColor(Color.BLACK);
-      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-      g.drawString("ferry bench: ratio to the reference (green: better, orange: worse)", 10, 22);
-      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
       int plotWidth = WIDTH - LABEL_WIDTH - 70;
       double scale = plotWidth / most;
       for (int i = 0; i < bars.size(); i++) {
@@ -59,24 +101,43 @@ final class BarChart {
         int y = TOP + i * ROW_HEIGHT;
         boolean better = row.metric.higherIsBetter() ? row.ratio >= 1 : row.ratio <= 1;
         g.setColor(better ? new Color(0x2e7d32) : new Color(0xef6c00));
-        int w = (int) Math.round(Math.min(row.ratio, most) * scale);
-        g.fillRect(LABEL_WIDTH, y + 3, Math.max(1, w), ROW_HEIGHT - 6);
-        g.setColor(Color.BLACK);
-        String label = row.workload + " · " + row.configuration + " · " + row.metric.name();
-        g.drawString(fit(g, label), 10, y + ROW_HEIGHT - 5);
-        g.drawString(String.format(Locale.ROOT, "%.2f", row.ratio), LABEL_WIDTH + w + 4,
-            y + ROW_HEIGHT - 5);
+        g.fillRect(LABEL_WIDTH, y + 3, Math.max(1, barWidth(row, most, scale)), ROW_HEIGHT - 6);
       }
       g.setColor(Color.DARK_GRAY);
       g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
           new float[] {4f, 3f}, 0f));
       int one = LABEL_WIDTH + (int) Math.round(scale);
       g.drawLine(one, TOP - 4, one, TOP + bars.size() * ROW_HEIGHT);
-      g.drawString("1", one - 3, TOP + bars.size() * ROW_HEIGHT + 14);
+      if (labels != null) labels.draw(g, bars, most, scale);
     } finally {
       g.dispose();
     }
-    if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer");
+    return image;
+  }
+
+  private static int barWidth(Row row, double most, double scale) {
+    return (int) Math.round(Math.min(row.ratio, most) * scale);
+  }
+
+  /** The title, each bar's name and ratio, and the 1 under its line. */
+  private static void drawText(Graphics2D g, List<Row> bars, double most, double scale) {
+    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
+        RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setColor(Color.BLACK);
+    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+    g.drawString("ferry bench: ratio to the reference (green: better, orange: worse)", 10, 22);
+    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+    for (int i = 0; i < bars.size(); i++) {
+      Row row = bars.get(i);
+      int y = TOP + i * ROW_HEIGHT;
+      String label = row.workload + " · " + row.configuration + " · " + row.metric.name();
+      g.drawString(fit(g, label), 10, y + ROW_HEIGHT - 5);
+      g.drawString(String.format(Locale.ROOT, "%.2f", row.ratio),
+          LABEL_WIDTH + barWidth(row, most, scale) + 4, y + ROW_HEIGHT - 5);
+    }
+    g.setColor(Color.DARK_GRAY);
+    int one = LABEL_WIDTH + (int) Math.round(scale);
+    g.drawString("1", one - 3, TOP + bars.size() * ROW_HEIGHT + 14);
   }
 
   private static boolean hasMessagesPerSecond(List<Row> rows, Row row) {

@@ -118,7 +118,21 @@ public final class BenchRunner {
     Report.markdown(results, options, out);
     out.flush();
     if (options.json().isPresent()) Report.json(results, options, options.json().get());
-    if (options.plot().isPresent()) BarChart.write(results, options.plot().get());
+    if (options.plot().isPresent()) plot(results, options.plot().get(), progress);
+  }
+
+  /**
+   * The chart comes last, after the table and the JSON: a runtime that cannot draw it (no font
+   * library, no java.desktop module) costs one line, not the run's figures.
+   */
+  private static void plot(List<Row> results, Path file, PrintWriter progress)
+      throws IOException {
+    try {
+      BarChart.write(results, file).ifPresent(progress::println);
+    } catch (LinkageError e) {
+      throw new IOException("plot not written to " + file
+          + ": this java runtime cannot draw a png (" + e.getMessage() + ")", e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

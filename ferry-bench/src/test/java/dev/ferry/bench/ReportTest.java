@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,9 +87,29 @@ class ReportTest {
     Report.computeRatios(rows);
     Path file = dir.resolve("bench.png");
     BarChart.write(rows, file);
-    java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(file.toFile());
+    BufferedImage image = ImageIO.read(file.toFile());
     assertEquals(1100, image.getWidth());
     assertTrue(image.getHeight() > 40, "room for the title and one bar: " + image.getHeight());
+  }
+
+  @Test
+  void drawsTheBarsWithoutTextAndSaysWhatIsMissingWhenTheFontLibraryCannotLoad(@TempDir Path dir)
+      throws Exception {
+    Row c = row("C", "C", Metric.MESSAGES_PER_S, 100);
+    Row ferry = row("Ferry", "C", Metric.MESSAGES_PER_S, 80);
+    List<Row> rows = List.of(c, ferry);
+    Report.computeRatios(rows);
+    Path file = dir.resolve("bench.png");
+    String lack = "/jdk/lib/libfontmanager.so: libharfbuzz.so.0: cannot open shared object file";
+    Optional<String> note = BarChart.write(rows, file, (g, bars, most, scale) -> {
+      throw new UnsatisfiedLinkError(lack);
+    });
+    assertEquals(Optional.of("plot " + file + " drawn without labels: this java runtime cannot "
+        + "load its font library (" + lack + ")"), note);
+    BufferedImage image = ImageIO.read(file.toFile());
+    assertEquals(1100, image.getWidth());
+    int bar = image.getRGB(BarChart.LABEL_WIDTH + 2, BarChart.TOP + BarChart.ROW_HEIGHT / 2);
+    assertEquals(0xef6c00, bar & 0xffffff, "Ferry's bar, worse than C: orange");
   }
 
   @Test

@@ -3,9 +3,12 @@ package dev.ferry.cli;
 import dev.ferry.bench.BenchOptions;
 import dev.ferry.bench.BenchRunner;
 import dev.ferry.bench.ScaleBench;
+import dev.ferry.bench.ServeBench;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -60,12 +63,32 @@ final class BenchCommand implements Callable<Integer> {
           + "among 10, 1,000 and N registered. The full figure is 10000.")
   Integer scale;
 
+  @Option(names = "--serve", paramLabel = "N",
+      description = "Run only the server workload: start 'ferry echo', connect N authenticated "
+          + "clients per kind (Unix, TCP) from here, 3 checked round trips on each at once; "
+          + "prints the times and the server's threads and resident memory per client beside "
+          + "the library's own async echo. The full figure is 5000.")
+  Integer serve;
+
   BenchCommand(CliContext context) {
     this.context = context;
   }
 
   @Override
   public Integer call() throws IOException {
+    if (serve != null) {
+      if (scale != null) {
+        throw new ParameterException(spec.commandLine(), "--serve and --scale run alone: pick one");
+      }
+      if (serve < 10) throw new ParameterException(spec.commandLine(), "--serve < 10: " + serve);
+      try {
+        ServeBench.run(serve, "ferry echo", echoCommand(), context.out(), context.err());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while benchmarking");
+      }
+      return 0;
+    }
     if (scale != null) {
       if (scale < 10) throw new ParameterException(spec.commandLine(), "--scale < 10: " + scale);
       try {
@@ -100,5 +123,15 @@ final class BenchCommand implements Callable<Integer> {
       throw new InterruptedIOException("interrupted while benchmarking");
     }
     return 0;
+  }
+
+  /** {@code ferry echo} in a JVM of its own, started as the launcher starts it. */
+  private static List<String> echoCommand() {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "echo"));
+    return command;
   }
 }

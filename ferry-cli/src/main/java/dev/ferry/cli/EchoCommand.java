@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
             + "the same value, decoded and encoded again).",
         "",
         "Prints 'listening on ADDR' once bound (with the real port for tcp port 0), then serves "
-            + "every client on its own thread. A client that fails the handshake or breaks the "
+            + "every client at once on a few event-loop threads. A client that fails the handshake or breaks the "
             + "protocol is dropped with one 'dropped client: REASON' line on stderr; the others "
             + "carry on. Runs until SIGTERM or SIGINT, or until N connections were served, and "
             + "exits 0 either way, with the socket file removed.",
@@ -83,7 +83,8 @@ final class EchoCommand implements Callable<Integer> {
 
   private int serve(MessageCodec codec) throws Exception {
     PrintWriter err = context.err();
-    return ServeCommand.run(context, spec, endpoint, serve, connection -> {
+    LoopSessions.Factory onLoops = (lines, blocking) -> LoopSessions.echo(codec, blocking);
+    return ServeCommand.run(context, spec, endpoint, serve, onLoops, connection -> {
       while (true) {
         try {
           codec.echo(connection);

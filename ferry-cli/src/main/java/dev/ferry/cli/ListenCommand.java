@@ -39,7 +39,8 @@ final class ListenCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     MessageCodec codec = endpoint.codec();
     PrintWriter out = context.out();
-    return ServeCommand.run(context, spec, endpoint, serve, connection -> {
+    LoopSessions.Factory onLoops = (lines, blocking) -> LoopSessions.listen(codec, lines, out);
+    return ServeCommand.run(context, spec, endpoint, serve, onLoops, connection -> {
       while (true) {
         String line = codec.receiveLine(connection);
         out.println(line); // one lock per line: clients' lines never interleave

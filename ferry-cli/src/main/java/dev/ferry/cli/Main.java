@@ -26,6 +26,7 @@ public final class Main {
         new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8));
     PrintWriter err = new PrintWriter(new OutputStreamWriter(
         new FileOutputStream(FileDescriptor.err), StandardCharsets.UTF_8));
+    Thread.setDefaultUncaughtExceptionHandler(oneLineUncaught(err));
     int code = run(args, new CliContext(System.in, out, err, System.getenv(), true));
     out.flush();
     err.flush();
@@ -35,7 +36,15 @@ public final class Main {
 
   /** Runs one command line to its end and returns the exit code; used by tests in-process. */
   static int run(String[] args, CliContext context) {
-    int code = commandLine(context).execute(args);
+    int code;
+    try {
+      code = commandLine(context).execute(args);
+    } catch (Error e) {
+      // picocli hands on what is not an Exception: a native library that cannot load, say.
+      LOG.log(System.Logger.Level.DEBUG, "command failed", e);
+      context.err().println(Failures.describe(e));
+      code = CommandLine.ExitCode.SOFTWARE;
+    }
     context.out().flush();
     context.err().flush();
     return code;
@@ -75,6 +84,18 @@ public final class Main {
       return CommandLine.ExitCode.SOFTWARE;
     });
     return commandLine;
+  }
+
+  /**
+   * A failure on a thread of its own (a client's, a library's) would print "Exception in thread"
+   * and a stack trace: one line instead, the trace at DEBUG.
+   */
+  static Thread.UncaughtExceptionHandler oneLineUncaught(PrintWriter err) {
+    return (thread, e) -> {
+      LOG.log(System.Logger.Level.DEBUG, "uncaught on " + thread.getName(), e);
+      err.println("ferry: " + thread.getName() + ": " + Failures.describe(e));
+      err.flush();
+    };
   }
 
   /**

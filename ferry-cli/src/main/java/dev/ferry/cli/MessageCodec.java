@@ -7,6 +7,7 @@ import dev.ferry.pickle.ConnectionsNotCarriedException;
 import dev.ferry.pickle.PickleCodec;
 import dev.ferry.pickle.PyObject;
 import dev.ferry.pickle.ResourceSharer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -42,10 +43,33 @@ sealed interface MessageCodec {
   String receiveReply(Connection connection) throws IOException;
 
   /** Receives one message as text for {@code listen}: payloads that aren't UTF-8 print as hex. */
-  String receiveLine(Connection connection) throws IOException;
+  default String receiveLine(Connection connection) throws IOException {
+    return line(connection.receiveBytes());
+  }
 
-  /** Receives one message and sends it back: the same bytes, or for pickle the same value. */
-  void echo(Connection connection) throws IOException;
+  /** One received payload as {@code listen} prints it. */
+  String line(byte[] payload) throws IOException;
+
+  /**
+   * Receives one message and sends it back: the same bytes, or for pickle the same value. A
+   * refused message is answered, then thrown as {@link RefusedMessage}.
+   */
+  default void echo(Connection connection) throws IOException {
+    Reply reply = answer(connection.receiveBytes());
+    connection.sendBytes(reply.payload());
+    if (reply.refused() != null) throw new RefusedMessage(reply.refused(), null);
+  }
+
+  /** What echo sends back for {@code message}; thrown failures drop the client. */
+  Reply answer(byte[] message) throws IOException;
+
+  /**
+   * Whether {@link #answer} can wait for another process (pickle fetching a carried connection
+   * from its sender's resource sharer): then it must not run on an event loop thread.
+   */
+  default boolean answerMayBlock() {
+    return false;
+  }
 
   /** The name on the command line. */
   String cliName();
@@ -73,6 +97,16 @@ sealed interface MessageCodec {
 
     RefusedMessage(String message, Throwable cause) {
       super(message, cause);
+    }
+  }
+
+  /**
+   * Echo's reply to one message: {@code refused} is null, or why the message was refused (the
+   * payload then carries a Python exception for the client, and echo prints one line).
+   */
+  record Reply(byte[] payload, String refused) {
+    static Reply of(byte[] payload) {
+      return new Reply(payload, null);
     }
   }
 
@@ -109,13 +143,13 @@ sealed interface MessageCodec {
     }
 
     @Override
-    public String receiveLine(Connection connection) throws IOException {
-      return render(connection.receiveBytes());
+    public String line(byte[] payload) {
+      return render(payload);
     }
 
     @Override
-    public void echo(Connection connection) throws IOException {
-      connection.sendBytes(connection.receiveBytes());
+    public Reply answer(byte[] message) {
+      return Reply.of(message);
     }
 
     @Override
@@ -138,14 +172,15 @@ sealed interface MessageCodec {
     }
 
     @Override
-    public String receiveLine(Connection connection) throws IOException {
-      return connection.receive(Codecs.utf8());
+    public String line(byte[] payload) throws IOException {
+      return Codecs.utf8().decode(ByteBuffer.wrap(payload));
     }
 
     @Override
-    public void echo(Connection connection) throws IOException {
+    public Reply answer(byte[] message) throws IOException {
       // Valid UTF-8 decodes and encodes back to the same bytes; anything else is refused.
-      connection.send(connection.receive(Codecs.utf8()), Codecs.utf8());
+      line(message);
+      return Reply.of(message);
     }
 
     @Override
@@ -186,8 +221,8 @@ sealed interface MessageCodec {
     }
 
     @Override
-    public String receiveLine(Connection connection) throws IOException {
-      return printed(connection.receive(codec));
+    public String line(byte[] payload) throws IOException {
+      return printed(codec.loads(payload));
     }
 
     /** Python's {@code print(value)}: a str as it is, anything else as its repr. */
@@ -196,9 +231,13 @@ sealed interface MessageCodec {
     }
 
     @Override
-    public void echo(Connection connection) throws IOException {
+    public boolean answerMayBlock() {
+      return codec.carriesConnections();
+    }
+
+    @Override
+    public Reply answer(byte[] message) throws IOException {
       // Decoded and encoded again, not copied: what comes back is what this codec understood.
-      byte[] message = connection.receiveBytes();
       int protocol = replies == ReplyProtocol.CODEC ? codec.protocol() : protocolOf(message);
       Object value;
       try {
@@ -206,15 +245,15 @@ sealed interface MessageCodec {
       } catch (ConnectionsNotCarriedException e) {
         if (noConnections == null) throw e;
         PickleCodec reply = PickleCodec.builder().protocol(protocol).build();
-        connection.sendBytes(reply.dumps(
-            PyObject.call("builtins.RuntimeError", "ferry echo: " + noConnections)));
-        throw new RefusedMessage(noConnections, e);
+        return new Reply(reply.dumps(
+            PyObject.call("builtins.RuntimeError", "ferry echo: " + noConnections)),
+            noConnections);
       }
       // The connections the message carried are this process's copies: the reply shares
       // duplicates of them, so these close once it is encoded.
       Carried carried = Carried.in(value);
       try {
-        connection.sendBytes(codec.withProtocol(protocol).dumps(value));
+        return Reply.of(codec.withProtocol(protocol).dumps(value));
       } finally {
         carried.close();
       }
@@ -255,14 +294,16 @@ sealed interface MessageCodec {
     }
 
     @Override
-    public String receiveLine(Connection connection) throws IOException {
-      return Pickle.printed(connection.receive(CODEC));
+    public String line(byte[] payload) throws IOException {
+      return Pickle.printed(CODEC.decode(ByteBuffer.wrap(payload)));
     }
 
     @Override
-    public void echo(Connection connection) throws IOException {
+    public Reply answer(byte[] message) throws IOException {
       // Decoded and encoded again: the reply is in CPython's own spelling whatever came in.
-      connection.send(connection.receive(CODEC), CODEC);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      CODEC.encode(CODEC.decode(ByteBuffer.wrap(message)), out);
+      return Reply.of(out.toByteArray());
     }
 
     @Override
