@@ -166,6 +166,23 @@ final class FrameReceiver {
     }
   }
 
+  /**
+   * As {@link #receiveNow(int, boolean)}, reading through the caller's {@code scratch} (the accept
+   * loop's) instead of a buffer of this connection's own, so that a handshake leaves no direct
+   * buffer behind: what is left over stays in an exact-size heap buffer.
+   */
+  byte[] receiveNow(int maxLength, boolean reportedReadable, ByteBuffer scratch)
+      throws IOException {
+    lockChecked();
+    reader.borrowScratch(scratch);
+    try {
+      return reader.receiveNow(maxLength, reportedReadable);
+    } finally {
+      reader.returnScratch();
+      unlockReceive();
+    }
+  }
+
   /** One framed message and the descriptors that came with its bytes. */
   Received receiveWithDescriptors(long limit) throws IOException {
     lockForReceive();
@@ -194,6 +211,12 @@ final class FrameReceiver {
   }
 
   private void lockForReceive() throws IOException {
+    lockChecked();
+    reader.ensureBuffer();
+  }
+
+  /** Takes the lock, checking the state before waiting for it and again once it is held. */
+  private void lockChecked() throws IOException {
     checkReadable();
     try {
       lock.lockInterruptibly();
@@ -207,7 +230,6 @@ final class FrameReceiver {
       lock.unlock();
       throw e;
     }
-    reader.ensureBuffer();
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.ferry.Sender;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.auth.HandshakeChannel;
 import dev.ferry.internal.framing.FrameReader;
+import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.InheritedDescriptors;
@@ -249,6 +250,25 @@ public final class FramedConnection implements Connection, AsyncPort {
     return receiver.receiveNow(maxLength, reportedReadable);
   }
 
+  /**
+   * As {@link #receiveNow(int, boolean)}, reading through the accept loop's {@code scratch}: a
+   * connection whose handshake ran there is left without a direct buffer of its own, which would
+   * otherwise wait for a garbage collection to give its native memory back.
+   */
+  public byte[] receiveNow(int maxLength, boolean reportedReadable, ByteBuffer scratch)
+      throws IOException {
+    return receiver.receiveNow(maxLength, reportedReadable, scratch);
+  }
+
+  /**
+   * Sends a handshake message from a heap frame of its own, so that the connection allocates no
+   * direct send buffer for it (a few hundred bytes once, not a hot path).
+   */
+  public void sendHandshakeMessage(byte[] message) throws IOException {
+    ByteBuffer frame = ByteBuffer.allocate(Frames.SHORT_HEADER + message.length);
+    sender.sendFrame(frame.putInt(message.length).put(message).flip());
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Wait sets: hooks, and looking at input without a receive
 
@@ -365,7 +385,7 @@ public final class FramedConnection implements Connection, AsyncPort {
     return new HandshakeChannel() {
       @Override
       public void sendMessage(byte[] message) throws IOException {
-        sendBytes(message);
+        sendHandshakeMessage(message);
       }
 
       @Override

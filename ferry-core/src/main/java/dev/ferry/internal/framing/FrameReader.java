@@ -89,9 +89,17 @@ public final class FrameReader {
     if (in != null && !in.hasRemaining() && !endOfStream) in = null;
   }
 
-  /** Makes sure a buffer is there before a blocking read. */
+  /**
+   * Makes sure a direct buffer is there before a read of this connection's own. What a lent
+   * scratch buffer left over sits in an exact-size heap buffer ({@link #returnScratch}), which
+   * has no room to read into: it moves to a direct buffer here.
+   */
   public void ensureBuffer() {
-    if (in == null) in = ByteBuffer.allocateDirect(INITIAL_BUFFER_SIZE).flip();
+    if (in == null) {
+      in = ByteBuffer.allocateDirect(INITIAL_BUFFER_SIZE).flip();
+    } else if (!in.isDirect()) {
+      in = ByteBuffer.allocateDirect(Math.max(INITIAL_BUFFER_SIZE, in.remaining())).put(in).flip();
+    }
   }
 
   /** The stream position of the next unread byte, for matching received descriptors to bytes. */
