@@ -266,7 +266,9 @@ public final class ResourceSharer implements AutoCloseable {
    * {@code rebuild_connection(DupFd, readable, writable)} decoded by a codec that
    * {@link #allowConnections allows} it. Python: unpickling it.
    *
-   * <p>Connecting, the handshake and the wait for the descriptor are each bounded by 10 s.
+   * <p>Connecting, the handshake and the wait for the descriptor are each bounded by 10 s. The
+   * descriptor may be a Unix socket or a pipe end (either end of Python's
+   * {@code Pipe(duplex=False)}): see {@link Handles#receiveConnection}.
    *
    * @throws CodecException if {@code pickled} is not a pickled connection
    * @throws dev.ferry.AuthenticationException if the authkeys differ
