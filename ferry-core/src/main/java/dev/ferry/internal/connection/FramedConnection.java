@@ -133,7 +133,7 @@ public final class FramedConnection implements Connection, AsyncPort {
     InheritedDescriptors.Kind kind;
     try {
       number = InheritedDescriptors.number(fd);
-      kind = InheritedDescriptors.kind(number);
+      kind = InheritedDescriptors.receivedKind(number);
       InheritedDescriptors.checkAccess(number, kind, readable, writable);
     } catch (IOException | RuntimeException e) {
       // A plain close: junixsocket's would shut a socket down for the sender's copy too.
