@@ -2,6 +2,7 @@
  * Ferry: message-oriented connections between processes, byte-compatible with CPython's
  * {@code multiprocessing.connection}.
  */
+@SuppressWarnings("module") // the qualified export's ferry-pickle is built after this module
 module dev.ferry {
   requires java.xml;
   requires org.newsclub.net.unix;
@@ -10,4 +11,6 @@ module dev.ferry {
   exports dev.ferry.codec;
   exports dev.ferry.handle;
   exports dev.ferry.async;
+  // The resource sharer duplicates descriptors as CPython's DupFd does.
+  exports dev.ferry.internal.handle to dev.ferry.pickle;
 }

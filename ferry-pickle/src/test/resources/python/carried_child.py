@@ -1,9 +1,7 @@
 # A Python child for CarriedConnectionsTest (stdlib only): connections anywhere in pickled
 # messages, with no call per connection on either side.
 import multiprocessing
-import socket
 import types
-from multiprocessing.connection import Connection
 
 import ferry_child
 
@@ -24,10 +22,8 @@ for c in (reply_to, writer, held):
 
 # Python to Java: its own pipes, in a dict, a list, a tuple, a set and an object's state.
 duplex_mine, duplex_theirs = multiprocessing.Pipe()
-# A one-way pair over a socket pair: Pipe(duplex=False) is an os.pipe(), which only a Ferry
-# that adopts pipe descriptors can take (see HANDLES.md).
-a, b = socket.socketpair()
-reader, writer = Connection(a.detach(), writable=False), Connection(b.detach(), readable=False)
+# A one-way pipe: its ends are os.pipe() descriptors, not sockets.
+reader, writer = multiprocessing.Pipe(duplex=False)
 listed_mine, listed_theirs = multiprocessing.Pipe()
 conn.send({
     "reply_to": duplex_theirs,

@@ -111,13 +111,20 @@ public final class Handles {
 
   /**
    * Receives a connection end sent in the plain form, by {@link #sendConnection} or by Python's
-   * {@code send_handle(conn, other.fileno(), pid)}, and gives it {@code access}.
+   * {@code send_handle(conn, other.fileno(), pid)}, and gives it {@code access}. The end may be a
+   * Unix socket or a pipe end (either end of CPython's {@code Pipe(duplex=False)}, which are
+   * {@code os.pipe()} ends), adopted as {@link Inherited#connection} adopts them: a pipe end's
+   * bytes travel through a socket pair and a thread of the connection's own.
+   *
+   * @throws IOException naming the descriptor, which is closed then, if it is neither a Unix
+   *     stream socket nor a pipe end, or a pipe end that cannot do what {@code access} asks:
+   *     {@code "received descriptor 9 is a pipe's read end: it cannot send"}
    */
   public static Connection receiveConnection(Receiver via, Access access) throws IOException {
     Objects.requireNonNull(access, "access");
     DescriptorChannel channel = channel(via, "via");
     FileDescriptor fd = receiveDescriptor(via);
-    return channel.adopt(Descriptors.unixChannel(fd), "received connection", access.readable(),
+    return channel.adoptReceived(fd, "received connection", access.readable(),
         access.writable());
   }
 

@@ -32,6 +32,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.newsclub.net.unix.AFPipe;
 
 @ExtendWith(LeakCheck.class)
 class HandlesTest {
@@ -198,6 +199,36 @@ class HandlesTest {
         assertArrayEquals(b("to a"), a.second().receiveBytes());
         assertArrayEquals(b("to c"), c.second().receiveBytes());
       }
+    }
+  }
+
+  @Test
+  void pipeEndsReceivedInThePlainFormBecomeOneWayConnections() throws IOException {
+    try (Pipe.Duplex carrier = Pipe.duplex(); AFPipe pipe = AFPipe.open()) {
+      // What CPython's send_handle does with the ends of Pipe(duplex=False): os.pipe() ends.
+      Handles.sendDescriptor(carrier.first(), pipe.source().getFileDescriptor());
+      Handles.sendDescriptor(carrier.first(), pipe.sink().getFileDescriptor());
+      try (Connection reader = Handles.receiveConnection(carrier.second(), Access.READ_ONLY);
+          Connection writer = Handles.receiveConnection(carrier.second(), Access.WRITE_ONLY)) {
+        assertTrue(reader.isReadable() && !reader.isWritable());
+        assertTrue(writer.isWritable() && !writer.isReadable());
+        writer.sendBytes(b("through a real pipe"));
+        assertArrayEquals(b("through a real pipe"), reader.receiveBytes());
+        writer.close();
+        pipe.sink().close();
+        assertThrows(EOFException.class, reader::receiveBytes);
+      }
+    }
+  }
+
+  @Test
+  void pipeEndThatCannotDoWhatIsAskedIsRefusedAndClosed() throws IOException {
+    try (Pipe.Duplex carrier = Pipe.duplex(); AFPipe pipe = AFPipe.open()) {
+      Handles.sendDescriptor(carrier.first(), pipe.source().getFileDescriptor());
+      IOException e = assertThrows(IOException.class,
+          () -> Handles.receiveConnection(carrier.second(), Access.DUPLEX));
+      assertTrue(e.getMessage().matches("received descriptor \\d+ is a pipe's read end: it"
+          + " cannot send"), e.getMessage());
     }
   }
 

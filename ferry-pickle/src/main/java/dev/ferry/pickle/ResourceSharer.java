@@ -7,11 +7,11 @@ import dev.ferry.Connection;
 import dev.ferry.ConnectionClosedException;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
-import dev.ferry.Pipe;
 import dev.ferry.codec.CodecException;
 import dev.ferry.handle.Access;
 import dev.ferry.handle.Handles;
 import dev.ferry.handle.Ownership;
+import dev.ferry.internal.handle.Descriptors;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Connections inside pickled messages, the way CPython pickles them: Java's twin of
@@ -80,18 +79,12 @@ public final class ResourceSharer implements AutoCloseable {
   private final Map<Integer, Shared> shared = new ConcurrentHashMap<>();
   private final AtomicInteger keys = new AtomicInteger();
   private final Thread thread;
-  /** Copies descriptors: one end of a connection goes in, a duplicate comes out of the other. */
-  private final Pipe.Duplex copier;
-  /** Guards {@link #copier}: one copy at a time. */
-  private final ReentrantLock copyLock = new ReentrantLock();
   private volatile boolean closed;
 
-  private ResourceSharer(Listener listener, AuthKey authKey, Duration claimTimeout,
-      Pipe.Duplex copier) {
+  private ResourceSharer(Listener listener, AuthKey authKey, Duration claimTimeout) {
     this.listener = listener;
     this.authKey = authKey;
     this.claimTimeout = claimTimeout;
-    this.copier = copier;
     this.thread = new Thread(this::serve, "ferry-sharer-" + THREADS.incrementAndGet());
     thread.setDaemon(true);
   }
@@ -119,16 +112,9 @@ public final class ResourceSharer implements AutoCloseable {
     }
     Address address = new Address.Abstract("ferry-sharer-" + ProcessHandle.current().pid() + "-"
         + HexFormat.of().formatHex(AuthKey.random().bytes(), 0, 8));
-    Pipe.Duplex copier = Pipe.duplex();
-    Listener listener;
-    try {
-      listener = Listener.bind(address, ConnectionOptions.builder().authKey(authKey)
-          .handshakeTimeout(FETCH_TIMEOUT).build());
-    } catch (IOException | RuntimeException e) {
-      copier.close();
-      throw e;
-    }
-    ResourceSharer sharer = new ResourceSharer(listener, authKey, claimTimeout, copier);
+    Listener listener = Listener.bind(address, ConnectionOptions.builder().authKey(authKey)
+        .handshakeTimeout(FETCH_TIMEOUT).build());
+    ResourceSharer sharer = new ResourceSharer(listener, authKey, claimTimeout);
     sharer.thread.start();
     return sharer;
   }
@@ -169,15 +155,7 @@ public final class ResourceSharer implements AutoCloseable {
    */
   PyObject shareCopy(Connection end) throws IOException {
     if (closed) throw new IllegalStateException("sharer is closed");
-    Connection copy;
-    copyLock.lock();
-    try {
-      Handles.sendConnection(copier.first(), end, Ownership.DUPLICATE);
-      copy = Handles.receiveConnection(copier.second(), access(end.isReadable(), end.isWritable()));
-    } finally {
-      copyLock.unlock();
-    }
-    return register(copy, Ownership.MOVE);
+    return register(Descriptors.duplicate(end), Ownership.MOVE);
   }
 
   private PyObject register(Connection end, Ownership ownership) {
@@ -266,7 +244,9 @@ public final class ResourceSharer implements AutoCloseable {
    * {@code rebuild_connection(DupFd, readable, writable)} decoded by a codec that
    * {@link #allowConnections allows} it. Python: unpickling it.
    *
-   * <p>Connecting, the handshake and the wait for the descriptor are each bounded by 10 s.
+   * <p>Connecting, the handshake and the wait for the descriptor are each bounded by 10 s. The
+   * descriptor may be a Unix socket or a pipe end (either end of Python's
+   * {@code Pipe(duplex=False)}): see {@link Handles#receiveConnection}.
    *
    * @throws CodecException if {@code pickled} is not a pickled connection
    * @throws dev.ferry.AuthenticationException if the authkeys differ
@@ -315,7 +295,6 @@ public final class ResourceSharer implements AutoCloseable {
       throw new InterruptedIOException("interrupted while stopping the resource sharer");
     } finally {
       for (Integer key : shared.keySet()) release(shared.remove(key));
-      copier.close();
     }
   }
 }

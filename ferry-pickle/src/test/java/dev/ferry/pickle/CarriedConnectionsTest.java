@@ -14,6 +14,7 @@ import dev.ferry.Pipe;
 import dev.ferry.codec.CodecException;
 import dev.ferry.handle.ChildProcess;
 import java.io.EOFException;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -28,18 +29,21 @@ import java.util.Objects;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A codec built with {@link PickleCodec.Builder#connections}: connections at any depth travel
  * between Java and CPython 3.13 with no call per connection, each reference works once, unclaimed
- * ones are dropped, and a failed pickle gives back what it took.
+ * ones are dropped, and a failed pickle gives back what it took. A Python one-way pipe's ends
+ * (os.pipe() descriptors) arrive working from CPython 3.8 on.
  */
 class CarriedConnectionsTest {
 
   @AfterEach
-  void noSharerThreadLeft() {
-    assertTrue(Thread.getAllStackTraces().keySet().stream()
-        .noneMatch(t -> t.isAlive() && t.getName().startsWith("ferry-sharer")));
+  void noSharerOrPumpThreadLeft() {
+    assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive()
+        && (t.getName().startsWith("ferry-sharer") || t.getName().startsWith("ferry-pipe"))));
   }
 
   @Test
@@ -79,6 +83,42 @@ class CarriedConnectionsTest {
       }
       assertEquals("on python's duplex pipe | on the pipe in a set",
           text(child.connection().receiveBytes()));
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(10)));
+    } finally {
+      Files.deleteIfExists(script);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0"})
+  void bothEndsOfOneWayPipesTravelWorkingWithTheirAccessMode(String version)
+      throws Exception {
+    Path script = copyScript("pipe_ends_child.py");
+    try (ChildProcess child = ChildProcess.startPython(CPython.interpreter(version), script,
+            List.of());
+        ResourceSharer sharer = ResourceSharer.start(child.authKey())) {
+      PickleCodec codec = PickleCodec.builder().connections(sharer).build();
+      int before = openDescriptorCount();
+      Map<?, ?> fromPython = (Map<?, ?>) child.connection().receive(codec);
+      Connection reader = (Connection) fromPython.get("reader");
+      Connection writer = (Connection) ((List<?>) fromPython.get("writers")).get(0);
+      try (reader; writer) {
+        assertTrue(reader.isReadable() && !reader.isWritable());
+        assertTrue(writer.isWritable() && !writer.isReadable());
+        assertEquals("python to java", text(reader.receiveBytes()));
+        writer.sendBytes("java to python".getBytes(UTF_8));
+        assertEquals("python got: java to python", text(child.connection().receiveBytes()));
+        writer.close(); // the pipe's last writer: Python's reader sees end of file
+        assertEquals("end of file", text(child.connection().receiveBytes()));
+        assertThrows(EOFException.class, reader::receiveBytes);
+      }
+      assertEquals(before, openDescriptorCount()); // both pipe ends and their pumps' sockets
+      try (Pipe.OneWay back = Pipe.oneWay()) {
+        child.connection().send(Map.of("reader", back.reader()), codec);
+        back.writer().sendBytes("through java's one-way pipe".getBytes(UTF_8));
+        assertEquals("True False through java's one-way pipe",
+            text(child.connection().receiveBytes()));
+      }
       assertEquals(0, child.closeAndWait(Duration.ofSeconds(10)));
     } finally {
       Files.deleteIfExists(script);
@@ -159,6 +199,11 @@ class CarriedConnectionsTest {
       assertSame(codec, codec.withProtocol(codec.protocol()));
       assertThrows(IllegalArgumentException.class, () -> codec.withProtocol(6));
     }
+  }
+
+  private static int openDescriptorCount() {
+    String[] fds = new File("/proc/self/fd").list();
+    return fds == null ? -1 : fds.length;
   }
 
   private static String text(byte[] bytes) {

@@ -56,6 +56,13 @@ public sealed interface DescriptorChannel permits DescriptorPassing {
   Connection adopt(SocketChannel channel, String description, boolean readable, boolean writable)
       throws IOException;
 
+  /**
+   * A connection on received descriptor {@code fd}, a Unix socket or a pipe end, with the options
+   * of this one; see {@link FramedConnection#adoptReceived}.
+   */
+  Connection adoptReceived(FileDescriptor fd, String description, boolean readable,
+      boolean writable) throws IOException;
+
   /** A message (or a raw byte) and the descriptors that came with it. */
   record Received(byte[] payload, FileDescriptor[] fds) {}
 }

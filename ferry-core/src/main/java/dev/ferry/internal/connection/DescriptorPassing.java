@@ -106,6 +106,12 @@ final class DescriptorPassing implements DescriptorChannel {
   }
 
   @Override
+  public Connection adoptReceived(FileDescriptor fd, String description, boolean readable,
+      boolean writable) throws IOException {
+    return FramedConnection.adoptReceived(fd, description, readable, writable, options);
+  }
+
+  @Override
   public String toString() {
     return connection.toString();
   }

@@ -18,6 +18,8 @@ import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.Transport;
 import java.io.Closeable;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -117,13 +119,41 @@ public final class FramedConnection implements Connection, AsyncPort {
       ConnectionOptions options) throws IOException {
     InheritedDescriptors.Kind kind = InheritedDescriptors.kind(number);
     InheritedDescriptors.checkAccess(number, kind, readable, writable);
+    return adopt(number, kind, "descriptor " + number, readable, writable, options);
+  }
+
+  /**
+   * As {@link #adoptInherited}, for descriptor {@code fd} received from another process (CPython's
+   * {@code send_handle}), described as {@code description}. The connection owns {@code fd}; one
+   * refused for what it is is closed, and the message names it: {@code "received descriptor 9 is
+   * a regular file, not a unix socket or a pipe"}.
+   */
+  public static FramedConnection adoptReceived(FileDescriptor fd, String description,
+      boolean readable, boolean writable, ConnectionOptions options) throws IOException {
+    int number;
+    InheritedDescriptors.Kind kind;
+    try {
+      number = InheritedDescriptors.number(fd);
+      kind = InheritedDescriptors.receivedKind(number);
+      InheritedDescriptors.checkAccess(number, kind, readable, writable);
+    } catch (IOException | RuntimeException e) {
+      // A plain close: junixsocket's would shut a socket down for the sender's copy too.
+      new FileInputStream(fd).close();
+      throw new IOException("received " + e.getMessage(), e);
+    }
+    return adopt(number, kind, description, readable, writable, options);
+  }
+
+  private static FramedConnection adopt(int number, InheritedDescriptors.Kind kind,
+      String description, boolean readable, boolean writable, ConnectionOptions options)
+      throws IOException {
     Closeable[] pump = new Closeable[1];
     AFUNIXSocketChannel channel = InheritedDescriptors.open(number, kind, p -> pump[0] = p);
     try {
       SocketTransport transport = new SocketTransport(channel);
       if (kind == InheritedDescriptors.Kind.UNIX_SOCKET) transport.keepPeerCopiesOnClose();
-      FramedConnection connection = new FramedConnection(transport, "descriptor " + number,
-          readable, writable, options);
+      FramedConnection connection = new FramedConnection(transport, description, readable,
+          writable, options);
       connection.companion = pump[0];
       return connection;
     } catch (IOException | RuntimeException e) {

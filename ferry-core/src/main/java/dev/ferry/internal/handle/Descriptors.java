@@ -1,5 +1,7 @@
 package dev.ferry.internal.handle;
 
+import dev.ferry.Connection;
+import dev.ferry.internal.connection.DescriptorChannel;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -27,6 +29,26 @@ public final class Descriptors {
     for (int i = from; i < fds.length; i++) {
       if (fds[i] != null) close(fds[i]);
     }
+  }
+
+  /**
+   * A second connection on a duplicate ({@code dup(2)}) of {@code end}'s Unix socket, with its
+   * access and options: the copy a resource sharer holds, as CPython's {@code DupFd} does. From
+   * now on {@code end} closes without shutting the socket down, so that the copy keeps working.
+   *
+   * @throws IllegalArgumentException if {@code end} is not a Unix socket connection
+   */
+  public static Connection duplicate(Connection end) throws IOException {
+    DescriptorChannel channel = DescriptorChannel.of(end);
+    if (channel == null || !channel.passesDescriptors()) {
+      throw new IllegalArgumentException("cannot pass " + end
+          + ": only unix socket connections travel between processes");
+    }
+    FileDescriptor copy = FileDescriptorCast.duplicating(channel.fileDescriptor())
+        .getFileDescriptor();
+    channel.keepPeerCopiesOnClose();
+    return channel.adopt(unixChannel(copy), "copy of " + end, end.isReadable(),
+        end.isWritable());
   }
 
   /** A listening Unix socket channel on {@code fd}; closes {@code fd} if it is not one. */

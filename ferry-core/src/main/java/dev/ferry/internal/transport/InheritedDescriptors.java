@@ -66,6 +66,15 @@ public final class InheritedDescriptors {
   }
 
   /**
+   * As {@link #kind}, but a Unix socket is taken as it is, without the lookup in the kernel's
+   * table of sockets (a file as long as the machine has sockets): for a descriptor just received
+   * as a connection, which is one nearly always, and whose first use reports it if not.
+   */
+  public static Kind receivedKind(int number) throws IOException {
+    return cast(number).isAvailable(AFUNIXSocketChannel.class) ? Kind.UNIX_SOCKET : kind(number);
+  }
+
+  /**
    * A Unix stream socket channel, in blocking mode, that takes over descriptor {@code number} of
    * {@code kind}: for a pipe end, the socket of a {@link PipePump} handed to {@code owner}.
    * Closing the channel (or, for a pipe, the pump) closes the descriptor, without shutting a
