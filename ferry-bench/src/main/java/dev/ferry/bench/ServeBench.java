@@ -111,6 +111,8 @@ public final class ServeBench {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
+    // The JVM settings the launcher gives ferry echo, so that the two servers compare as servers.
+    command.add("-Xmn32m");
     command.addAll(List.of("-cp", System.getProperty("java.class.path"),
         LoopEchoServer.class.getName()));
     return command;

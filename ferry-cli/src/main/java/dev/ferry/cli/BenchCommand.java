@@ -125,11 +125,15 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** What the launcher gives {@code ferry echo} and {@code listen}: see the {@code ferry} script. */
+  static final String SERVER_YOUNG_GENERATION = "-Xmn32m";
+
   /** {@code ferry echo} in a JVM of its own, started as the launcher starts it. */
   private static List<String> echoCommand() {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
+    command.add(SERVER_YOUNG_GENERATION);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
         "echo"));
     return command;
