@@ -4,6 +4,7 @@
  */
 module dev.ferry {
   requires java.xml;
+  requires jdk.jfr;
   requires org.newsclub.net.unix;
 
   exports dev.ferry;
