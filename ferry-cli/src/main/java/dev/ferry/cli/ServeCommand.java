@@ -66,6 +66,7 @@ final class ServeCommand {
       server.stop();
       context.out().flush();
       context.err().flush();
+      FlightRecordings.writeBeforeHalt();
       Runtime.getRuntime().halt(0);
     }, "ferry-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
