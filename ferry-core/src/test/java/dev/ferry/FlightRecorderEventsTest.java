@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -100,6 +101,18 @@ class FlightRecorderEventsTest {
     assertEquals(1, failed.size());
     assertEquals("wrong key", failed.get(0).getString("reason"));
     assertFalse(failed.get(0).getString("address").isEmpty());
+  }
+
+  @Test
+  void recordsThePeerAsCloserWhenItsEndOfStreamWasReadFirst() throws Exception {
+    List<RecordedEvent> events = record(() -> {
+      try (Pipe.Duplex pipe = Pipe.duplex()) {
+        pipe.first().close();
+        assertThrows(EOFException.class, () -> pipe.second().receiveBytes());
+      }
+    });
+    assertEquals(List.of("local", "peer"), named(events, "ConnectionClosed", e -> true).stream()
+        .map(e -> e.getString("closedBy")).sorted().toList());
   }
 
   @Test

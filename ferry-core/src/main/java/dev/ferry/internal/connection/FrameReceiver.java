@@ -309,6 +309,16 @@ final class FrameReceiver {
     }
   }
 
+  /** Whether a receive found the peer's end of stream; false while a receive holds the lock. */
+  boolean peerEnded() {
+    if (!lock.tryLock()) return false;
+    try {
+      return reader.reachedEndOfStream();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Drops the read-ahead buffer if it is empty and no receive holds it. */
   void trim() {
     if (!lock.tryLock()) return;

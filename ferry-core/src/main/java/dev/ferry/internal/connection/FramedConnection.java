@@ -182,7 +182,7 @@ public final class FramedConnection implements Connection, AsyncPort {
     if (action != null) action.run();
     FerryEvents.connectionClosed(description, new long[] {counters.messagesSent(),
         counters.bytesSent(), counters.messagesReceived(), counters.bytesReceived()},
-        System.nanoTime() - openedNanos, "local", reason);
+        System.nanoTime() - openedNanos, receiver.peerEnded() ? "peer" : "local", reason);
   }
 
   @Override

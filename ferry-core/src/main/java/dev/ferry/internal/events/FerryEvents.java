@@ -18,30 +18,36 @@ public final class FerryEvents {
    */
   public static final long MESSAGE_THRESHOLD = Long.getLong("ferry.jfr.messageThreshold", 1 << 20);
 
-  private static final EventType SENT = typeOf(MessageSentEvent.class);
-  private static final EventType RECEIVED = typeOf(MessageReceivedEvent.class);
-  private static final EventType OPENED = typeOf(ConnectionOpenedEvent.class);
-
   private FerryEvents() {}
 
-  /** Registers {@code type} now, so that its enabled flag can be read without an event object. */
-  private static EventType typeOf(Class<? extends Event> type) {
-    FlightRecorder.register(type);
-    return EventType.getEventType(type);
+  /**
+   * The event types whose flag the hot paths read. Loaded only once JFR has started: until then
+   * no recording can want an event, and a program that never records never loads JFR's engine.
+   */
+  private static final class Types {
+    static final EventType SENT = typeOf(MessageSentEvent.class);
+    static final EventType RECEIVED = typeOf(MessageReceivedEvent.class);
+    static final EventType OPENED = typeOf(ConnectionOpenedEvent.class);
+
+    /** Registers {@code type} now, so that its flag can be read without an event object. */
+    private static EventType typeOf(Class<? extends Event> type) {
+      FlightRecorder.register(type);
+      return EventType.getEventType(type);
+    }
   }
 
   /** Whether a message send may be recorded: then the sender takes its start time. */
   public static boolean messageSentEnabled() {
-    return SENT.isEnabled();
+    return FlightRecorder.isInitialized() && Types.SENT.isEnabled();
   }
 
   /** Whether opening is recorded: then the caller looks up addresses and credentials. */
   public static boolean connectionOpenedEnabled() {
-    return OPENED.isEnabled();
+    return FlightRecorder.isInitialized() && Types.OPENED.isEnabled();
   }
 
   public static boolean messageReceivedEnabled() {
-    return RECEIVED.isEnabled();
+    return FlightRecorder.isInitialized() && Types.RECEIVED.isEnabled();
   }
 
   /** Records a send that began at {@code startNanos} if it was large or waited for room. */
