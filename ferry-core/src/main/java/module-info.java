@@ -5,6 +5,7 @@
 @SuppressWarnings("module") // the qualified export's ferry-pickle is built after this module
 module dev.ferry {
   requires java.xml;
+  requires jdk.jfr;
   requires org.newsclub.net.unix;
 
   exports dev.ferry;

@@ -57,6 +57,7 @@ public final class Client {
     Objects.requireNonNull(options, "options");
     options.checkTlsAddress(address);
     SocketChannel channel = Sockets.connect(address, options.connectTimeout());
+    long started = System.nanoTime();
     long deadline = Deadlines.after(options.handshakeTimeout()); // TLS and HMAC together
     Ends ends = new Ends(address, options);
     Transport transport;
@@ -82,6 +83,9 @@ public final class Client {
       throw e;
     }
     connection.trimBuffers(); // allocated again by the first receive or send that needs them
+    connection.recordOpened("connected", transport instanceof TlsTransport ? "tls"
+        : address instanceof Address.Tcp ? "tcp" : "unix", System.nanoTime() - started,
+        options.authKey().isPresent());
     return connection;
   }
 

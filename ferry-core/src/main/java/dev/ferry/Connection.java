@@ -27,4 +27,7 @@ public sealed interface Connection extends Receiver, Sender permits FramedConnec
    * socket is closed or the platform does not tell.
    */
   Optional<PeerCredentials> peerCredentials();
+
+  /** This connection's counts now: see {@link ConnectionMetrics}. Never blocks. */
+  ConnectionMetrics metrics();
 }

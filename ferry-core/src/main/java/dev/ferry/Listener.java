@@ -133,4 +133,10 @@ public sealed interface Listener extends AutoCloseable permits SocketListener {
    */
   @Override
   void close() throws IOException;
+
+  /**
+   * This listener's counts now: accepted, still open, and handshake failures by reason (see
+   * {@link ListenerMetrics}). Never blocks; still answers after {@link #close()}.
+   */
+  ListenerMetrics metrics();
 }

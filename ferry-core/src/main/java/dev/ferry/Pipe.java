@@ -64,8 +64,10 @@ public final class Pipe {
 
   private static FramedConnection end(AFUNIXSocketChannel channel, String description, boolean readable,
       boolean writable, ConnectionOptions options) throws IOException {
-    return new FramedConnection(new SocketTransport(channel), description, readable, writable,
-        options);
+    FramedConnection end = new FramedConnection(new SocketTransport(channel), description, readable,
+        writable, options);
+    end.recordOpened("pipe", "socketpair", 0, false);
+    return end;
   }
 
   /** Both ends of a duplex pipe. Closing the pair closes both. */

@@ -202,6 +202,7 @@ final class ServeCommand {
       stop.run();
       context.out().flush();
       context.err().flush();
+      FlightRecordings.writeBeforeHalt();
       Runtime.getRuntime().halt(0);
     }, "ferry-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);

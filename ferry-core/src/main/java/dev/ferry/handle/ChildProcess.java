@@ -7,6 +7,7 @@ import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.Wait;
+import dev.ferry.internal.events.FerryEvents;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,6 +62,9 @@ public final class ChildProcess implements AutoCloseable {
     this.process = process;
     this.connection = connection;
     this.authKey = authKey;
+    long started = System.nanoTime();
+    process.onExit().thenAccept(p -> FerryEvents.childExited(p.pid(), p.exitValue(),
+        System.nanoTime() - started));
   }
 
   /**

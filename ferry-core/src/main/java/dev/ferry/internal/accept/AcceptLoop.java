@@ -3,7 +3,9 @@ package dev.ferry.internal.accept;
 import dev.ferry.Address;
 import dev.ferry.AuthKey;
 import dev.ferry.ConnectionOptions;
+import dev.ferry.HandshakeFailure;
 import dev.ferry.Listener;
+import dev.ferry.ListenerMetrics;
 import dev.ferry.PeerCredentials;
 import dev.ferry.PeerPolicy;
 import dev.ferry.PeerRefusedException;
@@ -11,6 +13,7 @@ import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.auth.ServerHandshake;
 import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.framing.FrameReader;
+import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.thread.Threads;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
@@ -78,6 +81,8 @@ final class AcceptLoop implements Runnable {
   private final SelectionKey acceptKey;
   private final Thread thread;
 
+  private final ListenerCounters counters = new ListenerCounters();
+
   /** Connections and failures for accept(); CLOSED last. */
   private final BlockingQueue<Object> results = new LinkedBlockingQueue<>();
 
@@ -107,6 +112,7 @@ final class AcceptLoop implements Runnable {
     final TlsTransport tls;
     final ServerHandshake handshake;
     final long deadline;
+    final long startedNanos = System.nanoTime();
 
     Pending(FramedConnection endpoint, TlsTransport tls, ServerHandshake handshake, long deadline) {
       this.endpoint = endpoint;
@@ -225,7 +231,7 @@ final class AcceptLoop implements Runnable {
       }
       if (!admitted(channel, endpoint)) continue;
       if (key == null && tls == null) {
-        offer(endpoint);
+        accepted(endpoint, 0, false);
         continue;
       }
       ServerHandshake handshake = key == null ? null : new ServerHandshake(key, options.unprefixedDigest());
@@ -288,7 +294,7 @@ final class AcceptLoop implements Runnable {
       if (p.tls != null && !p.tls.isHandshakeDone() && !advanceTls(k, p)) return;
       if (p.handshake == null) { // TLS only
         forget(k);
-        offer(p.endpoint);
+        accepted(p.endpoint, System.nanoTime() - p.startedNanos, false);
         return;
       }
       // Only the first read follows the selector's word that the socket is readable; a key that
@@ -315,7 +321,7 @@ final class AcceptLoop implements Runnable {
       if (p.handshake.isDone()) {
         forget(k);
         p.endpoint.trimBuffers(); // an idle accepted connection holds no native buffer
-        offer(p.endpoint);
+        accepted(p.endpoint, System.nanoTime() - p.startedNanos, true);
       }
     } catch (IOException | RuntimeException e) {
       // A bug or a surprise in one handshake ends that connection, never the loop.
@@ -344,8 +350,24 @@ final class AcceptLoop implements Runnable {
     }
   }
 
+  /** Counts, records and queues a connection that passed its handshakes. */
+  private void accepted(FramedConnection endpoint, long handshakeNanos, boolean authenticated) {
+    counters.accepted(endpoint);
+    endpoint.recordOpened("accepted", options.tls().isPresent() ? "tls"
+        : address instanceof Address.Tcp ? "tcp" : "unix", handshakeNanos, authenticated);
+    offer(endpoint);
+  }
+
+  /** This listener's counts; see {@link Listener#metrics()}. */
+  ListenerMetrics metrics() {
+    return counters.snapshot();
+  }
+
   private void fail(SelectionKey k, FramedConnection endpoint, IOException e) {
     if (k != null) forget(k);
+    HandshakeFailure reason = counters.failed(e);
+    FerryEvents.handshakeFailed(address.toString(), endpoint.peerName(), reason.reason(),
+        e.getMessage());
     closeQuietly(endpoint);
     LOG.log(Level.DEBUG, "handshake failed on {0}: {1}", address, e.toString());
     offer(e);

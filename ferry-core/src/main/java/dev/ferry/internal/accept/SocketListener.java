@@ -6,6 +6,7 @@ import dev.ferry.ConnectionClosedException;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.ListenerMetrics;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.Sockets;
 import java.io.FileDescriptor;
@@ -228,6 +229,11 @@ public final class SocketListener implements Listener {
     } finally {
       if (!passedOn && privateDirectory != null) SocketFile.deleteEmptyDirectory(privateDirectory);
     }
+  }
+
+  @Override
+  public ListenerMetrics metrics() {
+    return loop.metrics();
   }
 
   @Override

@@ -4,6 +4,8 @@ import dev.ferry.async.AsyncSender;
 import dev.ferry.internal.async.OutgoingFrame.PayloadBody;
 import dev.ferry.internal.async.OutgoingFrame.PayloadSource;
 import dev.ferry.internal.connection.AsyncPort;
+import dev.ferry.internal.events.FerryEvents;
+import dev.ferry.internal.framing.Frames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -32,7 +34,13 @@ public final class SendQueue {
     OutgoingFrame.Body body; // the rest of a large message, or null
     OutgoingFrame.Source source;
     long queued; // bytes counted in queuedBytes
+    /** For a batch: the bytes of its members' frames, headers included. */
+    long batchBytes;
     boolean started;
+    /** Whether the socket was full while this was written (a MessageSent event tells). */
+    boolean waitedForRoom;
+    /** When the loop began it, if a MessageSent event may record it; else 0. */
+    long startNanos;
     /** Why making the frame of a deferred send failed; it fails when it reaches the head. */
     Exception failure;
     /** For a batch of coalesced small frames: the futures of the sends it holds, in order. */
@@ -95,6 +103,7 @@ public final class SendQueue {
     this.port = port;
     this.loop = loop;
     this.limit = limit;
+    port.reportQueuedBytes(queuedBytes::get);
   }
 
   /**
@@ -287,9 +296,11 @@ public final class SendQueue {
       return null;
     }
     if (s.body == null && s.frame.remaining() < OutgoingFrame.SMALL_FRAME && sends.size() > 1) {
-      return coalesce();
+      s = coalesce();
+    } else if (s.body != null) {
+      port.prepareWrite(s.queued);
     }
-    if (s.body != null) port.prepareWrite(s.queued);
+    if (FerryEvents.messageSentEnabled()) s.startNanos = System.nanoTime();
     return s;
   }
 
@@ -329,6 +340,7 @@ public final class SendQueue {
         s.frame = ByteBuffer.allocate(s.frame.remaining()).put(s.frame).flip();
       }
     }
+    s.waitedForRoom = true;
     wantWrite = true;
     if (endpoint.hungUp()) retryLater(); else endpoint.updateInterest();
   }
@@ -359,8 +371,16 @@ public final class SendQueue {
 
   private void finish(Send s) {
     sends.poll();
+    // Counted while the send lock is held: blocking senders count under it too.
+    int messages = s.members == null ? 1 : s.members.size();
+    long bytes = s.members == null ? Frames.payloadSize(s.queued)
+        : s.batchBytes - (long) Frames.SHORT_HEADER * messages;
+    port.countSent(messages, bytes);
     forget(s);
     releaseSendLock(); // between messages, blocking senders get their turn
+    if (s.startNanos != 0) {
+      FerryEvents.messageSent(port.description(), bytes, s.startNanos, s.waitedForRoom, true);
+    }
     s.complete();
   }
 
@@ -420,6 +440,7 @@ public final class SendQueue {
       batch.members.add(m.future);
     }
     batch.frame.flip();
+    batch.batchBytes = batch.frame.remaining();
     batch.started = true; // its members can no longer be withdrawn
     sends.addFirst(batch);
     return batch;

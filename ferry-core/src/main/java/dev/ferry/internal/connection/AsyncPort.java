@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.function.LongSupplier;
 
 /**
  * What the event loops need from a connection, implemented by the core's one connection class.
@@ -105,4 +106,10 @@ public interface AsyncPort {
    * from its handshake) if no blocking send holds it; a later blocking send allocates it again.
    */
   void trimSendBuffer();
+
+  /** Counts messages the loop sent whole, with their payload bytes; under the send lock. */
+  void countSent(int messages, long bytes);
+
+  /** Where the connection's metrics read the bytes queued for asynchronous sends. */
+  void reportQueuedBytes(LongSupplier queuedBytes);
 }

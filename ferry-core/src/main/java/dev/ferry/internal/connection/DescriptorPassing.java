@@ -2,6 +2,7 @@ package dev.ferry.internal.connection;
 
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
+import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Transport;
@@ -69,21 +70,27 @@ final class DescriptorPassing implements DescriptorChannel {
     ByteBuffer frame = ByteBuffer.allocate(Frames.SHORT_HEADER + payload.length);
     frame.putInt(payload.length).put(payload).flip();
     sender.sendWithDescriptors(frame, fds);
+    FerryEvents.descriptorPassed(connection.description(), true, fds.length);
   }
 
   @Override
   public Received receiveWithDescriptors() throws IOException {
-    return receiver.receiveWithDescriptors(options.maxMessageSize());
+    Received r = receiver.receiveWithDescriptors(options.maxMessageSize());
+    FerryEvents.descriptorPassed(connection.description(), false, r.fds().length);
+    return r;
   }
 
   @Override
   public void sendByteWithDescriptors(byte value, FileDescriptor[] fds) throws IOException {
     sender.sendWithDescriptors(ByteBuffer.wrap(new byte[] {value}), fds);
+    FerryEvents.descriptorPassed(connection.description(), true, fds.length);
   }
 
   @Override
   public Received receiveByteWithDescriptors() throws IOException {
-    return receiver.receiveByteWithDescriptors();
+    Received r = receiver.receiveByteWithDescriptors();
+    FerryEvents.descriptorPassed(connection.description(), false, r.fds().length);
+    return r;
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.ferry.internal.connection;
 import dev.ferry.BufferTooShortException;
 import dev.ferry.ConnectionClosedException;
 import dev.ferry.codec.Codec;
+import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.framing.FrameReader;
 import dev.ferry.internal.connection.DescriptorChannel.Received;
 import dev.ferry.internal.transport.Deadlines;
@@ -42,6 +43,9 @@ final class FrameReceiver {
 
   private final WaitWatchers watchers = new WaitWatchers();
 
+  /** Counted under {@link #lock}. */
+  private final MessageCounters counters;
+
   /** Moves only towards false, under the lock. */
   private volatile boolean readable;
 
@@ -52,8 +56,9 @@ final class FrameReceiver {
   private volatile boolean asyncSender;
 
   FrameReceiver(Transport transport, String description, boolean readable, boolean writable,
-      long spinNanos) {
+      long spinNanos, MessageCounters counters) {
     this.transport = transport;
+    this.counters = counters;
     this.description = description;
     this.readable = readable;
     this.readOnlyEnd = readable && !writable;
@@ -81,63 +86,83 @@ final class FrameReceiver {
   // Blocking receives
 
   byte[] receiveBytes(long limit, long deadline) throws IOException {
+    long start = FerryEvents.messageReceivedEnabled() ? System.nanoTime() : 0;
+    byte[] message;
     lockForReceive();
     try {
       long length = reader.readHeader(Math.min(limit, FrameReader.MAX_ARRAY), deadline);
-      return reader.readArray((int) length, deadline);
+      message = reader.readArray((int) length, deadline);
+      counters.received(length);
     } finally {
       unlockReceive();
     }
+    if (start != 0) FerryEvents.messageReceived(description, message.length, start, false);
+    return message;
   }
 
   int receiveBytesInto(ByteBuffer buffer, long limit) throws IOException {
+    long start = FerryEvents.messageReceivedEnabled() ? System.nanoTime() : 0;
+    int n;
     lockForReceive();
     try {
       long length = reader.readHeader(Math.min(limit, FrameReader.MAX_ARRAY), Deadlines.NONE);
       if (length > buffer.remaining()) {
         byte[] message = reader.readArray((int) length, Deadlines.NONE);
+        counters.received(length);
         throw new BufferTooShortException(message, buffer.remaining());
       }
-      int n = (int) length;
+      n = (int) length;
       // Read into the caller's buffer through its own limit, not a slice: a slice per message
       // is garbage on the hot path. Position and limit are as before if the read fails.
-      int start = buffer.position();
+      int position = buffer.position();
       int oldLimit = buffer.limit();
-      buffer.limit(start + n);
+      buffer.limit(position + n);
       boolean done = false;
       try {
         reader.readInto(buffer, Deadlines.NONE);
         done = true;
       } finally {
         buffer.limit(oldLimit);
-        if (!done) buffer.position(start);
+        if (!done) buffer.position(position);
       }
-      return n;
+      counters.received(n);
     } finally {
       unlockReceive();
     }
+    if (start != 0) FerryEvents.messageReceived(description, n, start, false);
+    return n;
   }
 
   long receiveTo(WritableByteChannel sink, long limit) throws IOException {
+    long start = FerryEvents.messageReceivedEnabled() ? System.nanoTime() : 0;
+    long length;
     lockForReceive();
     try {
-      long length = reader.readHeader(limit, Deadlines.NONE);
+      length = reader.readHeader(limit, Deadlines.NONE);
       reader.transferTo(sink, length, Deadlines.NONE);
-      return length;
+      counters.received(length);
     } finally {
       unlockReceive();
     }
+    if (start != 0) FerryEvents.messageReceived(description, length, start, false);
+    return length;
   }
 
   <T> T receive(Codec<T> codec, long limit) throws IOException {
+    long start = FerryEvents.messageReceivedEnabled() ? System.nanoTime() : 0;
+    long length;
+    T value;
     lockForReceive();
     try {
-      long length = reader.readHeader(Math.min(limit, FrameReader.MAX_ARRAY), Deadlines.NONE);
-      // Consumed whether or not the codec likes it.
-      return codec.decode(reader.readView((int) length, Deadlines.NONE));
+      length = reader.readHeader(Math.min(limit, FrameReader.MAX_ARRAY), Deadlines.NONE);
+      ByteBuffer view = reader.readView((int) length, Deadlines.NONE);
+      counters.received(length); // consumed whether or not the codec likes it
+      value = codec.decode(view);
     } finally {
       unlockReceive();
     }
+    if (start != 0) FerryEvents.messageReceived(description, length, start, false);
+    return value;
   }
 
   boolean poll(long deadline) throws IOException {
@@ -160,7 +185,9 @@ final class FrameReceiver {
   byte[] receiveNow(int maxLength, boolean reportedReadable) throws IOException {
     lockForReceive();
     try {
-      return reader.receiveNow(maxLength, reportedReadable);
+      byte[] message = reader.receiveNow(maxLength, reportedReadable);
+      if (message != null) counters.received(message.length);
+      return message;
     } finally {
       unlockReceive();
     }
@@ -190,6 +217,7 @@ final class FrameReceiver {
       long start = reader.streamPosition();
       long length = reader.readHeader(Math.min(limit, FrameReader.MAX_ARRAY), Deadlines.NONE);
       byte[] payload = reader.readArray((int) length, Deadlines.NONE);
+      counters.received(length);
       return new Received(payload, transport.takeDescriptors(start, reader.streamPosition()));
     } finally {
       unlockReceive();
@@ -303,6 +331,16 @@ final class FrameReceiver {
     }
   }
 
+  /** Whether a receive found the peer's end of stream; false while a receive holds the lock. */
+  boolean peerEnded() {
+    if (!lock.tryLock()) return false;
+    try {
+      return reader.reachedEndOfStream();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Drops the read-ahead buffer if it is empty and no receive holds it. */
   void trim() {
     if (!lock.tryLock()) return;
@@ -337,23 +375,35 @@ final class FrameReceiver {
   /** See {@link AsyncPort#receiveAvailable}. */
   byte[] receiveAvailable(long limit, boolean selected, boolean hungUp, ByteBuffer scratch)
       throws IOException {
+    byte[] message;
     lockIntoScratch(scratch);
     try {
-      return reader.assemble(limit, selected, hungUp);
+      message = reader.assemble(limit, selected, hungUp);
+      if (message != null) counters.received(message.length);
     } finally {
       unlockFromScratch();
     }
+    if (message != null && FerryEvents.messageReceivedEnabled()) {
+      FerryEvents.messageReceived(description, message.length, System.nanoTime(), true);
+    }
+    return message;
   }
 
   /** See {@link AsyncPort#transferAvailable}. */
   long transferAvailable(long limit, WritableByteChannel sink, boolean selected, boolean hungUp,
       ByteBuffer scratch) throws IOException {
+    long length;
     lockIntoScratch(scratch);
     try {
-      return reader.transfer(limit, sink, selected, hungUp);
+      length = reader.transfer(limit, sink, selected, hungUp);
+      if (length >= 0) counters.received(length);
     } finally {
       unlockFromScratch();
     }
+    if (length >= 0 && FerryEvents.messageReceivedEnabled()) {
+      FerryEvents.messageReceived(description, length, System.nanoTime(), true);
+    }
+    return length;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.ferry.internal.connection;
 
 import dev.ferry.ConnectionClosedException;
+import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.framing.FrameReader;
 import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.transport.Transport;
@@ -37,11 +38,16 @@ final class FrameSender {
   /** Closes the connection after a frame was cut short, without throwing. */
   private final Runnable closeCutFrame;
 
+  /** Counted under {@link #lock}. */
+  private final MessageCounters counters;
+
   /** Guarded by {@link #lock}: small frames are built here and leave in one write. */
   private ByteBuffer out;
 
-  FrameSender(Transport transport, String description, boolean writable, Runnable closeCutFrame) {
+  FrameSender(Transport transport, String description, boolean writable, Runnable closeCutFrame,
+      MessageCounters counters) {
     this.transport = transport;
+    this.counters = counters;
     this.description = description;
     this.writable = writable;
     this.closeCutFrame = closeCutFrame;
@@ -53,6 +59,7 @@ final class FrameSender {
 
   void sendBytes(ByteBuffer buffer) throws IOException {
     int length = buffer.remaining();
+    long start = FerryEvents.messageSentEnabled() ? System.nanoTime() : 0;
     lockForSend();
     try {
       ensureBuffer(Frames.SHORT_HEADER + (long) length);
@@ -67,12 +74,15 @@ final class FrameSender {
         out.flip();
         writeFrame(out, buffer);
       }
+      counters.sent(1, length);
     } finally {
       lock.unlock();
     }
+    if (start != 0) FerryEvents.messageSent(description, length, start, false, false);
   }
 
   void sendFrom(ReadableByteChannel source, long size) throws IOException {
+    long start = FerryEvents.messageSentEnabled() ? System.nanoTime() : 0;
     lockForSend();
     boolean sentSome = false;
     boolean whole = false;
@@ -100,21 +110,32 @@ final class FrameSender {
         out.clear();
       }
       whole = true;
+      counters.sent(1, size);
     } finally {
       if (sentSome && !whole) closeCutFrame.run();
       lock.unlock();
     }
+    if (start != 0) FerryEvents.messageSent(description, size, start, false, false);
   }
 
   /** Sends {@code frame}, a whole frame from position 0 (header included). */
   void sendFrame(ByteBuffer frame) throws IOException {
+    long size = Frames.payloadSize(frame.remaining());
+    long start = FerryEvents.messageSentEnabled() ? System.nanoTime() : 0;
     lockForSend();
     try {
       transport.prepareWrite(frame.remaining());
       writeFrame(frame, null);
+      counters.sent(1, size);
     } finally {
       lock.unlock();
     }
+    if (start != 0) FerryEvents.messageSent(description, size, start, false, false);
+  }
+
+  /** Counts messages the event loop sent while it held the lock. */
+  void countSent(int messages, long bytes) {
+    counters.sent(messages, bytes);
   }
 
   /** Sends {@code bytes} (a frame, or a raw byte outside framing) with {@code fds} attached. */
@@ -122,6 +143,8 @@ final class FrameSender {
     lockForSend();
     try {
       transport.writeFully(bytes, fds);
+      // A frame is counted; a raw byte outside framing (recv_handle's) is not a message.
+      if (bytes.limit() >= Frames.SHORT_HEADER) counters.sent(1, Frames.payloadSize(bytes.limit()));
     } catch (Throwable e) {
       if (bytes.position() > 0) closeCutFrame.run();
       throw e;

@@ -2,12 +2,14 @@ package dev.ferry.internal.connection;
 
 import dev.ferry.Connection;
 import dev.ferry.ConnectionClosedException;
+import dev.ferry.ConnectionMetrics;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.PeerCredentials;
 import dev.ferry.Receiver;
 import dev.ferry.Sender;
 import dev.ferry.codec.Codec;
 import dev.ferry.internal.auth.HandshakeChannel;
+import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.framing.FrameReader;
 import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
@@ -31,6 +33,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * The one implementation of {@link Connection}, {@link Receiver} and {@link Sender}: the framing of
@@ -59,6 +63,16 @@ public final class FramedConnection implements Connection, AsyncPort {
   /** Closed after the transport: the pump of an adopted pipe end; null for the others. */
   private volatile Closeable companion;
 
+  private final MessageCounters counters = new MessageCounters();
+  private final long openedNanos = System.nanoTime();
+  private final AtomicBoolean closeRecorded = new AtomicBoolean();
+
+  /** The queued bytes of this connection's asynchronous sends, once an event loop sends. */
+  private volatile LongSupplier asyncQueuedBytes;
+
+  /** Runs once, on the first close: a listener's count of open connections. */
+  private volatile Runnable onClose;
+
   /** Read once, when first asked; the kernel fixed them at connect time. */
   private volatile PeerCredentials credentials;
 
@@ -71,8 +85,8 @@ public final class FramedConnection implements Connection, AsyncPort {
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
     this.receiver = new FrameReceiver(transport, description, readable, writable,
-        options.receiveSpin().toNanos());
-    this.sender = new FrameSender(transport, description, writable, this::closeQuietly);
+        options.receiveSpin().toNanos(), counters);
+    this.sender = new FrameSender(transport, description, writable, this::closeQuietly, counters);
     this.descriptors = new DescriptorPassing(this, transport, receiver, sender, readable, options);
   }
 
@@ -184,23 +198,79 @@ public final class FramedConnection implements Connection, AsyncPort {
   }
 
   @Override
+  public ConnectionMetrics metrics() {
+    LongSupplier queued = asyncQueuedBytes;
+    return new ConnectionMetrics(counters.messagesSent(), counters.bytesSent(),
+        counters.messagesReceived(), counters.bytesReceived(),
+        queued == null ? 0 : queued.getAsLong());
+  }
+
+  /**
+   * Records a {@code dev.ferry.ConnectionOpened} event if JFR records it: {@code side} is
+   * accepted, connected or pipe, {@code kind} the transport (unix, tcp, tls, socketpair).
+   */
+  public void recordOpened(String side, String kind, long handshakeNanos, boolean authenticated) {
+    if (!FerryEvents.connectionOpenedEnabled()) return;
+    FerryEvents.connectionOpened(side, kind, address(true), address(false),
+        peerCredentials().orElse(null), handshakeNanos, authenticated ? "hmac" : "none");
+  }
+
+  /** The peer in words, for events and logs: its address, else its process, else empty. */
+  public String peerName() {
+    String a = address(false);
+    if (!a.isEmpty()) return a;
+    return peerCredentials().map(p -> "pid " + p.pid() + " uid " + p.uid()).orElse("");
+  }
+
+  private String address(boolean local) {
+    try {
+      SocketChannel c = transport.channel();
+      Object a = local ? c.getLocalAddress() : c.getRemoteAddress();
+      return a == null ? "" : a.toString();
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  /** Calls {@code action} once, when this connection first closes through {@link #close()}. */
+  public void whenClosed(Runnable action) {
+    onClose = action;
+    if (transport.isClosed()) recordClose("closed");
+  }
+
+  @Override
   public void close() throws IOException {
+    boolean wasOpen = !transport.isClosed();
     try {
       transport.close();
       Closeable c = companion;
       if (c != null) c.close();
     } finally {
       receiver.watchers().runAll(); // ready now: a receive throws at once
+      recordClose(wasOpen ? "closed" : "closed after its socket was");
     }
   }
 
   /** Closes after a frame was cut short: the failure that cut it is the one to report. */
   private void closeQuietly() {
     try {
-      close();
+      transport.close();
     } catch (IOException e) {
       // The socket is unusable either way.
+    } finally {
+      receiver.watchers().runAll();
+      recordClose("a frame was cut short");
     }
+  }
+
+  /** The first close only: the listener's open count, the ConnectionClosed event. */
+  private void recordClose(String reason) {
+    if (!closeRecorded.compareAndSet(false, true)) return;
+    Runnable action = onClose;
+    if (action != null) action.run();
+    FerryEvents.connectionClosed(description, new long[] {counters.messagesSent(),
+        counters.bytesSent(), counters.messagesReceived(), counters.bytesReceived()},
+        System.nanoTime() - openedNanos, receiver.peerEnded() ? "peer" : "local", reason);
   }
 
   @Override
@@ -515,6 +585,16 @@ public final class FramedConnection implements Connection, AsyncPort {
   @Override
   public long maxMessageSize() {
     return maxMessageSize;
+  }
+
+  @Override
+  public void countSent(int messages, long bytes) {
+    sender.countSent(messages, bytes);
+  }
+
+  @Override
+  public void reportQueuedBytes(LongSupplier queuedBytes) {
+    asyncQueuedBytes = queuedBytes;
   }
 
   @Override

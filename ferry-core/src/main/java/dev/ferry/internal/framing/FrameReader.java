@@ -74,6 +74,9 @@ public final class FrameReader {
     this.refusal = refusal;
   }
 
+  /** Whether a read found the peer's end of stream (it closed first). */
+  public boolean reachedEndOfStream() { return endOfStream; }
+
   /** Whether bytes or the end of the stream are buffered: a read would not wait. */
   public boolean hasBuffered() {
     return in != null && (in.hasRemaining() || endOfStream);

@@ -31,4 +31,10 @@ public final class Frames {
       out.putLong(length);
     }
   }
+
+  /** The payload length of a whole frame of {@code frameSize} bytes, header included. */
+  public static long payloadSize(long frameSize) {
+    long shortForm = frameSize - SHORT_HEADER;
+    return shortForm <= MAX_SHORT_LENGTH ? shortForm : shortForm - LONG_LENGTH;
+  }
 }

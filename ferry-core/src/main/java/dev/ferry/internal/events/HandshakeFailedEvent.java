@@ -1,0 +1,24 @@
+package dev.ferry.internal.events;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/** A client a listener did not accept: its handshake failed or its peer policy refused it. */
+@Name("dev.ferry.HandshakeFailed")
+@Label("Handshake Failed")
+@Category("Ferry")
+@StackTrace(false)
+final class HandshakeFailedEvent extends Event {
+  @Label("Address") @Description("the listener's address")
+  String address;
+  @Label("Peer")
+  String peer;
+  @Label("Reason") @Description("wrong key, timeout, protocol error or refused by policy")
+  String reason;
+  @Label("Message")
+  String message;
+}
