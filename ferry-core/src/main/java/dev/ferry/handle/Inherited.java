@@ -2,7 +2,7 @@ package dev.ferry.handle;
 
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
-import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.internal.connection.Adoption;
 import dev.ferry.internal.transport.InheritedDescriptors;
 import java.io.IOException;
 import java.util.Objects;
@@ -55,7 +55,7 @@ public final class Inherited {
       throws IOException {
     Objects.requireNonNull(access, "access");
     Objects.requireNonNull(options, "options");
-    return FramedConnection.adoptInherited(descriptor, access.readable(), access.writable(),
+    return Adoption.adoptInherited(descriptor, access.readable(), access.writable(),
         options);
   }
 

@@ -58,7 +58,7 @@ public sealed interface DescriptorChannel permits DescriptorPassing {
 
   /**
    * A connection on received descriptor {@code fd}, a Unix socket or a pipe end, with the options
-   * of this one; see {@link FramedConnection#adoptReceived}.
+   * of this one; see {@link Adoption#adoptReceived}.
    */
   Connection adoptReceived(FileDescriptor fd, String description, boolean readable,
       boolean writable) throws IOException;

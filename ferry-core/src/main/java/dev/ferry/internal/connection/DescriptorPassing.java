@@ -115,7 +115,7 @@ final class DescriptorPassing implements DescriptorChannel {
   @Override
   public Connection adoptReceived(FileDescriptor fd, String description, boolean readable,
       boolean writable) throws IOException {
-    return FramedConnection.adoptReceived(fd, description, readable, writable, options);
+    return Adoption.adoptReceived(fd, description, readable, writable, options);
   }
 
   @Override

@@ -92,17 +92,12 @@ public final class FrameReader {
     if (in != null && !in.hasRemaining() && !endOfStream) in = null;
   }
 
-  /**
-   * Makes sure a direct buffer is there before a read of this connection's own. What a lent
-   * scratch buffer left over sits in an exact-size heap buffer ({@link #returnScratch}), which
-   * has no room to read into: it moves to a direct buffer here.
-   */
+  /** A direct buffer before a read of its own; a scratch's heap leftover has no room to read into. */
   public void ensureBuffer() {
-    if (in == null) {
-      in = ByteBuffer.allocateDirect(INITIAL_BUFFER_SIZE).flip();
-    } else if (!in.isDirect()) {
-      in = ByteBuffer.allocateDirect(Math.max(INITIAL_BUFFER_SIZE, in.remaining())).put(in).flip();
-    }
+    if (in != null && in.isDirect()) return;
+    int size = in == null ? INITIAL_BUFFER_SIZE : Math.max(INITIAL_BUFFER_SIZE, in.remaining());
+    ByteBuffer direct = ByteBuffer.allocateDirect(size);
+    in = in == null ? direct.flip() : direct.put(in).flip();
   }
 
   /** The stream position of the next unread byte, for matching received descriptors to bytes. */
@@ -425,10 +420,7 @@ public final class FrameReader {
   // ---------------------------------------------------------------------------------------------
   // Event loop reads: non-blocking, one loop thread, through the loop's scratch buffer
 
-  /**
-   * Makes the loop's {@code scratch} the read buffer, holding what was buffered: so that an idle
-   * connection holds no buffer of its own. {@link #returnScratch()} undoes it.
-   */
+  /** Reads through a loop's {@code scratch} until {@link #returnScratch()}: no buffer of its own. */
   public void borrowScratch(ByteBuffer scratch) {
     scratch.clear();
     if (in != null) scratch.put(in);
