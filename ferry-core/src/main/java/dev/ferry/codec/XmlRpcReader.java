@@ -42,6 +42,9 @@ final class XmlRpcReader {
     this.xml = factory().createXMLStreamReader(in);
   }
 
+  /** The JDK's property for the deepest element a parser accepts (java.xml's module summary). */
+  private static final String MAX_ELEMENT_DEPTH = "jdk.xml.maxElementDepth";
+
   /** A new factory per payload: the JDK's factories are not documented as thread safe. */
   private static XMLInputFactory factory() {
     XMLInputFactory factory = XMLInputFactory.newDefaultFactory();
@@ -51,6 +54,10 @@ final class XmlRpcReader {
     // CPython drops a namespace prefix (ex:nil is nil); prefixes are stripped by hand below.
     factory.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, false);
     factory.setProperty(XMLInputFactory.IS_COALESCING, true);
+    // JDK 24+ caps element depth at 100 by default: 33 nested lists. Three elements a level
+    // (value, array, data; or value, struct, member) under params and param: the codec's own
+    // limit, with its own message, must come first, on every JDK.
+    factory.setProperty(MAX_ELEMENT_DEPTH, 3 * (XmlRpcCodec.MAX_DEPTH + 2) + 3);
     return factory;
   }
 
