@@ -1,19 +1,28 @@
 package dev.ferry;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ferry.async.AsyncConnection;
+import dev.ferry.async.EventLoops;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -76,7 +85,7 @@ class FlightRecorderEventsTest {
     assertEquals(List.of("accepted", "connected"),
         opened.stream().map(e -> e.getString("side")).sorted().toList());
     assertTrue(opened.stream().allMatch(e -> e.getString("transport").equals("unix")
-        && e.getString("digest").equals("hmac") && e.getLong("peerPid") == ProcessHandle.current().pid()));
+        && e.getString("digest").equals("sha256") && e.getLong("peerPid") == ProcessHandle.current().pid()));
     RecordedEvent sent = named(events, "MessageSent", e -> true).get(0);
     assertEquals(2 << 20, sent.getLong("size"));
     assertEquals(1, named(events, "MessageSent", e -> true).size());
@@ -89,7 +98,7 @@ class FlightRecorderEventsTest {
   }
 
   @Test
-  void recordsAWrongKeyAsAFailedHandshakeWithItsReason() throws Exception {
+  void recordsAWrongKeyAsAFailedHandshakeOnBothSidesWithItsReason() throws Exception {
     List<RecordedEvent> events = record(() -> {
       try (Listener listener = Listener.bind(new Address.Unix(dir.resolve("w.sock")), withKey(KEY))) {
         assertThrows(AuthenticationException.class,
@@ -98,9 +107,90 @@ class FlightRecorderEventsTest {
       }
     });
     List<RecordedEvent> failed = named(events, "HandshakeFailed", e -> true);
-    assertEquals(1, failed.size());
-    assertEquals("wrong key", failed.get(0).getString("reason"));
-    assertFalse(failed.get(0).getString("address").isEmpty());
+    assertEquals(List.of("accepted", "connected"),
+        failed.stream().map(e -> e.getString("side")).sorted().toList());
+    assertTrue(failed.stream().allMatch(e -> e.getString("reason").equals("wrong key")
+        && e.getString("address").endsWith("w.sock")), failed.toString());
+  }
+
+  @Test
+  void recordsTheDigestALegacyOrSeed001ClientAnsweredIn() throws Exception {
+    List<RecordedEvent> events = record(() -> {
+      try (Listener listener = Listener.bind(new Address.Unix(dir.resolve("l.sock")), withKey(KEY))) {
+        for (String algorithm : List.of("HmacMD5", "HmacSHA256")) {
+          try (Connection client = Client.connect(listener.address());
+              Connection ignored = answerLikeAnOldPython(client, listener, algorithm)) {
+            assertTrue(client.isWritable());
+          }
+        }
+      }
+    });
+    assertEquals(List.of("md5", "sha256"), named(events, "ConnectionOpened",
+        e -> e.getString("side").equals("accepted")).stream().map(e -> e.getString("digest"))
+        .toList());
+  }
+
+  /**
+   * The client side of a handshake as Python before 3.12 (HmacMD5) or seed 001's variant
+   * (HmacSHA256) runs it: raw MACs, a 20-byte challenge. Returns the listener's end.
+   */
+  private static Connection answerLikeAnOldPython(Connection client, Listener listener,
+      String algorithm) throws Exception {
+    Mac mac = Mac.getInstance(algorithm);
+    mac.init(new SecretKeySpec(KEY.bytes(), algorithm));
+    byte[] challenge = client.receiveBytes();
+    client.sendBytes(mac.doFinal(Arrays.copyOfRange(challenge, 11, challenge.length)));
+    assertEquals("#WELCOME#", new String(client.receiveBytes(), StandardCharsets.US_ASCII));
+    byte[] nonce = new byte[20];
+    client.sendBytes(("#CHALLENGE#" + "n".repeat(20)).getBytes(StandardCharsets.US_ASCII));
+    Arrays.fill(nonce, (byte) 'n');
+    assertArrayEquals(mac.doFinal(nonce), client.receiveBytes());
+    client.sendBytes("#WELCOME#".getBytes(StandardCharsets.US_ASCII));
+    return listener.accept(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void recordsAnAsynchronousConnectAsOpenedWithItsDigest() throws Exception {
+    List<RecordedEvent> events = record(() -> {
+      try (EventLoops loops = EventLoops.open();
+          Listener listener = Listener.bind(new Address.Unix(dir.resolve("a.sock")), withKey(KEY));
+          AsyncConnection client = Client.connectAsync(listener.address(), withKey(KEY), loops)
+              .get(10, TimeUnit.SECONDS);
+          Connection accepted = listener.accept(Duration.ofSeconds(10))) {
+        assertTrue(accepted.isWritable());
+      }
+    });
+    List<RecordedEvent> connected = named(events, "ConnectionOpened",
+        e -> e.getString("side").equals("connected"));
+    assertEquals(1, connected.size());
+    assertEquals("sha256", connected.get(0).getString("digest"));
+    assertTrue(connected.get(0).getLong("handshakeDuration") > 0);
+  }
+
+  @Test
+  void recordsAClientsFailedHandshakesBlockingAndAsynchronous() throws Exception {
+    ConnectionOptions impatient = ConnectionOptions.builder().authKey(KEY)
+        .handshakeTimeout(Duration.ofMillis(200)).build();
+    List<RecordedEvent> events = record(() -> {
+      try (EventLoops loops = EventLoops.open();
+          Listener keyed = Listener.bind(new Address.Unix(dir.resolve("k.sock")), withKey(KEY));
+          Listener silent = Listener.bind(new Address.Unix(dir.resolve("s.sock")),
+              ConnectionOptions.defaults())) {
+        Throwable wrong = assertThrows(ExecutionException.class, () -> Client.connectAsync(
+            keyed.address(), withKey(OTHER), loops).get(10, TimeUnit.SECONDS)).getCause();
+        assertInstanceOf(AuthenticationException.class, wrong);
+        assertThrows(AuthenticationException.class, () -> keyed.accept(Duration.ofSeconds(10)));
+        assertThrows(SocketTimeoutException.class, () -> Client.connect(silent.address(), impatient));
+        silent.accept(Duration.ofSeconds(10)).close();
+        Throwable late = assertThrows(ExecutionException.class, () -> Client.connectAsync(
+            silent.address(), impatient, loops).get(10, TimeUnit.SECONDS)).getCause();
+        assertInstanceOf(SocketTimeoutException.class, late);
+        silent.accept(Duration.ofSeconds(10)).close();
+      }
+    });
+    assertEquals(List.of("timeout", "timeout", "wrong key"), named(events, "HandshakeFailed",
+        e -> e.getString("side").equals("connected")).stream().map(e -> e.getString("reason"))
+        .sorted().toList());
   }
 
   @Test

@@ -150,12 +150,13 @@ public final class FramedConnection implements Connection, AsyncPort {
 
   /**
    * Records a {@code dev.ferry.ConnectionOpened} event if JFR records it: {@code side} is
-   * accepted, connected or pipe, {@code kind} the transport (unix, tcp, tls, socketpair).
+   * accepted, connected or pipe, {@code kind} the transport (unix, tcp, tls, socketpair),
+   * {@code digest} the HMAC handshake's ({@code ServerHandshake.digest()}), or none without one.
    */
-  public void recordOpened(String side, String kind, long handshakeNanos, boolean authenticated) {
+  public void recordOpened(String side, String kind, long handshakeNanos, String digest) {
     if (!FerryEvents.connectionOpenedEnabled()) return;
     FerryEvents.connectionOpened(side, kind, address(true), address(false),
-        peerCredentials().orElse(null), handshakeNanos, authenticated ? "hmac" : "none");
+        peerCredentials().orElse(null), handshakeNanos, digest);
   }
 
   /** The peer in words, for events and logs: its address, else its process, else empty. */
