@@ -8,14 +8,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.async.AsyncConnection;
 import dev.ferry.async.EventLoops;
+import dev.ferry.internal.auth.HandshakeChannel;
+import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.internal.transport.Deadlines;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -203,6 +210,32 @@ class FlightRecorderEventsTest {
     });
     assertEquals(List.of("local", "peer"), named(events, "ConnectionClosed", e -> true).stream()
         .map(e -> e.getString("closedBy")).sorted().toList());
+  }
+
+  @Test
+  void recordsACloseTheEngineMadeItselfWhenItHappenedAndOnlyOnce() throws Exception {
+    ConnectionOptions small = ConnectionOptions.builder().maxMessageSize(16).build();
+    List<RecordedEvent> events = record(() -> {
+      Path path = dir.resolve("c.sock");
+      try (Listener listener = Listener.bind(new Address.Unix(path), ConnectionOptions.defaults());
+          SocketChannel raw = SocketChannel.open(UnixDomainSocketAddress.of(path));
+          Connection accepted = listener.accept(Duration.ofSeconds(10));
+          RawPeer readEnd = RawPeer.open(small, true, false)) {
+        raw.write(ByteBuffer.wrap(HexFormat.of().parseHex("00000064 0102".replace(" ", ""))));
+        HandshakeChannel timed = ((FramedConnection) accepted)
+            .handshakeChannel(Deadlines.after(Duration.ofMillis(100)));
+        assertThrows(SocketTimeoutException.class, () -> timed.receiveMessage(256));
+        assertTrue(accepted.isClosed());
+        assertEquals(0, listener.metrics().open(), "counted down when the frame was cut");
+
+        readEnd.write("00000064");
+        assertThrows(MessageTooLargeException.class, () -> readEnd.endpoint.receiveBytes());
+        assertTrue(readEnd.endpoint.isClosed());
+      }
+    });
+    assertEquals(List.of("a read end refused a header", "a receive stopped inside a frame"),
+        named(events, "ConnectionClosed", e -> true).stream().map(e -> e.getString("reason"))
+            .sorted().toList());
   }
 
   @Test
