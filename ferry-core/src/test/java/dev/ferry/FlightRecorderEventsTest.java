@@ -2,6 +2,7 @@ package dev.ferry;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -236,6 +237,33 @@ class FlightRecorderEventsTest {
     assertEquals(List.of("a read end refused a header", "a receive stopped inside a frame"),
         named(events, "ConnectionClosed", e -> true).stream().map(e -> e.getString("reason"))
             .sorted().toList());
+  }
+
+  @Test
+  void recordsABlockingSendThatWaitedForRoomInANonBlockingSocket() throws Exception {
+    int messages = 32;
+    int size = 200 * 1024; // under the 1 MiB threshold: recorded only for having waited
+    List<RecordedEvent> events = record(() -> {
+      try (Pipe.Duplex pipe = Pipe.duplex()) {
+        FramedConnection sender = (FramedConnection) pipe.first();
+        sender.selectableChannel(); // as a wait set holding it leaves it: non-blocking
+        CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+          try {
+            for (int i = 0; i < messages; i++) sender.sendBytes(new byte[size]);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+        // 6 MiB through a socket that holds a few hundred KiB: the sender finds it full.
+        for (int i = 0; i < messages; i++) assertEquals(size, pipe.second().receiveBytes().length);
+        sent.get(10, TimeUnit.SECONDS);
+        sender.releaseSelectableChannel();
+      }
+    });
+    List<RecordedEvent> waited = named(events, "MessageSent", e -> true);
+    assertFalse(waited.isEmpty());
+    assertTrue(waited.stream().allMatch(e -> e.getBoolean("waitedForRoom")
+        && !e.getBoolean("asynchronous") && e.getLong("size") == size), waited.toString());
   }
 
   @Test
