@@ -5,7 +5,9 @@ import dev.ferry.async.EventLoops;
 import dev.ferry.internal.async.AsyncConnect;
 import dev.ferry.internal.async.LoopGroup;
 import dev.ferry.internal.auth.Handshake;
+import dev.ferry.internal.auth.HandshakeFailures;
 import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.TlsTransport;
@@ -13,6 +15,7 @@ import dev.ferry.internal.transport.Transport;
 import dev.ferry.internal.transport.Sockets;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
@@ -69,23 +72,25 @@ public final class Client {
       channel.close();
       throw e;
     }
+    String digest = "none";
     try {
       if (transport instanceof TlsTransport tls) tls.handshake(deadline);
       if (options.authKey().isPresent()) {
-        Handshake.clientSide(connection.handshakeChannel(deadline), options.authKey().get().bytes(),
-            options.unprefixedDigest());
+        digest = Handshake.clientSide(connection.handshakeChannel(deadline),
+            options.authKey().get().bytes(), options.unprefixedDigest());
       }
     } catch (SocketTimeoutException e) {
+      IOException timedOut = Sockets.handshakeTimedOut(options.handshakeTimeout(), address);
+      ends.failed(channel, timedOut);
       connection.close();
-      throw Sockets.handshakeTimedOut(options.handshakeTimeout(), address);
+      throw timedOut;
     } catch (IOException | RuntimeException e) {
+      ends.failed(channel, e);
       connection.close();
       throw e;
     }
     connection.trimBuffers(); // allocated again by the first receive or send that needs them
-    connection.recordOpened("connected", transport instanceof TlsTransport ? "tls"
-        : address instanceof Address.Tcp ? "tcp" : "unix", System.nanoTime() - started,
-        options.authKey().isPresent());
+    ends.opened(connection, System.nanoTime() - started, digest);
     return connection;
   }
 
@@ -123,6 +128,26 @@ public final class Client {
     @Override
     public FramedConnection connection(Transport transport) {
       return new FramedConnection(transport, address.toString(), true, true, options);
+    }
+
+    @Override
+    public void opened(Connection connection, long handshakeNanos, String digest) {
+      ((FramedConnection) connection).recordOpened("connected", options.tls().isPresent() ? "tls"
+          : address instanceof Address.Tcp ? "tcp" : "unix", handshakeNanos, digest);
+    }
+
+    @Override
+    public void failed(SocketChannel channel, Throwable failure) {
+      if (!FerryEvents.handshakeFailedEnabled()) return;
+      String peer;
+      try {
+        SocketAddress a = channel.getRemoteAddress();
+        peer = a == null ? "" : a.toString();
+      } catch (IOException | RuntimeException e) {
+        peer = "";
+      }
+      FerryEvents.handshakeFailed("connected", address.toString(), peer,
+          HandshakeFailures.classify(failure).reason(), failure.getMessage());
     }
   }
 }

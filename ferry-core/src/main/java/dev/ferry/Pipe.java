@@ -66,7 +66,7 @@ public final class Pipe {
       boolean writable, ConnectionOptions options) throws IOException {
     FramedConnection end = new FramedConnection(new SocketTransport(channel), description, readable,
         writable, options);
-    end.recordOpened("pipe", "socketpair", 0, false);
+    end.recordOpened("pipe", "socketpair", 0, "none");
     return end;
   }
 

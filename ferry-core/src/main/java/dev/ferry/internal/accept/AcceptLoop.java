@@ -231,7 +231,7 @@ final class AcceptLoop implements Runnable {
       }
       if (!admitted(channel, endpoint)) continue;
       if (key == null && tls == null) {
-        accepted(endpoint, 0, false);
+        accepted(endpoint, 0, "none");
         continue;
       }
       ServerHandshake handshake = key == null ? null : new ServerHandshake(key, options.unprefixedDigest());
@@ -294,7 +294,7 @@ final class AcceptLoop implements Runnable {
       if (p.tls != null && !p.tls.isHandshakeDone() && !advanceTls(k, p)) return;
       if (p.handshake == null) { // TLS only
         forget(k);
-        accepted(p.endpoint, System.nanoTime() - p.startedNanos, false);
+        accepted(p.endpoint, System.nanoTime() - p.startedNanos, "none");
         return;
       }
       // Only the first read follows the selector's word that the socket is readable; a key that
@@ -321,7 +321,7 @@ final class AcceptLoop implements Runnable {
       if (p.handshake.isDone()) {
         forget(k);
         p.endpoint.trimBuffers(); // an idle accepted connection holds no native buffer
-        accepted(p.endpoint, System.nanoTime() - p.startedNanos, true);
+        accepted(p.endpoint, System.nanoTime() - p.startedNanos, p.handshake.digest());
       }
     } catch (IOException | RuntimeException e) {
       // A bug or a surprise in one handshake ends that connection, never the loop.
@@ -351,10 +351,10 @@ final class AcceptLoop implements Runnable {
   }
 
   /** Counts, records and queues a connection that passed its handshakes. */
-  private void accepted(FramedConnection endpoint, long handshakeNanos, boolean authenticated) {
+  private void accepted(FramedConnection endpoint, long handshakeNanos, String digest) {
     counters.accepted(endpoint);
     endpoint.recordOpened("accepted", options.tls().isPresent() ? "tls"
-        : address instanceof Address.Tcp ? "tcp" : "unix", handshakeNanos, authenticated);
+        : address instanceof Address.Tcp ? "tcp" : "unix", handshakeNanos, digest);
     offer(endpoint);
   }
 
@@ -366,8 +366,8 @@ final class AcceptLoop implements Runnable {
   private void fail(SelectionKey k, FramedConnection endpoint, IOException e) {
     if (k != null) forget(k);
     HandshakeFailure reason = counters.failed(e);
-    FerryEvents.handshakeFailed(address.toString(), endpoint.peerName(), reason.reason(),
-        e.getMessage());
+    FerryEvents.handshakeFailed("accepted", address.toString(), endpoint.peerName(),
+        reason.reason(), e.getMessage());
     closeQuietly(endpoint);
     LOG.log(Level.DEBUG, "handshake failed on {0}: {1}", address, e.toString());
     offer(e);

@@ -1,12 +1,10 @@
 package dev.ferry.internal.accept;
 
-import dev.ferry.AuthenticationException;
 import dev.ferry.HandshakeFailure;
 import dev.ferry.ListenerMetrics;
-import dev.ferry.PeerRefusedException;
+import dev.ferry.internal.auth.HandshakeFailures;
 import dev.ferry.internal.connection.FramedConnection;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,16 +36,7 @@ final class ListenerCounters {
   }
 
   static HandshakeFailure classify(IOException e) {
-    if (e instanceof PeerRefusedException) return HandshakeFailure.REFUSED_BY_POLICY;
-    if (e instanceof SocketTimeoutException) return HandshakeFailure.TIMEOUT;
-    if (e instanceof AuthenticationException a && isKeyMismatch(a)) return HandshakeFailure.WRONG_KEY;
-    return HandshakeFailure.PROTOCOL_ERROR;
-  }
-
-  /** The two verdicts that mean the keys differ; other authentication errors are malformed bytes. */
-  private static boolean isKeyMismatch(AuthenticationException e) {
-    String m = String.valueOf(e.getMessage());
-    return m.contains("digest received was wrong") || m.contains("digest sent was rejected");
+    return HandshakeFailures.classify(e);
   }
 
   ListenerMetrics snapshot() {

@@ -1,6 +1,5 @@
 package dev.ferry.internal.async;
 
-import dev.ferry.async.AsyncConnection;
 import dev.ferry.internal.auth.ClientHandshake;
 import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.auth.ServerHandshake;
@@ -16,7 +15,7 @@ import java.util.concurrent.CompletableFuture;
 final class AsyncClientHandshake {
   private final AsyncEndpoint endpoint;
   private final ClientHandshake handshake;
-  private final CompletableFuture<AsyncConnection> result = new CompletableFuture<>();
+  private final CompletableFuture<String> result = new CompletableFuture<>();
 
   private AsyncClientHandshake(AsyncEndpoint endpoint, byte[] key, String unprefixedDigest) {
     this.endpoint = endpoint;
@@ -24,12 +23,12 @@ final class AsyncClientHandshake {
   }
 
   /**
-   * Runs the client side of the handshake with {@code key} on {@code endpoint}; completes with it
-   * once both sides are welcomed, or closes it and fails, after {@code timeout} with a message
+   * Runs the client side of the handshake with {@code key} on {@code endpoint}; completes with the
+   * digest it used ({@link ClientHandshake#digest()}) once both sides are welcomed, or closes it and fails, after {@code timeout} with a message
    * that names {@code reported} (the whole handshake timeout, of which a TLS handshake used the
    * rest) and {@code peer}.
    */
-  static CompletableFuture<AsyncConnection> run(AsyncEndpoint endpoint, byte[] key,
+  static CompletableFuture<String> run(AsyncEndpoint endpoint, byte[] key,
       String unprefixedDigest, Duration timeout, Duration reported, String peer) {
     AsyncClientHandshake h = new AsyncClientHandshake(endpoint, key, unprefixedDigest);
     EventLoop loop = endpoint.loop();
@@ -50,8 +49,8 @@ final class AsyncClientHandshake {
     endpoint.receive(Handshake.MAX_MESSAGE_LENGTH, null, m -> m).whenComplete((message, error) -> {
       if (result.isDone()) return;
       if (error != null) {
+        result.completeExceptionally(error); // first: its failure is recorded with the peer's address
         endpoint.closeQuietly();
-        result.completeExceptionally(error);
         return;
       }
       answer(message);
@@ -66,7 +65,7 @@ final class AsyncClientHandshake {
       result.completeExceptionally(step.failure());
       sent.whenComplete((v, e) -> endpoint.closeQuietly()); // after #FAILURE# has left
     } else if (handshake.isDone()) {
-      result.complete(endpoint);
+      result.complete(handshake.digest());
     } else {
       step();
     }

@@ -41,6 +41,12 @@ public final class AsyncConnect implements EventLoop.Handler {
 
     /** The connection over {@code transport}, whose handshakes are still to run. */
     Connection connection(Transport transport);
+
+    /** Records {@code connection} as opened: handshakes of {@code handshakeNanos}, its digest. */
+    void opened(Connection connection, long handshakeNanos, String digest);
+
+    /** Records that a handshake over {@code channel} (still open) failed with {@code failure}. */
+    void failed(SocketChannel channel, Throwable failure);
   }
 
   private final Address address;
@@ -61,6 +67,10 @@ public final class AsyncConnect implements EventLoop.Handler {
   private SocketChannel channel;
   private SelectionKey key;
   private EventLoop.Timer timer;
+
+  // The handshakes, on the loop thread.
+  private long handshakeStarted;
+  private Connection connection;
 
   private AsyncConnect(Address address, ConnectionOptions options, LoopGroup group, Ends ends) {
     this.address = address;
@@ -163,6 +173,7 @@ public final class AsyncConnect implements EventLoop.Handler {
 
   /** The socket is connected: the transport, then its TLS handshake if it has one. */
   private void connected() {
+    handshakeStarted = System.nanoTime();
     long deadline = Deadlines.after(options.handshakeTimeout()); // TLS and HMAC together
     Transport transport;
     try {
@@ -178,7 +189,12 @@ public final class AsyncConnect implements EventLoop.Handler {
     }
     AsyncTlsHandshake.run(loop, tls, options.handshakeTimeout(), address.toString())
         .whenComplete((v, e) -> {
-          if (e != null) fail(e); else authenticate(transport, deadline);
+          if (e == null) {
+            authenticate(transport, deadline);
+          } else {
+            if (!result.isDone()) ends.failed(channel, e);
+            fail(e);
+          }
         });
   }
 
@@ -186,7 +202,7 @@ public final class AsyncConnect implements EventLoop.Handler {
   private void authenticate(Transport transport, long deadline) {
     AsyncEndpoint endpoint;
     try {
-      Connection connection = ends.connection(transport);
+      connection = ends.connection(transport);
       endpoint = AsyncEndpoint.openOn(connection, loop, group.sendQueueBytes());
     } catch (RuntimeException e) {
       fail(e);
@@ -194,18 +210,19 @@ public final class AsyncConnect implements EventLoop.Handler {
     }
     if (!keep(endpoint::close)) return;
     if (options.authKey().isEmpty()) {
-      succeed(endpoint);
+      succeed(endpoint, "none");
       return;
     }
     // What the TLS handshake left of the handshake timeout, so that both fit in it as in connect.
     Duration left = Duration.ofNanos(Math.max(1, Deadlines.remaining(deadline)));
     endpoint.clientHandshake(options.authKey().get().bytes(), options.unprefixedDigest(), left,
         options.handshakeTimeout(),
-        address.toString()).whenComplete((c, e) -> {
+        address.toString()).whenComplete((digest, e) -> {
           if (e == null) {
-            succeed(c);
+            succeed(endpoint, digest);
           } else {
             // The handshake closes the connection itself, once a #FAILURE# it owes has left.
+            if (!result.isDone()) ends.failed(channel, e);
             settled = true;
             result.completeExceptionally(e);
           }
@@ -223,9 +240,11 @@ public final class AsyncConnect implements EventLoop.Handler {
     return false;
   }
 
-  private void succeed(AsyncConnection connection) {
+  private void succeed(AsyncConnection endpoint, String digest) {
     settled = true;
-    if (!result.complete(connection)) closeQuietly(connection::close); // nobody takes it any more
+    // Recorded before the caller has it (and may close it), unless the caller gave up already.
+    if (!result.isDone()) ends.opened(connection, System.nanoTime() - handshakeStarted, digest);
+    if (!result.complete(endpoint)) closeQuietly(endpoint::close); // nobody takes it any more
   }
 
   private void fail(Throwable e) {

@@ -118,10 +118,10 @@ public final class AsyncEndpoint implements AsyncConnection, EventLoop.Handler {
 
   /**
    * Runs the client side of the HMAC handshake with {@code key} ({@code unprefixedDigest} answers
-   * a challenge that names no digest); completes with this connection once both sides are
+   * a challenge that names no digest); completes with the digest it used once both sides are
    * welcomed, or closes it and fails (see {@link AsyncClientHandshake}).
    */
-  CompletableFuture<AsyncConnection> clientHandshake(byte[] key, String unprefixedDigest,
+  CompletableFuture<String> clientHandshake(byte[] key, String unprefixedDigest,
       Duration timeout, Duration reported, String peer) {
     return AsyncClientHandshake.run(this, key, unprefixedDigest, timeout, reported, peer);
   }

@@ -29,6 +29,9 @@ public final class ClientHandshake {
   private final Supplier<byte[]> nonces;
   private final HmacDigest unprefixed;
   private byte[] challenge;
+  /** The digests of our answer and of the peer's, once each is known. */
+  private HmacDigest answered;
+  private HmacDigest peerAnswered;
   private State state = State.AWAIT_CHALLENGE;
 
   public ClientHandshake(byte[] key) {
@@ -61,6 +64,7 @@ public final class ClientHandshake {
       switch (state) {
         case AWAIT_CHALLENGE:
           byte[] answer = Handshake.answer(key, message, unprefixed);
+          answered = Handshake.answerDigest(message, unprefixed);
           state = State.AWAIT_VERDICT;
           return new ServerHandshake.Step(List.of(answer), null);
         case AWAIT_VERDICT:
@@ -70,7 +74,7 @@ public final class ClientHandshake {
           return new ServerHandshake.Step(List.of(Handshake.challengeFrame(challenge)), null);
         case AWAIT_RESPONSE:
           try {
-            Handshake.verify(key, challenge, message, unprefixed);
+            peerAnswered = Handshake.verify(key, challenge, message, unprefixed).digest();
           } catch (AuthenticationException e) {
             state = State.FAILED;
             return new ServerHandshake.Step(List.of(Handshake.failure()), e); // as CPython does
@@ -88,5 +92,15 @@ public final class ClientHandshake {
 
   public boolean isDone() {
     return state == State.DONE;
+  }
+
+  /**
+   * The digest the handshake used, once done, as {@link ServerHandshake#digest()} words it.
+   *
+   * @throws IllegalStateException if the handshake is not done
+   */
+  public String digest() {
+    if (state != State.DONE) throw new IllegalStateException("handshake not done: " + state);
+    return Handshake.digestName(peerAnswered, answered);
   }
 }

@@ -8,6 +8,8 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -85,7 +87,8 @@ public final class Handshake {
 
   /**
    * Runs the accepting side: challenges the peer, then answers the peer's challenge. Returns
-   * normally once both sides have been welcomed. Blocks in the channel's reads, which carry the
+   * once both sides have been welcomed, with the digest the handshake used ({@link
+   * ServerHandshake#digest()}). Blocks in the channel's reads, which carry the
    * deadline.
    *
    * <p>Python: the handshake in {@code Listener.accept()}.
@@ -95,8 +98,8 @@ public final class Handshake {
    * @throws IOException whatever the channel throws: {@code MessageTooLargeException} for a
    *     message over 256 bytes, {@code EOFException}, {@code SocketTimeoutException}
    */
-  public static void serverSide(HandshakeChannel channel, byte[] key) throws IOException {
-    serverSide(channel, key, SECURE_NONCES);
+  public static String serverSide(HandshakeChannel channel, byte[] key) throws IOException {
+    return serverSide(channel, key, SECURE_NONCES);
   }
 
   /**
@@ -105,22 +108,29 @@ public final class Handshake {
    *
    * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
    */
-  public static void serverSide(HandshakeChannel channel, byte[] key, String unprefixedDigest)
+  public static String serverSide(HandshakeChannel channel, byte[] key, String unprefixedDigest)
       throws IOException {
-    serverSide(channel, key, HmacDigest.require(unprefixedDigest), SECURE_NONCES);
+    return serverSide(channel, key, HmacDigest.require(unprefixedDigest), SECURE_NONCES);
   }
 
-  static void serverSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
+  static String serverSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
       throws IOException {
-    serverSide(channel, key, HmacDigest.MD5, nonces);
+    return serverSide(channel, key, HmacDigest.MD5, nonces);
   }
 
-  static void serverSide(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
+  static String serverSide(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
       Supplier<byte[]> nonces) throws IOException {
     ServerHandshake handshake = new ServerHandshake(key, unprefixed, nonces);
     channel.sendMessage(handshake.start());
-    while (!handshake.isDone()) {
-      ServerHandshake.Step step = handshake.onMessage(channel.receiveMessage(MAX_MESSAGE_LENGTH));
+    drive(channel, handshake::onMessage, handshake::isDone);
+    return handshake.digest();
+  }
+
+  /** Feeds {@code onMessage} the peer's messages and sends its replies until {@code done}. */
+  private static void drive(HandshakeChannel channel,
+      Function<byte[], ServerHandshake.Step> onMessage, BooleanSupplier done) throws IOException {
+    while (!done.getAsBoolean()) {
+      ServerHandshake.Step step = onMessage.apply(channel.receiveMessage(MAX_MESSAGE_LENGTH));
       try {
         for (byte[] reply : step.replies()) channel.sendMessage(reply);
       } catch (IOException sendFailed) {
@@ -133,7 +143,8 @@ public final class Handshake {
 
   /**
    * Runs the connecting side: answers the peer's challenge, then challenges the peer. Returns
-   * normally once both sides have been welcomed.
+   * once both sides have been welcomed, with the digest the handshake used ({@link
+   * ClientHandshake#digest()}).
    *
    * <p>Python: the handshake in {@code Client()}.
    *
@@ -141,8 +152,8 @@ public final class Handshake {
    *     {@link #deliverChallenge}
    * @throws IOException whatever the channel throws
    */
-  public static void clientSide(HandshakeChannel channel, byte[] key) throws IOException {
-    clientSide(channel, key, SECURE_NONCES);
+  public static String clientSide(HandshakeChannel channel, byte[] key) throws IOException {
+    return clientSide(channel, key, SECURE_NONCES);
   }
 
   /**
@@ -151,20 +162,22 @@ public final class Handshake {
    *
    * @throws IllegalArgumentException if {@code unprefixedDigest} is no digest this runtime has
    */
-  public static void clientSide(HandshakeChannel channel, byte[] key, String unprefixedDigest)
+  public static String clientSide(HandshakeChannel channel, byte[] key, String unprefixedDigest)
       throws IOException {
-    clientSide(channel, key, HmacDigest.require(unprefixedDigest), SECURE_NONCES);
+    return clientSide(channel, key, HmacDigest.require(unprefixedDigest), SECURE_NONCES);
   }
 
-  static void clientSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
+  static String clientSide(HandshakeChannel channel, byte[] key, Supplier<byte[]> nonces)
       throws IOException {
-    clientSide(channel, key, HmacDigest.MD5, nonces);
+    return clientSide(channel, key, HmacDigest.MD5, nonces);
   }
 
-  static void clientSide(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
+  static String clientSide(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
       Supplier<byte[]> nonces) throws IOException {
-    answerChallenge(channel, key, unprefixed);
-    deliverChallenge(channel, key, unprefixed, nonces);
+    Objects.requireNonNull(channel, "channel == null");
+    ClientHandshake handshake = new ClientHandshake(key, unprefixed, nonces);
+    drive(channel, handshake::onMessage, handshake::isDone);
+    return handshake.digest();
   }
 
   /**
@@ -353,10 +366,10 @@ public final class Handshake {
 
   /**
    * CPython's {@code _verify_challenge}, also accepting a raw answer in HMAC-SHA256 or in
-   * {@code unprefixed}. Returns the digest of a raw answer (what the peer has shown it uses
-   * without prefixes), empty for a prefixed one.
+   * {@code unprefixed}. Returns the digest of the answer and whether it was raw (then the peer has
+   * shown what it uses without prefixes).
    */
-  static Optional<HmacDigest> verify(byte[] key, byte[] message, byte[] response,
+  static Answered verify(byte[] key, byte[] message, byte[] response,
       HmacDigest unprefixed) throws AuthenticationException {
     Tagged tagged = Tagged.ofResponse(response, unprefixed);
     byte[] expected = tagged.digest().mac(key, message);
@@ -369,7 +382,29 @@ public final class Handshake {
     if (!MessageDigest.isEqual(expected, received)) {
       throw new AuthenticationException("digest received was wrong");
     }
-    return tagged.prefixed() ? Optional.empty() : Optional.of(tagged.digest());
+    return new Answered(tagged.digest(), !tagged.prefixed());
+  }
+
+  /** The digest of a verified answer, and whether it came raw (without a {@code {name}} prefix). */
+  record Answered(HmacDigest digest, boolean raw) {}
+
+  /**
+   * The digest this side answers {@code received} (a challenge {@link #answer} accepted) in: the
+   * one its prefix names, else {@code unprefixed}.
+   */
+  static HmacDigest answerDigest(byte[] received, HmacDigest unprefixed)
+      throws AuthenticationException {
+    byte[] message = Arrays.copyOfRange(received, CHALLENGE.length, received.length);
+    return Tagged.ofChallenge(message, unprefixed).digest();
+  }
+
+  /**
+   * A handshake's digest in words: one name when both answers used it ({@code sha256} for two
+   * modern peers, {@code md5} with a legacy one), else the peer's answer's and this side's,
+   * {@code "md5/sha256"}.
+   */
+  static String digestName(HmacDigest peers, HmacDigest ours) {
+    return peers == ours ? peers.pythonName() : peers.pythonName() + "/" + ours.pythonName();
   }
 
   /**

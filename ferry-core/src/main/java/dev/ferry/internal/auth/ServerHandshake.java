@@ -35,6 +35,9 @@ public final class ServerHandshake {
   private byte[] challenge;
   /** The digest for the peer's unprefixed challenge: what its raw answer showed, if it was raw. */
   private HmacDigest peerUnprefixed;
+  /** The digests of the peer's answer and of ours, once each is known. */
+  private HmacDigest peerAnswered;
+  private HmacDigest answered;
   private State state = State.NEW;
 
   public ServerHandshake(byte[] key) {
@@ -76,8 +79,9 @@ public final class ServerHandshake {
       switch (state) {
         case AWAIT_RESPONSE:
           try {
-            peerUnprefixed = Handshake.verify(key, challenge, message, unprefixed)
-                .orElse(unprefixed);
+            Handshake.Answered a = Handshake.verify(key, challenge, message, unprefixed);
+            peerAnswered = a.digest();
+            if (a.raw()) peerUnprefixed = a.digest();
           } catch (AuthenticationException e) {
             state = State.FAILED;
             return new Step(List.of(Handshake.failure()), e); // tell the peer, as CPython does
@@ -86,6 +90,7 @@ public final class ServerHandshake {
           return new Step(List.of(Handshake.welcome()), null);
         case AWAIT_CHALLENGE:
           byte[] answer = Handshake.answer(key, message, peerUnprefixed);
+          answered = Handshake.answerDigest(message, peerUnprefixed);
           state = State.AWAIT_VERDICT;
           return new Step(List.of(answer), null);
         case AWAIT_VERDICT:
@@ -103,5 +108,17 @@ public final class ServerHandshake {
 
   public boolean isDone() {
     return state == State.DONE;
+  }
+
+  /**
+   * The digest the handshake used, once done: {@code sha256} between modern peers, {@code md5}
+   * with a legacy one (20-byte challenges, raw HMAC-MD5 answers), {@code sha256} with one of seed
+   * 001's kind; {@code "md5/sha256"} (the peer's answer's, then ours) if the two answers differ.
+   *
+   * @throws IllegalStateException if the handshake is not done
+   */
+  public String digest() {
+    if (state != State.DONE) throw new IllegalStateException("handshake not done: " + state);
+    return Handshake.digestName(peerAnswered, answered);
   }
 }

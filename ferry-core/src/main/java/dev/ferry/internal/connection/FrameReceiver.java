@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The receive side of a {@link FramedConnection}: its read lock, its {@link FrameReader}, whether
@@ -46,6 +47,9 @@ final class FrameReceiver {
   /** Counted under {@link #lock}. */
   private final MessageCounters counters;
 
+  /** Told why, once this side closed the transport itself: the close is recorded then. */
+  private final Consumer<String> closedHere;
+
   /** Moves only towards false, under the lock. */
   private volatile boolean readable;
 
@@ -56,8 +60,9 @@ final class FrameReceiver {
   private volatile boolean asyncSender;
 
   FrameReceiver(Transport transport, String description, boolean readable, boolean writable,
-      long spinNanos, MessageCounters counters) {
+      long spinNanos, MessageCounters counters, Consumer<String> closedHere) {
     this.transport = transport;
+    this.closedHere = closedHere;
     this.counters = counters;
     this.description = description;
     this.readable = readable;
@@ -67,7 +72,12 @@ final class FrameReceiver {
 
   private void refuseReads() throws IOException {
     readable = false;
-    if (readOnlyEnd) transport.close();
+    if (!readOnlyEnd) return;
+    try {
+      transport.close();
+    } finally {
+      closedHere.accept("a read end refused a header");
+    }
   }
 
   boolean readable() {
@@ -279,6 +289,7 @@ final class FrameReceiver {
     } catch (IOException e) {
       // The socket is unusable either way; the failure that cut the frame is the one to report.
     }
+    closedHere.accept("a receive stopped inside a frame");
   }
 
   /** Whether the transport holds input of its own (TLS plaintext already decrypted). */

@@ -61,6 +61,7 @@ final class FrameSender {
     int length = buffer.remaining();
     long start = FerryEvents.messageSentEnabled() ? System.nanoTime() : 0;
     lockForSend();
+    long waits = start == 0 ? 0 : transport.writeWaits(); // writing thread's, read under the lock
     try {
       ensureBuffer(Frames.SHORT_HEADER + (long) length);
       out.clear();
@@ -75,15 +76,17 @@ final class FrameSender {
         writeFrame(out, buffer);
       }
       counters.sent(1, length);
+      waits = start == 0 ? 0 : transport.writeWaits() - waits;
     } finally {
       lock.unlock();
     }
-    if (start != 0) FerryEvents.messageSent(description, length, start, false, false);
+    if (start != 0) FerryEvents.messageSent(description, length, start, waits > 0, false);
   }
 
   void sendFrom(ReadableByteChannel source, long size) throws IOException {
     long start = FerryEvents.messageSentEnabled() ? System.nanoTime() : 0;
     lockForSend();
+    long waits = start == 0 ? 0 : transport.writeWaits(); // writing thread's, read under the lock
     boolean sentSome = false;
     boolean whole = false;
     try {
@@ -111,11 +114,12 @@ final class FrameSender {
       }
       whole = true;
       counters.sent(1, size);
+      waits = start == 0 ? 0 : transport.writeWaits() - waits;
     } finally {
       if (sentSome && !whole) closeCutFrame.run();
       lock.unlock();
     }
-    if (start != 0) FerryEvents.messageSent(description, size, start, false, false);
+    if (start != 0) FerryEvents.messageSent(description, size, start, waits > 0, false);
   }
 
   /** Sends {@code frame}, a whole frame from position 0 (header included). */
@@ -123,14 +127,16 @@ final class FrameSender {
     long size = Frames.payloadSize(frame.remaining());
     long start = FerryEvents.messageSentEnabled() ? System.nanoTime() : 0;
     lockForSend();
+    long waits = start == 0 ? 0 : transport.writeWaits(); // writing thread's, read under the lock
     try {
       transport.prepareWrite(frame.remaining());
       writeFrame(frame, null);
       counters.sent(1, size);
+      waits = start == 0 ? 0 : transport.writeWaits() - waits;
     } finally {
       lock.unlock();
     }
-    if (start != 0) FerryEvents.messageSent(description, size, start, false, false);
+    if (start != 0) FerryEvents.messageSent(description, size, start, waits > 0, false);
   }
 
   /** Counts messages the event loop sent while it held the lock. */

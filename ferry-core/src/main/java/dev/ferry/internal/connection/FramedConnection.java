@@ -81,7 +81,7 @@ public final class FramedConnection implements Connection, AsyncPort {
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
     this.receiver = new FrameReceiver(transport, description, readable, writable,
-        options.receiveSpin().toNanos(), counters);
+        options.receiveSpin().toNanos(), counters, this::recordClose);
     this.sender = new FrameSender(transport, description, writable, this::closeQuietly, counters);
     this.descriptors = new DescriptorPassing(this, transport, receiver, sender, readable, options);
   }
@@ -150,12 +150,13 @@ public final class FramedConnection implements Connection, AsyncPort {
 
   /**
    * Records a {@code dev.ferry.ConnectionOpened} event if JFR records it: {@code side} is
-   * accepted, connected or pipe, {@code kind} the transport (unix, tcp, tls, socketpair).
+   * accepted, connected or pipe, {@code kind} the transport (unix, tcp, tls, socketpair),
+   * {@code digest} the HMAC handshake's ({@code ServerHandshake.digest()}), or none without one.
    */
-  public void recordOpened(String side, String kind, long handshakeNanos, boolean authenticated) {
+  public void recordOpened(String side, String kind, long handshakeNanos, String digest) {
     if (!FerryEvents.connectionOpenedEnabled()) return;
     FerryEvents.connectionOpened(side, kind, address(true), address(false),
-        peerCredentials().orElse(null), handshakeNanos, authenticated ? "hmac" : "none");
+        peerCredentials().orElse(null), handshakeNanos, digest);
   }
 
   /** The peer in words, for events and logs: its address, else its process, else empty. */
@@ -175,7 +176,7 @@ public final class FramedConnection implements Connection, AsyncPort {
     }
   }
 
-  /** Calls {@code action} once, when this connection first closes through {@link #close()}. */
+  /** Calls {@code action} once, when this connection first closes, by {@link #close()} or itself. */
   public void whenClosed(Runnable action) {
     onClose = action;
     if (transport.isClosed()) recordClose("closed");
@@ -206,7 +207,10 @@ public final class FramedConnection implements Connection, AsyncPort {
     }
   }
 
-  /** The first close only: the listener's open count, the ConnectionClosed event. */
+  /**
+   * The first close only, when it happens (a close the connection made itself too): the
+   * listener's open count, the ConnectionClosed event.
+   */
   private void recordClose(String reason) {
     if (!closeRecorded.compareAndSet(false, true)) return;
     Runnable action = onClose;

@@ -30,6 +30,7 @@ final class ConnectionOpenedEvent extends Event {
   long peerGid;
   @Label("Handshake Duration") @Timespan(Timespan.NANOSECONDS)
   long handshakeDuration;
-  @Label("Digest") @Description("hmac for an authenticated connection, none without a key")
+  @Label("Digest") @Description("the HMAC handshake's: sha256 between modern peers, md5 with a legacy one;"
+      + " peer's/ours if the two answers differ; none without a key")
   String digest;
 }

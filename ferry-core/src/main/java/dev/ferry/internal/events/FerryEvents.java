@@ -28,6 +28,7 @@ public final class FerryEvents {
     static final EventType SENT = typeOf(MessageSentEvent.class);
     static final EventType RECEIVED = typeOf(MessageReceivedEvent.class);
     static final EventType OPENED = typeOf(ConnectionOpenedEvent.class);
+    static final EventType FAILED = typeOf(HandshakeFailedEvent.class);
 
     /** Registers {@code type} now, so that its flag can be read without an event object. */
     private static EventType typeOf(Class<? extends Event> type) {
@@ -93,9 +94,17 @@ public final class FerryEvents {
     e.commit();
   }
 
-  public static void handshakeFailed(String address, String peer, String reason, String message) {
+  /** Whether failed handshakes are recorded: then the caller looks up the peer's address. */
+  public static boolean handshakeFailedEnabled() {
+    return FlightRecorder.isInitialized() && Types.FAILED.isEnabled();
+  }
+
+  /** Records a failed handshake on the {@code side} that saw it: accepted or connected. */
+  public static void handshakeFailed(String side, String address, String peer, String reason,
+      String message) {
     HandshakeFailedEvent e = new HandshakeFailedEvent();
     if (!e.isEnabled()) return;
+    e.side = side;
     e.address = address;
     e.peer = peer;
     e.reason = reason;

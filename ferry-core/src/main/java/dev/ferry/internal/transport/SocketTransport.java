@@ -77,6 +77,7 @@ public final class SocketTransport implements Transport {
 
   /** Whether a writer is waiting on {@link #writeSelector}; guarded by modeLock. */
   private boolean writerWaiting;
+  private long writeWaits; // writing thread only: see writeWaits()
 
   /**
    * Whether the last wait for input had a deadline or was for a large read: then keep the
@@ -183,9 +184,8 @@ public final class SocketTransport implements Transport {
 
   /**
    * How many reads have taken bytes from the socket so far. A caller whose selector reported the
-   * socket readable, and who finds this unchanged since the selector began watching it, knows
-   * that nobody took what was reported: a read that then finds nothing is at the end of the
-   * stream.
+   * socket readable, and who finds this unchanged since the selector began watching it, knows that
+   * nobody took what was reported: a read that then finds nothing is at the end of the stream.
    */
   @Override
   public long readCount() {
@@ -327,6 +327,7 @@ public final class SocketTransport implements Transport {
     } finally {
       modeLock.unlock();
     }
+    writeWaits++;
     try {
       return await(writeSelector, deadline);
     } finally {
@@ -334,6 +335,11 @@ public final class SocketTransport implements Transport {
       writerWaiting = false;
       modeLock.unlock();
     }
+  }
+
+  @Override
+  public long writeWaits() {
+    return writeWaits;
   }
 
   // ---------------------------------------------------------------------------------------------

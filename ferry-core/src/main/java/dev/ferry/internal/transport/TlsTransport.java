@@ -482,6 +482,11 @@ public final class TlsTransport implements Transport {
   // Writing
 
   @Override
+  public long writeWaits() {
+    return socket.writeWaits();
+  }
+
+  @Override
   public void writeFully(ByteBuffer src) throws IOException {
     checkOpen();
     outLock.lock();

@@ -88,6 +88,15 @@ public sealed interface Transport permits SocketTransport, TlsTransport {
   void writeFully(ByteBuffer src) throws IOException;
 
   /**
+   * How many times a write waited for room in a full socket, for {@code MessageSent}'s
+   * waitedForRoom; writing thread only. Counted where the transport itself waits (in non-blocking
+   * mode, in a selector); a write in blocking mode waits inside the kernel, unseen.
+   */
+  default long writeWaits() {
+    return 0;
+  }
+
+  /**
    * Writes what the socket takes without waiting; returns how many bytes of {@code src} it took,
    * possibly 0. A TLS transport may take bytes whose records still wait to leave: see
    * {@link #hasPendingOutput}.

@@ -14,7 +14,6 @@ import dev.ferry.ConnectionOptions;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -112,7 +111,7 @@ class DigestHandshakeTest {
   @Test
   void rawAnswerInTheDigestOptionIsAcceptedToo() throws IOException {
     byte[] message = concat(ascii("{sha256}"), new byte[40]);
-    assertEquals(Optional.of(HmacDigest.SHA512),
+    assertEquals(new Handshake.Answered(HmacDigest.SHA512, true),
         Handshake.verify(KEY, message, jdkMac("sha512", KEY, message), HmacDigest.SHA512));
     AuthenticationException e = assertThrows(AuthenticationException.class,
         () -> Handshake.verify(KEY, message, jdkMac("sha512", KEY, message), HmacDigest.MD5));
