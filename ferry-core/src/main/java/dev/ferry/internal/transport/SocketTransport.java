@@ -238,6 +238,8 @@ public final class SocketTransport implements Transport {
   @Override
   public void writeFully(ByteBuffer src) throws IOException {
     checkOpen();
+    // A passed socket waits for room in poll, which close wakes; a blocked write(2) nothing wakes.
+    if (keepPeerCopies && channel.isBlocking()) ensureNonBlocking();
     try {
       while (src.hasRemaining()) {
         // In blocking mode the write itself waits for room; in non-blocking mode 0 means full.
@@ -640,7 +642,14 @@ public final class SocketTransport implements Transport {
         if (readerInKernel) throw new IllegalStateException("a blocking receive is in progress");
         keepPeerCopies = true; // from now on receives wait in poll, which close wakes
         unix.setShutdownOnClose(false);
-        channel.configureBlocking(false);
+        // O_NONBLOCK sits on the open file description, which every copy in every process
+        // shares, and CPython's Connection takes EAGAIN for an error: a recv_bytes that comes
+        // before the bytes would die with BlockingIOError. So hand the socket on in blocking
+        // mode; this side goes non-blocking again only once it reads or writes itself (readNow,
+        // writeFully), and for as long as it does, the peers' copies are non-blocking too. A
+        // socket some selector still holds (a Wait, an event loop, an earlier timed receive)
+        // cannot switch, and stays as it is.
+        if (!channel.isRegistered()) channel.configureBlocking(true);
       } catch (IOException e) {
         throw new IllegalStateException("connection is closed", e);
       } finally {
