@@ -557,7 +557,10 @@ public final class SocketTransport implements Transport {
     Thread v = virtualReader;
     if (v != null) LockSupport.unpark(v);
     try {
-      if (keepPeerCopies) releaseDescriptorOnly();
+      if (keepPeerCopies) {
+        leaveBlockingForPeers(r, w);
+        releaseDescriptorOnly();
+      }
       channel.close();
     } finally {
       try {
@@ -566,6 +569,21 @@ public final class SocketTransport implements Transport {
       } finally {
         if (descriptors != null) descriptors.closeAll();
       }
+    }
+  }
+
+  /**
+   * Puts a socket other processes still hold back in blocking mode, which CPython's Connection
+   * expects (O_NONBLOCK is shared by every copy), once this side's own selectors are gone; one
+   * that someone else's selector still holds (a Wait, an event loop) stays as it is.
+   */
+  private void leaveBlockingForPeers(Selector r, Selector w) {
+    try {
+      closeSelector(r);
+      closeSelector(w);
+      if (!channel.isRegistered()) channel.configureBlocking(true);
+    } catch (IOException | IllegalBlockingModeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "could not leave a passed socket in blocking mode", e);
     }
   }
 
