@@ -579,11 +579,25 @@ public final class SocketTransport implements Transport {
    */
   private void leaveBlockingForPeers(Selector r, Selector w) {
     try {
-      closeSelector(r);
-      closeSelector(w);
+      deregister(r);
+      deregister(w);
       if (!channel.isRegistered()) channel.configureBlocking(true);
-    } catch (IOException | IllegalBlockingModeException e) {
+    } catch (IOException | IllegalBlockingModeException | ClosedSelectorException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not leave a passed socket in blocking mode", e);
+    }
+  }
+
+  /**
+   * Closes {@code selector} with the channel deregistered: junixsocket's selector close leaves
+   * the channel registered, and only a select after the cancel deregisters it.
+   */
+  private static void deregister(Selector selector) throws IOException {
+    if (selector == null) return;
+    try {
+      for (SelectionKey key : selector.keys()) key.cancel();
+      selector.selectNow();
+    } finally {
+      selector.close();
     }
   }
 
