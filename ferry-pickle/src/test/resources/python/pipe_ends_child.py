@@ -3,6 +3,7 @@
 # data flowing through each, in its one direction, until end of file; then a Ferry one-way
 # pipe's read end the other way.
 import multiprocessing
+import os
 
 import ferry_child
 
@@ -22,8 +23,13 @@ except EOFError:
 my_writer.close()
 
 # And back: the read end of a Ferry one-way pipe, pickled by Java.
+# CPython's Connection expects a blocking descriptor: on a non-blocking one, a recv_bytes that
+# comes before the bytes dies with BlockingIOError (EAGAIN). Java's copy of the socket shares the
+# open file description, and with it O_NONBLOCK.
 back = conn.recv()["reader"]
-conn.send_bytes(b"%r %r %b" % (back.readable, back.writable, back.recv_bytes()))
+blocking = os.get_blocking(back.fileno())
+conn.send_bytes(b"%r %r blocking=%r %b" % (back.readable, back.writable, blocking,
+                                            back.recv_bytes()))
 back.close()
 try:
     conn.recv_bytes()  # until the parent closes

@@ -10,11 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.handle.Handles;
 import dev.ferry.handle.Ownership;
+import dev.ferry.internal.raw.RawEnd;
+import dev.ferry.internal.transport.InheritedDescriptors;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -151,6 +155,35 @@ class RawPipeTest {
         assertEquals("moved\n", new String(received.inputStream().readAllBytes(), US_ASCII));
       }
     }
+  }
+
+  @Test
+  void aPassedEndAndTheCopyLeftBehindStayInBlockingModeUnlessInUse() throws IOException {
+    try (RawPipe pipe = RawPipe.open(); Pipe.Duplex link = Pipe.duplex()) {
+      // A timed read waits in a selector: the end is non-blocking while this side uses it.
+      assertThrows(SocketTimeoutException.class,
+          () -> pipe.reader().read(ByteBuffer.allocate(1), Duration.ofMillis(1)));
+      // O_NONBLOCK is shared by every copy, and CPython's sockets and Connection need it clear.
+      Handles.sendRawEnd(link.first(), pipe.reader(), Ownership.DUPLICATE);
+      assertFalse(nonBlocking(pipe.reader()));
+      try (RawReader received = Handles.receiveRawReader(link.second())) {
+        assertFalse(nonBlocking(received));
+        pipe.writer().write(ByteBuffer.wrap(new byte[] {1}));
+        assertEquals(1, received.read(ByteBuffer.allocate(1), Duration.ofSeconds(30)));
+      }
+      assertFalse(nonBlocking(pipe.reader()));
+    }
+  }
+
+  /** Whether the open file description of {@code end} has O_NONBLOCK (octal 04000). */
+  private static boolean nonBlocking(RawReader end) throws IOException {
+    int fd = InheritedDescriptors.number(((RawEnd) end).channel().getFileDescriptor());
+    for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {
+      if (line.startsWith("flags:")) {
+        return (Integer.parseInt(line.substring(6).trim(), 8) & 04000) != 0;
+      }
+    }
+    throw new IOException("no flags in /proc/self/fdinfo/" + fd);
   }
 
   @Test

@@ -36,6 +36,11 @@ public final class Inherited {
    * without being shut down, so a parent that still holds its copy of the same end keeps a
    * working socket (and the peer sees end of stream only once every copy is closed, as with
    * CPython). A descriptor refused for what it is (the exceptions below) is left as it was.
+   * Blocking mode is shared by every copy of a socket, and CPython's {@code Connection} needs
+   * it: the socket is left blocking when taken over and again when closed, but while the
+   * connection sends or receives, the parent's copy is non-blocking too, so a parent should
+   * not use its copy meanwhile (with CPython alone two users of one end garble its messages
+   * anyway). A pipe end's mode is never changed.
    *
    * <p>A pipe cannot be watched by a Java selector, so a pipe end's bytes travel through a
    * socket pair and a thread of the connection's own, {@code ferry-pipe-N}, which copies them in

@@ -11,6 +11,7 @@ import dev.ferry.ConnectionOptions;
 import dev.ferry.LeakCheck;
 import dev.ferry.Pythons;
 import dev.ferry.internal.transport.InheritedDescriptors;
+import dev.ferry.internal.transport.SocketPairs;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.newsclub.net.unix.AFPipe;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
 
 /**
@@ -78,6 +80,37 @@ class InheritedTest {
       // The pump was blocked reading the pipe: closing woke it, and LeakCheck sees it gone.
       assertTrue(reads.isClosed());
     }
+  }
+
+  @Test
+  void adoptingAUnixSocketLeavesTheParentsCopyInBlockingMode() throws Exception {
+    AFUNIXSocketChannel[] pair = SocketPairs.open();
+    try (AFUNIXSocketChannel parents = pair[0]; AFUNIXSocketChannel peer = pair[1]) {
+      // The parent keeps its copy (pass_fds), which shares the open file description, and with
+      // it O_NONBLOCK: CPython's Connection on a non-blocking socket fails with EAGAIN.
+      FileDescriptor copy = FileDescriptorCast.duplicating(parents.getFileDescriptor())
+          .getFileDescriptor();
+      try (Connection adopted = Inherited.connection(InheritedDescriptors.number(copy),
+          Access.DUPLEX, ConnectionOptions.defaults())) {
+        assertFalse(nonBlocking(parents.getFileDescriptor()));
+        // While this side waits in poll, the copies are non-blocking; afterwards no longer.
+        adopted.sendBytes(new byte[] {'h', 'i'});
+        peer.write(ByteBuffer.wrap(new byte[] {0, 0, 0, 2, 'h', 'o'}));
+        assertArrayEquals(new byte[] {'h', 'o'}, adopted.receiveBytes());
+      }
+      assertFalse(nonBlocking(parents.getFileDescriptor()));
+    }
+  }
+
+  /** Whether the description behind {@code fd} has O_NONBLOCK (octal 04000) in its flags. */
+  private static boolean nonBlocking(FileDescriptor fd) throws IOException {
+    for (String line : Files.readAllLines(
+        Path.of("/proc/self/fdinfo/" + InheritedDescriptors.number(fd)))) {
+      if (line.startsWith("flags:")) {
+        return (Integer.parseInt(line.substring(6).trim(), 8) & 04000) != 0;
+      }
+    }
+    throw new IOException("no flags in /proc/self/fdinfo");
   }
 
   @Test

@@ -116,7 +116,7 @@ class CarriedConnectionsTest {
       try (Pipe.OneWay back = Pipe.oneWay()) {
         child.connection().send(Map.of("reader", back.reader()), codec);
         back.writer().sendBytes("through java's one-way pipe".getBytes(UTF_8));
-        assertEquals("True False through java's one-way pipe",
+        assertEquals("True False blocking=True through java's one-way pipe",
             text(child.connection().receiveBytes()));
       }
       assertEquals(0, child.closeAndWait(Duration.ofSeconds(10)));

@@ -56,8 +56,10 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     this.description = description;
     try {
       channel.setShutdownOnClose(false);
-      channel.configureBlocking(false);
-    } catch (IOException | RuntimeException e) {
+      // Left in the mode it came in: O_NONBLOCK is on the open file description, shared with
+      // every copy in every process, and CPython's sockets and Connection need blocking mode.
+      // Blocking calls and event loops switch it when they start (nonBlocking()).
+    } catch (RuntimeException e) {
       releaseDescriptor();
       throw e;
     }
@@ -90,7 +92,10 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
       if (closed.get()) throw new IllegalStateException(description + " is closed");
       if (asyncClose != null) throw new IllegalStateException(description + " " + verb()
           + " asynchronously already");
+      nonBlocking();
       asyncClose = close;
+    } catch (IOException e) {
+      throw new IllegalStateException(description + " is closed", e);
     } finally {
       ioLock.unlock();
     }
@@ -110,6 +115,13 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
       if (asyncClose != null) {
         throw new IllegalStateException("cannot pass " + this + ": an event loop drives it");
       }
+      // The copy shares O_NONBLOCK, which CPython's sockets and Connection expect cleared: this
+      // side's selector goes (the next blocking call opens another) and the mode with it.
+      if (selector != null) {
+        deregister(selector);
+        selector = null;
+      }
+      if (!channel.isRegistered()) channel.configureBlocking(true);
       return channel.getFileDescriptor();
     } finally {
       ioLock.unlock();
@@ -125,6 +137,7 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     ioLock.lock();
     try {
       checkUsable();
+      nonBlocking();
       boolean reported = false;
       while (true) {
         int n;
@@ -232,7 +245,8 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
     if (s != null) s.wakeup();
     ioLock.lock(); // the woken call leaves at once
     try {
-      if (selector != null) selector.close();
+      if (selector != null) deregister(selector);
+      leaveBlockingForPeers();
       releaseDescriptor();
     } finally {
       ioLock.unlock();
@@ -242,6 +256,39 @@ public abstract sealed class RawEnd permits RawReadEnd, RawWriteEnd {
   /** Event loop thread: the loop that drives this end closes it. */
   public final void closeDescriptor() throws IOException {
     if (closed.compareAndSet(false, true)) releaseDescriptor();
+  }
+
+  /**
+   * Closes {@code selector} with the channel deregistered: junixsocket's selector close leaves
+   * the channel registered, and a registered channel cannot go back to blocking mode. A select
+   * after the cancel is what deregisters it.
+   */
+  private static void deregister(Selector selector) throws IOException {
+    try {
+      for (SelectionKey key : selector.keys()) key.cancel();
+      selector.selectNow();
+    } catch (ClosedSelectorException e) {
+      // Closed already: nothing to deregister from it.
+    } finally {
+      selector.close();
+    }
+  }
+
+  /** ioLock held: waits happen in a selector, which needs non-blocking mode. */
+  private void nonBlocking() throws IOException {
+    if (channel.isBlocking()) channel.configureBlocking(false);
+  }
+
+  /**
+   * Puts a descriptor other processes may hold copies of back in blocking mode, which they
+   * expect; one that some selector still holds stays as it is.
+   */
+  private void leaveBlockingForPeers() {
+    try {
+      if (channel.isOpen() && !channel.isRegistered()) channel.configureBlocking(true);
+    } catch (IOException | RuntimeException e) {
+      // Closed meanwhile, or a selector's: nothing to restore for the copies then.
+    }
   }
 
   private void releaseDescriptor() throws IOException {

@@ -238,6 +238,8 @@ public final class SocketTransport implements Transport {
   @Override
   public void writeFully(ByteBuffer src) throws IOException {
     checkOpen();
+    // A passed socket waits for room in poll, which close wakes; a blocked write(2) nothing wakes.
+    if (keepPeerCopies && channel.isBlocking()) ensureNonBlocking();
     try {
       while (src.hasRemaining()) {
         // In blocking mode the write itself waits for room; in non-blocking mode 0 means full.
@@ -561,7 +563,10 @@ public final class SocketTransport implements Transport {
     Thread v = virtualReader;
     if (v != null) LockSupport.unpark(v);
     try {
-      if (keepPeerCopies) releaseDescriptorOnly();
+      if (keepPeerCopies) {
+        leaveBlockingForPeers(r, w);
+        releaseDescriptorOnly();
+      }
       channel.close();
     } finally {
       try {
@@ -570,6 +575,35 @@ public final class SocketTransport implements Transport {
       } finally {
         if (descriptors != null) descriptors.closeAll();
       }
+    }
+  }
+
+  /**
+   * Puts a socket other processes still hold back in blocking mode, which CPython's Connection
+   * expects (O_NONBLOCK is shared by every copy), once this side's own selectors are gone; one
+   * that someone else's selector still holds (a Wait, an event loop) stays as it is.
+   */
+  private void leaveBlockingForPeers(Selector r, Selector w) {
+    try {
+      deregister(r);
+      deregister(w);
+      if (!channel.isRegistered()) channel.configureBlocking(true);
+    } catch (IOException | IllegalBlockingModeException | ClosedSelectorException e) {
+      LOG.log(System.Logger.Level.DEBUG, "could not leave a passed socket in blocking mode", e);
+    }
+  }
+
+  /**
+   * Closes {@code selector} with the channel deregistered: junixsocket's selector close leaves
+   * the channel registered, and only a select after the cancel deregisters it.
+   */
+  private static void deregister(Selector selector) throws IOException {
+    if (selector == null) return;
+    try {
+      for (SelectionKey key : selector.keys()) key.cancel();
+      selector.selectNow();
+    } finally {
+      selector.close();
     }
   }
 
@@ -646,7 +680,14 @@ public final class SocketTransport implements Transport {
         if (readerInKernel) throw new IllegalStateException("a blocking receive is in progress");
         keepPeerCopies = true; // from now on receives wait in poll, which close wakes
         unix.setShutdownOnClose(false);
-        channel.configureBlocking(false);
+        // O_NONBLOCK sits on the open file description, which every copy in every process
+        // shares, and CPython's Connection takes EAGAIN for an error: a recv_bytes that comes
+        // before the bytes would die with BlockingIOError. So hand the socket on in blocking
+        // mode; this side goes non-blocking again only once it reads or writes itself (readNow,
+        // writeFully), and for as long as it does, the peers' copies are non-blocking too. A
+        // socket some selector still holds (a Wait, an event loop, an earlier timed receive)
+        // cannot switch, and stays as it is.
+        if (!channel.isRegistered()) channel.configureBlocking(true);
       } catch (IOException e) {
         throw new IllegalStateException("connection is closed", e);
       } finally {
