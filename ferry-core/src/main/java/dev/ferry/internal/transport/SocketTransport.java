@@ -5,9 +5,6 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -60,9 +57,6 @@ public final class SocketTransport implements Transport {
   static final int LARGE_SEND_BUFFER = 1024 * 1024;
 
   private static final System.Logger LOG = System.getLogger(SocketTransport.class.getName());
-
-  /** {@code Thread.isVirtual()} on JDK 21+, absent on 17 (where no thread is virtual). */
-  private static final MethodHandle IS_VIRTUAL = isVirtualHandle();
 
   private final SocketChannel channel;
 
@@ -194,7 +188,7 @@ public final class SocketTransport implements Transport {
 
   /** Waits until the socket is readable (data, end of stream or error); false if the deadline passed. */
   public boolean awaitReadable(long deadline) throws IOException {
-    if (jdkChannel && isVirtualThread()) {
+    if (jdkChannel && ChannelModes.isVirtualThread()) {
       // One selector for all virtual threads: a selector each would cost two descriptors apiece.
       virtualReader = Thread.currentThread();
       try {
@@ -389,7 +383,7 @@ public final class SocketTransport implements Transport {
     // Not where close must not shut the socket down (passed connections): a plain close(2) does
     // not wake a thread in read(2), which would then take the next owner's bytes.
     if (!BLOCKING_READS || jdkChannel || keepPeerCopies) return false;
-    if (isVirtualThread()) {
+    if (ChannelModes.isVirtualThread()) {
       // A virtual thread must park, not sit in read(2) on its carrier.
       if (channel.isBlocking()) ensureNonBlocking();
       return false;
@@ -405,12 +399,12 @@ public final class SocketTransport implements Transport {
       // Again under the lock: keepPeerCopiesOnClose may have run since the check above.
       if (pins > 0 || keepPeerCopies) return false;
       if (readSelector != null) {
-        dropSelector(readSelector);
+        ChannelModes.dropSelector(readSelector);
         readSelector = null;
       }
       if (writeSelector != null) {
         if (writerWaiting) return false;
-        dropSelector(writeSelector);
+        ChannelModes.dropSelector(writeSelector);
         writeSelector = null;
       }
       // Someone else's selector (the accept loop's, not yet done deregistering): next time.
@@ -468,30 +462,6 @@ public final class SocketTransport implements Transport {
     }
   }
 
-  /** Cancels the key first: junixsocket's selector close leaves it on the channel. */
-  private static void dropSelector(Selector selector) throws IOException {
-    for (SelectionKey key : selector.keys()) key.cancel();
-    selector.close();
-  }
-
-  private static boolean isVirtualThread() {
-    if (IS_VIRTUAL == null) return false;
-    try {
-      return (boolean) IS_VIRTUAL.invokeExact(Thread.currentThread());
-    } catch (Throwable e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static MethodHandle isVirtualHandle() {
-    try {
-      return MethodHandles.publicLookup()
-          .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
-    } catch (NoSuchMethodException | IllegalAccessException e) {
-      return null;
-    }
-  }
-
   private Selector register(int ops) throws IOException {
     checkOpen();
     Selector selector = channel.provider().openSelector();
@@ -516,7 +486,7 @@ public final class SocketTransport implements Transport {
         selector.close();
         throw new ConnectionClosedException("connection is closed");
       }
-      if (hungUp(selector)) return true; // the next read sees the end of stream, a write fails
+      if (ChannelModes.hungUp(selector)) return true; // the next read sees the end of stream, a write fails
       long millis = Deadlines.selectMillis(deadline);
       int ready;
       try {
@@ -570,8 +540,8 @@ public final class SocketTransport implements Transport {
       channel.close();
     } finally {
       try {
-        closeSelector(r);
-        closeSelector(w);
+        ChannelModes.closeSelector(r);
+        ChannelModes.closeSelector(w);
       } finally {
         if (descriptors != null) descriptors.closeAll();
       }
@@ -585,30 +555,12 @@ public final class SocketTransport implements Transport {
    */
   private void leaveBlockingForPeers(Selector r, Selector w) {
     try {
-      deregister(r);
-      deregister(w);
+      ChannelModes.deregister(r);
+      ChannelModes.deregister(w);
       if (!channel.isRegistered()) channel.configureBlocking(true);
     } catch (IOException | IllegalBlockingModeException | ClosedSelectorException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not leave a passed socket in blocking mode", e);
     }
-  }
-
-  /**
-   * Closes {@code selector} with the channel deregistered: junixsocket's selector close leaves
-   * the channel registered, and only a select after the cancel deregisters it.
-   */
-  private static void deregister(Selector selector) throws IOException {
-    if (selector == null) return;
-    try {
-      for (SelectionKey key : selector.keys()) key.cancel();
-      selector.selectNow();
-    } finally {
-      selector.close();
-    }
-  }
-
-  private static void closeSelector(Selector selector) throws IOException {
-    if (selector != null) selector.close();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -729,13 +681,4 @@ public final class SocketTransport implements Transport {
     }
   }
 
-  /**
-   * Whether the peer hung up: junixsocket's selector cancels a key itself when poll reports a
-   * hang-up, in the very select that also reports data, and never reports the channel again; a
-   * wait on it would last forever.
-   */
-  private static boolean hungUp(Selector selector) {
-    for (SelectionKey key : selector.keys()) if (!key.isValid()) return true;
-    return selector.keys().isEmpty();
-  }
 }
