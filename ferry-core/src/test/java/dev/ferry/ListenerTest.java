@@ -103,6 +103,15 @@ class ListenerTest {
   }
 
   @Test
+  void namesAnAddressThisHostDoesNotHaveInsteadOfCallingItBusy() {
+    // 192.0.2.0/24 is reserved for documentation: no host has it, and binding sends nothing.
+    BindException e = assertThrows(BindException.class,
+        () -> Listener.bind(Address.parse("tcp:192.0.2.1:0"), withKey(KEY, Duration.ofSeconds(1))));
+    assertEquals("cannot listen on tcp:192.0.2.1:0: Cannot assign requested address",
+        e.getMessage());
+  }
+
+  @Test
   void reportsBoundPortAndRemovesSocketFileOnClose() throws Exception {
     try (Listener tcp = Listener.bind(Address.parse("tcp:127.0.0.1:0"))) {
       Address.Tcp bound = (Address.Tcp) tcp.address();

@@ -73,7 +73,12 @@ public final class Sockets {
     } catch (IOException e) {
       server.close();
       if (e instanceof BindException) {
-        throw new BindException("address already in use: " + address);
+        // The JDK reports both "in use" and "cannot assign requested address" (an address this
+        // host does not have) as a BindException: only the first is a busy address.
+        String why = String.valueOf(e.getMessage());
+        throw new BindException(why.toLowerCase(Locale.ROOT).contains("in use")
+            ? "address already in use: " + address
+            : "cannot listen on " + address + ": " + why);
       }
       throw new IOException("cannot listen on " + address + ": " + e.getMessage(), e);
     }
