@@ -277,7 +277,13 @@ final class FrameReceiver {
    */
   private void unlockReceive() {
     boolean cut = reader.midFrame();
-    if (cut) closeTransport();
+    if (cut) {
+      closeTransport();
+    } else if (transport.isClosed()) {
+      // The transport closed itself (an interrupted read in the kernel closes a Unix socket, as
+      // any InterruptibleChannel does): record it now, not when the user calls close(). Once only.
+      closedHere.accept("a blocking receive was interrupted");
+    }
     boolean wake = cut || !watchers.isEmpty() && (reader.hasBuffered() || transportHasInput());
     lock.unlock();
     if (wake) watchers.runAll();
