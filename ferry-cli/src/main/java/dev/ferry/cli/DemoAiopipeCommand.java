@@ -54,7 +54,7 @@ final class DemoAiopipeCommand implements Callable<Integer> {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path module = dir.resolve("aiopipe.py");
     try {
-      copyResource("aiopipe.py", module);
+      copyResource(ChildProcess.class, "aiopipe.py", module); // shipped in ferry-core's jar
       try (EventLoops loops = EventLoops.open(); RawPipe pipe = RawPipe.open();
           ChildProcess child = ChildProcess.startPythonCode(python, resource("demo_aiopipe.py"),
               List.of(dir.toString()))) {
@@ -94,8 +94,8 @@ final class DemoAiopipeCommand implements Callable<Integer> {
     }
   }
 
-  private static void copyResource(String name, Path target) throws IOException {
-    try (InputStream in = DemoAiopipeCommand.class.getResourceAsStream(name)) {
+  private static void copyResource(Class<?> owner, String name, Path target) throws IOException {
+    try (InputStream in = owner.getResourceAsStream(name)) {
       if (in == null) throw new IOException("missing resource " + name);
       Files.copy(in, target);
     }

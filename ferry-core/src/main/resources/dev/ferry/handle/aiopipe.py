@@ -1,5 +1,5 @@
-# aiopipe, verbatim from seed 003 (the module source the seed carries); used as the Python side
-# of RawPipeChildTest and `ferry demo aiopipe`. Stdlib asyncio only.
+# aiopipe, verbatim from seed 003 (the module source the seed carries), shipped beside
+# ferry_child.py: the Python side of `ferry demo aiopipe` and of RawPipeChildTest. Stdlib only.
 """
 This package wraps the [`os.pipe`](https://docs.python.org/3/library/os.html#os.pipe)
 simplex communication pipe so it can be used as part of the non-blocking
