@@ -65,6 +65,7 @@ public final class Main {
     commandLine.getSubcommands().get("demo").addSubcommand(new DemoAiopipeCommand(context));
     commandLine.addSubcommand(new SelftestCommand(context));
     commandLine.addSubcommand(new BenchCommand(context));
+    commandLine.addSubcommand(new PythonHelpersCommand(context));
     commandLine.addSubcommand(new CommandLine.HelpCommand());
     commandLine.setOut(context.out());
     commandLine.setErr(context.err());

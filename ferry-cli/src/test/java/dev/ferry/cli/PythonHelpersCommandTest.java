@@ -1,0 +1,56 @@
+package dev.ferry.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ferry python-helpers DIR}: every shipped module lands in DIR and imports in CPython. */
+class PythonHelpersCommandTest {
+  @TempDir
+  Path temp;
+
+  @Test
+  void writesEveryHelperAndPrintsItsPathAndPythonImportsThem() throws Exception {
+    Path dir = temp.resolve("made/on/demand");
+    Cli.Result r = Cli.run("python-helpers", dir.toString());
+    assertEquals("", r.err());
+    assertEquals(0, r.exitCode());
+    List<String> printed = r.out().lines().toList();
+    List<String> modules = PythonHelpersCommand.HELPERS.stream()
+        .map(h -> dir.resolve(h.file()).toString()).toList();
+    assertEquals(modules, printed);
+    assertTrue(printed.containsAll(List.of(dir.resolve("ferry_child.py").toString(),
+        dir.resolve("aiopipe.py").toString())));
+    for (String module : printed) assertTrue(Files.size(Path.of(module)) > 0, module);
+
+    String names = String.join(", ", PythonHelpersCommand.HELPERS.stream()
+        .map(h -> h.file().replace(".py", "")).toList());
+    Process python = new ProcessBuilder(DemoCommandTest.python().toString(), "-c",
+        "import sys; sys.path.insert(0, sys.argv[1]); import " + names + "; print('imported')",
+        dir.toString()).redirectErrorStream(true).start();
+    assertTrue(python.waitFor(30, TimeUnit.SECONDS));
+    String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, python.exitValue(), output);
+    assertEquals("imported", output.strip());
+  }
+
+  @Test
+  void replacesWhatIsThereAndRefusesAFileForADirectory() throws Exception {
+    Files.writeString(temp.resolve("ferry_child.py"), "stale");
+    assertEquals(0, Cli.run("python-helpers", temp.toString()).exitCode());
+    assertTrue(Files.readString(temp.resolve("ferry_child.py")).contains("def connect_to_parent"));
+
+    Path file = Files.writeString(temp.resolve("plain-file"), "x");
+    Cli.Result r = Cli.run("python-helpers", file.toString());
+    assertEquals(1, r.exitCode());
+    assertEquals("cannot write the helpers into " + file + ": not a directory",
+        r.err().strip());
+  }
+}
