@@ -1,0 +1,132 @@
+package dev.ferry.internal.memory;
+
+import dev.ferry.internal.transport.InheritedDescriptors;
+import java.io.Closeable;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * Anonymous shared memory that can travel to another process by SCM_RIGHTS: a file on the
+ * {@code /dev/shm} tmpfs that is unlinked the moment it is open, so that its only names are the
+ * descriptors of the processes that hold it and the kernel frees it when the last one closes.
+ *
+ * <p>Java 17 cannot call {@code memfd_create}, so the file has a name for the few microseconds
+ * between creating and unlinking it. The name is {@code ferry-PID-RANDOM}; a crash inside that
+ * window leaves the file behind, and the next process that creates shared memory removes every
+ * such file whose PID is no longer running. Such memory cannot be sealed (tmpfs files carry
+ * {@code F_SEAL_SEAL} from birth): a receiver must not trust its size to stay put.
+ *
+ * <p>An instance owns one descriptor (a {@link RandomAccessFile} open for reading and writing);
+ * {@link #close()} closes it. Mappings made from it stay valid after close, until the garbage
+ * collector frees them: Java 17 has no public unmap.
+ */
+public final class SharedMemory implements Closeable {
+  private static final Path DIRECTORY = Path.of("/dev/shm");
+  private static final String PREFIX = "ferry-";
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static volatile boolean swept;
+
+  private final RandomAccessFile file;
+  private final long size;
+
+  private SharedMemory(RandomAccessFile file, long size) {
+    this.file = file;
+    this.size = size;
+  }
+
+  /** New zero-filled shared memory of {@code size} bytes. */
+  public static SharedMemory create(long size) throws IOException {
+    if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
+    if (!Files.isDirectory(DIRECTORY)) {
+      throw new IOException("shared memory needs " + DIRECTORY + " (a tmpfs, as on Linux)");
+    }
+    if (!swept) sweepOrphans();
+    long pid = ProcessHandle.current().pid();
+    Path path = DIRECTORY.resolve(PREFIX + pid + "-"
+        + HexFormat.of().formatHex(RANDOM.generateSeed(8)));
+    Files.createFile(path,
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    RandomAccessFile file;
+    try {
+      file = new RandomAccessFile(path.toFile(), "rw");
+    } finally {
+      Files.delete(path);
+    }
+    try {
+      file.setLength(size);
+    } catch (IOException e) {
+      file.close();
+      throw new IOException("cannot make " + size + " bytes of shared memory: " + e.getMessage(), e);
+    }
+    return new SharedMemory(file, size);
+  }
+
+  /**
+   * Opens the shared memory behind a received descriptor for reading and writing, through
+   * {@code /proc/self/fd} (a received descriptor's own access mode may be read-only). The caller
+   * still owns {@code fd} and closes it.
+   */
+  public static SharedMemory open(FileDescriptor fd) throws IOException {
+    int number = InheritedDescriptors.number(fd);
+    RandomAccessFile file = new RandomAccessFile("/proc/self/fd/" + number, "rw");
+    return new SharedMemory(file, file.length());
+  }
+
+  /** The size when created or opened; the file's own size may differ if a peer changed it. */
+  public long size() {
+    return size;
+  }
+
+  /** The file's size now, as the kernel has it. */
+  public long currentSize() throws IOException {
+    return file.length();
+  }
+
+  /** The descriptor, for SCM_RIGHTS; owned by this object. */
+  public FileDescriptor descriptor() throws IOException {
+    return file.getFD();
+  }
+
+  public FileChannel channel() {
+    return file.getChannel();
+  }
+
+  /** Maps {@code length} bytes at {@code offset}, at most 2 GiB - 1 per mapping. */
+  public MappedByteBuffer map(FileChannel.MapMode mode, long offset, long length)
+      throws IOException {
+    return file.getChannel().map(mode, offset, length);
+  }
+
+  @Override
+  public void close() throws IOException {
+    file.close();
+  }
+
+  /** Removes {@code ferry-PID-*} files left by processes that crashed while creating one. */
+  private static void sweepOrphans() {
+    swept = true;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(DIRECTORY, PREFIX + "*")) {
+      for (Path path : files) {
+        String[] parts = path.getFileName().toString().split("-");
+        if (parts.length != 3) continue;
+        try {
+          long pid = Long.parseLong(parts[1]);
+          if (ProcessHandle.of(pid).isEmpty()) Files.deleteIfExists(path);
+        } catch (NumberFormatException | IOException e) {
+          // not ours, or someone else's to remove
+        }
+      }
+    } catch (IOException e) {
+      // best effort: an orphan costs memory, not correctness
+    }
+  }
+}

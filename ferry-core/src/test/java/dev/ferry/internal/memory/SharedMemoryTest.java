@@ -1,0 +1,50 @@
+package dev.ferry.internal.memory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel.MapMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class SharedMemoryTest {
+  @Test
+  void memoryIsUnnamedZeroedAndSharedWithWhoeverOpensItsDescriptor() throws IOException {
+    try (SharedMemory memory = SharedMemory.create(1 << 20)) {
+      assertEquals(0, ferryFilesOfThisProcess());
+      MappedByteBuffer mine = memory.map(MapMode.READ_WRITE, 0, memory.size());
+      assertEquals(0, mine.getLong(4096));
+      mine.putLong(4096, 0x1234_5678_9abc_def0L);
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/"
+          + dev.ferry.internal.transport.InheritedDescriptors.number(memory.descriptor())))
+          .toString();
+      assertTrue(target.endsWith("(deleted)"), target);
+      try (SharedMemory other = SharedMemory.open(memory.descriptor())) {
+        assertEquals(1 << 20, other.size());
+        MappedByteBuffer theirs = other.map(MapMode.READ_WRITE, 0, other.size());
+        assertEquals(0x1234_5678_9abc_def0L, theirs.getLong(4096));
+        theirs.put(7, (byte) 42);
+        assertEquals(42, mine.get(7));
+      }
+    }
+  }
+
+  @Test
+  void negativeSizeIsRefusedByName() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SharedMemory.create(-5));
+    assertEquals("size < 0: -5", e.getMessage());
+  }
+
+  private static long ferryFilesOfThisProcess() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
+      String mine = "ferry-" + ProcessHandle.current().pid() + "-";
+      return files.filter(p -> p.getFileName().toString().startsWith(mine)).count();
+    }
+  }
+}
