@@ -1,15 +1,12 @@
 package dev.ferry.internal.async;
 
-import dev.ferry.ConnectionClosedException;
 import dev.ferry.RawReader;
 import dev.ferry.async.AsyncRawReader;
 import dev.ferry.async.LineTooLongException;
 import dev.ferry.internal.raw.RawReadEnd;
 import java.io.EOFException;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -22,32 +19,28 @@ import java.util.concurrent.CompletableFuture;
  * the head read needs more than is buffered, and each read takes its bytes from the front of
  * {@code buffered}. Everything but the closed flag belongs to the loop thread.
  */
-public final class AsyncRawReadEnd implements AsyncRawReader, EventLoop.Handler {
-  private static final System.Logger LOG = System.getLogger(AsyncRawReadEnd.class.getName());
+public final class AsyncRawReadEnd extends AsyncRawEnd implements AsyncRawReader {
 
   private enum Kind { SOME, EXACT, LINE }
 
   /** A pending read: {@code size} is the most (SOME), the count (EXACT) or the limit (LINE). */
   private record Read(Kind kind, int size, CompletableFuture<byte[]> future) {}
 
-  private final RawReadEnd end;
-  private final EventLoop loop;
-  private volatile boolean closed;
+  private final RawReadEnd reader;
 
   // Loop thread only.
   private final ArrayDeque<Read> reads = new ArrayDeque<>();
   /** Bytes read and not yet taken, from position 0 to the limit (read mode). */
   private ByteBuffer buffered = ByteBuffer.allocate(0);
   private boolean ended;
-  private SelectionKey key;
   /** The selector reported the socket readable (or hung up) since the last read. */
   private boolean reported;
   /** junixsocket cancelled the key on hang-up: what is left is all there will be. */
   private boolean hungUp;
 
   private AsyncRawReadEnd(RawReadEnd end, EventLoop loop) {
-    this.end = end;
-    this.loop = loop;
+    super(end, loop);
+    this.reader = end;
   }
 
   public static AsyncRawReadEnd open(RawReader reader, LoopGroup group) {
@@ -55,23 +48,12 @@ public final class AsyncRawReadEnd implements AsyncRawReader, EventLoop.Handler 
     RawReadEnd end = (RawReadEnd) reader;
     EventLoop loop = group.next(end.channel().provider());
     AsyncRawReadEnd async = new AsyncRawReadEnd(end, loop);
-    end.claimAsync(async::close);
-    loop.execute(async::register);
+    async.start();
     return async;
   }
 
-  private void register() {
-    if (closed) return;
-    if (loop.isClosing()) {
-      loopClosed();
-      return;
-    }
-    try {
-      key = loop.register(end.channel(), this);
-    } catch (ClosedChannelException | RuntimeException e) {
-      closeNow(new ConnectionClosedException("raw pipe read end is closed"));
-      return;
-    }
+  @Override
+  void registered() {
     serve();
   }
 
@@ -202,7 +184,7 @@ public final class AsyncRawReadEnd implements AsyncRawReader, EventLoop.Handler 
     ByteBuffer scratch = loop.scratch();
     scratch.clear();
     EventLoop.clearInterrupt();
-    int n = end.channel().read(scratch);
+    int n = reader.channel().read(scratch);
     boolean endOfStream = n < 0 || n == 0 && (reported || hungUp);
     reported = false;
     // Reported readable yet nothing to read is the end: junixsocket's non-blocking read returns
@@ -231,53 +213,27 @@ public final class AsyncRawReadEnd implements AsyncRawReader, EventLoop.Handler 
   }
 
   private void updateInterest() {
-    if (key == null || !key.isValid()) return;
-    int ops = !closed && !ended && !reads.isEmpty() ? SelectionKey.OP_READ : 0;
-    if (key.interestOps() != ops) key.interestOps(ops);
+    interest(!closed && !ended && !reads.isEmpty() ? SelectionKey.OP_READ : 0);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Closing
 
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
-    loop.execute(() -> closeNow(closedException()));
-  }
-
-  /** Loop thread: releases the key and the descriptor, fails every pending read. */
-  private void closeNow(IOException cause) {
-    closed = true;
-    if (key != null) key.cancel();
-    loop.leave(this);
-    try {
-      end.closeDescriptor();
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "closing " + this, e);
-    }
+  void failPending(IOException cause) {
     Read read;
     while ((read = reads.poll()) != null) read.future().completeExceptionally(cause);
     buffered = ByteBuffer.allocate(0);
   }
 
   @Override
-  public void loopClosed() {
-    closeNow(closedException());
-  }
-
-  private static ConnectionClosedException closedException() {
-    return new ConnectionClosedException("raw pipe read end is closed");
+  String what() {
+    return "raw pipe read end";
   }
 
   @Override
   public RawReader reader() {
-    return end;
-  }
-
-  @Override
-  public boolean isClosed() {
-    return closed;
+    return reader;
   }
 
   @Override

@@ -1,12 +1,10 @@
 package dev.ferry.internal.async;
 
-import dev.ferry.ConnectionClosedException;
 import dev.ferry.RawWriter;
 import dev.ferry.async.AsyncRawWriter;
 import dev.ferry.internal.raw.RawEnd;
 import dev.ferry.internal.raw.RawWriteEnd;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
@@ -21,8 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * head while the socket takes bytes and asks for write readiness when it is full. Everything but
  * the closed flag and the byte count belongs to the loop thread.
  */
-public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler {
-  private static final System.Logger LOG = System.getLogger(AsyncRawWriteEnd.class.getName());
+public final class AsyncRawWriteEnd extends AsyncRawEnd implements AsyncRawWriter {
 
   /** A write's future: cancelling it works only until its first byte leaves. */
   private static final class WriteFuture extends CompletableFuture<Void> {
@@ -42,21 +39,18 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
 
   private record Write(ByteBuffer bytes, WriteFuture future) {}
 
-  private final RawWriteEnd end;
-  private final EventLoop loop;
+  private final RawWriteEnd writer;
   private final AtomicLong queued = new AtomicLong();
-  private volatile boolean closed;
   /** Why this end closed, for the writes that come later: broken pipe, or our own close. */
   private volatile IOException closeCause;
 
   // Loop thread only.
   private final ArrayDeque<Write> writes = new ArrayDeque<>();
-  private SelectionKey key;
   private boolean registered;
 
   private AsyncRawWriteEnd(RawWriteEnd end, EventLoop loop) {
-    this.end = end;
-    this.loop = loop;
+    super(end, loop);
+    this.writer = end;
   }
 
   public static AsyncRawWriteEnd open(RawWriter writer, LoopGroup group) {
@@ -64,24 +58,13 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
     RawWriteEnd end = (RawWriteEnd) writer;
     EventLoop loop = group.next(end.channel().provider());
     AsyncRawWriteEnd async = new AsyncRawWriteEnd(end, loop);
-    end.claimAsync(async::close);
-    loop.execute(async::register);
+    async.start();
     return async;
   }
 
-  private void register() {
-    if (closed) return;
-    if (loop.isClosing()) {
-      loopClosed();
-      return;
-    }
-    try {
-      key = loop.register(end.channel(), this);
-      registered = true;
-    } catch (ClosedChannelException | RuntimeException e) {
-      closeNow(new ConnectionClosedException("raw pipe write end is closed"));
-      return;
-    }
+  @Override
+  void registered() {
+    registered = true;
     flush();
   }
 
@@ -140,7 +123,7 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
       }
       try {
         EventLoop.clearInterrupt();
-        int n = end.channel().write(head.bytes());
+        int n = writer.channel().write(head.bytes());
         queued.addAndGet(-n);
         if (head.bytes().hasRemaining()) break;
       } catch (ClosedChannelException e) {
@@ -157,32 +140,20 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
   }
 
   private void updateInterest() {
-    if (key == null || !key.isValid()) return;
-    int ops = !closed && !writes.isEmpty() ? SelectionKey.OP_WRITE : 0;
-    if (key.interestOps() != ops) key.interestOps(ops);
+    interest(!closed && !writes.isEmpty() ? SelectionKey.OP_WRITE : 0);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Closing
 
   @Override
-  public void close() {
-    if (closed) return;
-    closed = true;
-    loop.execute(() -> closeNow(closedException()));
+  void closeNow(IOException cause) {
+    if (closeCause == null) closeCause = cause;
+    super.closeNow(cause);
   }
 
-  /** Loop thread: releases the key and the descriptor, fails every pending write. */
-  private void closeNow(IOException cause) {
-    if (closeCause == null) closeCause = cause;
-    closed = true;
-    if (key != null) key.cancel();
-    loop.leave(this);
-    try {
-      end.closeDescriptor();
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "closing " + this, e);
-    }
+  @Override
+  void failPending(IOException cause) {
     Write write;
     while ((write = writes.poll()) != null) {
       queued.addAndGet(-write.bytes().remaining());
@@ -191,22 +162,13 @@ public final class AsyncRawWriteEnd implements AsyncRawWriter, EventLoop.Handler
   }
 
   @Override
-  public void loopClosed() {
-    closeNow(closedException());
-  }
-
-  private static ConnectionClosedException closedException() {
-    return new ConnectionClosedException("raw pipe write end is closed");
+  String what() {
+    return "raw pipe write end";
   }
 
   @Override
   public RawWriter writer() {
-    return end;
-  }
-
-  @Override
-  public boolean isClosed() {
-    return closed;
+    return writer;
   }
 
   @Override
