@@ -3,6 +3,7 @@ package dev.ferry.pickle;
 import dev.ferry.codec.Codec;
 import dev.ferry.codec.CodecException;
 import dev.ferry.pickle.internal.FrozenSet;
+import dev.ferry.pickle.internal.OutOfBand;
 import dev.ferry.pickle.internal.Pickler;
 import dev.ferry.pickle.internal.Settings;
 import dev.ferry.pickle.internal.Unpickler;
@@ -71,7 +72,7 @@ public final class PickleCodec implements Codec<Object> {
     Set<String> allowed = new LinkedHashSet<>(builder.allowed);
     if (sharer != null) allowed.addAll(List.of(ResourceSharer.REBUILD, ResourceSharer.DUP_FD));
     this.settings = new Settings(allowed, builder.allowedModules, byPython, byJava,
-        builder.maxDepth, PyObjectAccess.INSTANCE, null);
+        builder.maxDepth, PyObjectAccess.INSTANCE, null, null);
   }
 
   /** A codec with the defaults: protocol 4, only the built-in data types allowed. */
@@ -195,6 +196,35 @@ public final class PickleCodec implements Codec<Object> {
     CarriedConnections connections = new CarriedConnections(sharer);
     try {
       return Unpickler.load(payload, settings.with(connections));
+    } catch (CodecException | RuntimeException e) {
+      connections.undo(e);
+      throw e;
+    }
+  }
+
+  /** Protocol 5 with {@code buffers} taking the large buffers out of band: a bulk message. */
+  void encodeBulk(Object value, OutputStream out, OutOfBand buffers) throws IOException {
+    Settings bulk = settings.with(buffers);
+    if (sharer == null) {
+      withProtocol(5).dump(value, out, bulk);
+      return;
+    }
+    CarriedConnections connections = new CarriedConnections(sharer);
+    try {
+      withProtocol(5).dump(value, out, bulk.with(connections));
+    } catch (IOException | RuntimeException e) {
+      connections.undo(e);
+      throw e;
+    }
+  }
+
+  /** Reads a bulk message's pickle, whose out-of-band buffers come from {@code buffers}. */
+  Object decodeBulk(ByteBuffer payload, OutOfBand buffers) throws CodecException {
+    Settings bulk = settings.with(buffers);
+    if (sharer == null) return Unpickler.load(payload, bulk);
+    CarriedConnections connections = new CarriedConnections(sharer);
+    try {
+      return Unpickler.load(payload, bulk.with(connections));
     } catch (CodecException | RuntimeException e) {
       connections.undo(e);
       throw e;

@@ -81,6 +81,36 @@ public final class SharedMemory implements Closeable {
     return new SharedMemory(file, file.length());
   }
 
+  /**
+   * Opens, read-only, the shared memory behind a descriptor that a peer sent, after checking that
+   * it is shared memory at all: a memfd or a file on {@code /dev/shm}, not a disk file, a socket or
+   * a pipe. Java 17 cannot read a memfd's seals, so this cannot tell sealed memory from unsealed.
+   * The caller still owns {@code fd} and closes it.
+   *
+   * @throws IOException naming the descriptor and what it is, if it is not shared memory
+   */
+  public static SharedMemory openReceived(FileDescriptor fd) throws IOException {
+    int number = InheritedDescriptors.number(fd);
+    Path link = Path.of("/proc/self/fd/" + number);
+    String target;
+    try {
+      target = Files.readSymbolicLink(link).toString();
+    } catch (IOException e) {
+      throw new IOException("descriptor " + number + " cannot be inspected: " + e.getMessage(), e);
+    }
+    boolean shared = target.startsWith("/memfd:") || target.startsWith(DIRECTORY + "/");
+    if (!shared || !Files.isRegularFile(link)) {
+      throw new IOException("descriptor " + number + " is not shared memory: " + target);
+    }
+    RandomAccessFile file = new RandomAccessFile(link.toFile(), "r");
+    try {
+      return new SharedMemory(file, file.length());
+    } catch (IOException e) {
+      file.close();
+      throw e;
+    }
+  }
+
   /** The size when created or opened; the file's own size may differ if a peer changed it. */
   public long size() {
     return size;
@@ -100,7 +130,11 @@ public final class SharedMemory implements Closeable {
     return file.getChannel();
   }
 
-  /** Maps {@code length} bytes at {@code offset}, at most 2 GiB - 1 per mapping. */
+  /**
+   * Maps {@code length} bytes at {@code offset}, at most 2 GiB - 1 per mapping. The mapping
+   * outlives {@link #close()}: Java 17 unmaps it only once the buffer is unreachable and
+   * collected.
+   */
   public MappedByteBuffer map(FileChannel.MapMode mode, long offset, long length)
       throws IOException {
     return file.getChannel().map(mode, offset, length);

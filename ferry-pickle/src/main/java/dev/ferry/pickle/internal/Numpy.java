@@ -123,7 +123,14 @@ final class Numpy {
       count *= n;
       if (count > Integer.MAX_VALUE) throw new CodecException("numpy array too large");
     }
+    if (raw instanceof ByteBuffer b && (!fortran || shape.length < 2) && u.buffers() != null) {
+      if (b.remaining() != count * type.itemSize()) {
+        throw new CodecException("numpy buffer of " + b.remaining() + " bytes does not match shape");
+      }
+      return u.buffers().array(b, order, type, shape);
+    }
     byte[] bytes = raw instanceof byte[] b ? b
+        : raw instanceof ByteBuffer b ? Buffers.bytes(b)
         : raw instanceof PyBytearray b ? b.toByteArray()
         : raw instanceof String s ? s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)
         : null;
@@ -231,6 +238,12 @@ final class Numpy {
 
   /** The elements of {@code array} as numpy's little-endian data bytes, for writing. */
   static byte[] littleEndianData(NdArray array) throws CodecException {
+    if (array.inBuffer()) {
+      ByteBuffer b = array.buffer();
+      if (b.order() == ByteOrder.LITTLE_ENDIAN || array.dtype().itemSize() == 1) {
+        return Buffers.bytes(b);
+      }
+    }
     Object data = array.data();
     int slots = Array.getLength(data);
     if (data instanceof long[] || data instanceof int[] || data instanceof short[]

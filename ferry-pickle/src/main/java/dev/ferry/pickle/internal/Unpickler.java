@@ -75,6 +75,18 @@ public final class Unpickler {
     throw new CodecException("pickle truncated: no STOP opcode after " + in.position() + " bytes");
   }
 
+  /** Where this pickle's out-of-band buffers come from; null for none. */
+  OutOfBand buffers() {
+    return settings.buffers();
+  }
+
+  private ByteBuffer nextBuffer() throws CodecException {
+    if (settings.buffers() == null) {
+      throw new CodecException("out-of-band buffer in a pickle that came without buffers");
+    }
+    return settings.buffers().next();
+  }
+
   private Object finish() throws CodecException {
     Object result = popValue();
     if (mapped) result = new Mapper(settings).map(result);
@@ -112,7 +124,7 @@ public final class Unpickler {
       case SHORT_BINBYTES -> push(readBytes(readU8()));
       case BINBYTES8 -> push(readBytes(readU64()));
       case BYTEARRAY8 -> push(PyBytearray.of(readBytes(readU64())));
-      case NEXT_BUFFER -> throw new CodecException("out-of-band buffers are not supported");
+      case NEXT_BUFFER -> push(nextBuffer());
       case READONLY_BUFFER -> peek();
       case EMPTY_TUPLE -> push(PyTuple.empty());
       case TUPLE1 -> pushTuple(1);
