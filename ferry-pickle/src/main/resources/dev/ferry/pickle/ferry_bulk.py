@@ -51,9 +51,16 @@ if SUPPORTED:
     class _Pickler(pickle._Pickler):
         # The pure-Python pickler: the C one never asks reducer_override about bytes.
         def __init__(self, file, threshold, buffers):
-            pickle._Pickler.__init__(self, file, protocol=5, buffer_callback=self._out_of_band)
+            # A closure, not a bound method: a pickler that referred to itself would leave a
+            # cycle of buffer exports for the collector, which CPython handles badly at exit.
+            def out_of_band(buffer):
+                with buffer.raw() as m:
+                    if m.nbytes < threshold:
+                        return True
+                buffers.append(buffer)
+                return False
+            pickle._Pickler.__init__(self, file, protocol=5, buffer_callback=out_of_band)
             self._threshold = threshold
-            self._buffers = buffers
 
         def reducer_override(self, obj):
             if type(obj) in (bytes, bytearray, memoryview):
@@ -61,13 +68,6 @@ if SUPPORTED:
                     if m.nbytes >= self._threshold and m.contiguous:
                         return memoryview, (pickle.PickleBuffer(obj),)
             return NotImplemented
-
-        def _out_of_band(self, buffer):
-            with buffer.raw() as m:
-                if m.nbytes < self._threshold:
-                    return True
-            self._buffers.append(buffer)
-            return False
 
 
 class BulkError(RuntimeError):
@@ -82,7 +82,10 @@ def send(conn, obj, threshold=THRESHOLD):
     import io
     buffers = []
     out = io.BytesIO()
-    _Pickler(out, threshold, buffers).dump(obj)
+    pickler = _Pickler(out, threshold, buffers)
+    pickler.dump(obj)
+    pickler.clear_memo()
+    del pickler
     data = out.getvalue()
     if not buffers:
         conn.send_bytes(data)
@@ -101,6 +104,8 @@ def send(conn, obj, threshold=THRESHOLD):
     finally:
         for fd in fds:
             os.close(fd)
+        for buffer in buffers:
+            buffer.release()
 
 
 def _sealed_copy(m):
