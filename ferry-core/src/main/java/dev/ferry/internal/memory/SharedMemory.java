@@ -27,7 +27,8 @@ import java.util.HexFormat;
  *
  * <p>An instance owns one descriptor (a {@link RandomAccessFile} open for reading and writing);
  * {@link #close()} closes it. Mappings made from it stay valid after close, until the garbage
- * collector frees them: Java 17 has no public unmap.
+ * collector frees them: Java 17 has no public unmap. {@link MappedBytes} keeps what unreachable
+ * mappings pin bounded.
  */
 public final class SharedMemory implements Closeable {
   private static final Path DIRECTORY = Path.of("/dev/shm");
@@ -137,7 +138,15 @@ public final class SharedMemory implements Closeable {
    */
   public MappedByteBuffer map(FileChannel.MapMode mode, long offset, long length)
       throws IOException {
-    return file.getChannel().map(mode, offset, length);
+    MappedBytes.reserve(length);
+    MappedByteBuffer mapping = file.getChannel().map(mode, offset, length);
+    MappedBytes.track(mapping, length);
+    return mapping;
+  }
+
+  /** Bytes this process has mapped through this class and the collector has not yet freed. */
+  public static long mappedBytes() {
+    return MappedBytes.drainedTotal();
   }
 
   @Override

@@ -35,6 +35,43 @@ class SharedMemoryTest {
   }
 
   @Test
+  void mappingsAreCountedUntilTheCollectorFreesThem() throws Exception {
+    collectMappings(); // other tests' mappings
+    assertEquals(0, SharedMemory.mappedBytes());
+    try (SharedMemory memory = SharedMemory.create(3 << 20)) {
+      MappedByteBuffer mapping = memory.map(MapMode.READ_WRITE, 0, memory.size());
+      assertEquals(3 << 20, SharedMemory.mappedBytes());
+      mapping.put(0, (byte) 1);
+    }
+    collectMappings();
+    assertEquals(0, SharedMemory.mappedBytes());
+  }
+
+  private static void collectMappings() throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (SharedMemory.mappedBytes() > 0 && System.nanoTime() < deadline) {
+      System.gc();
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void aReceivedDescriptorMustBeSharedMemory() throws IOException {
+    Path disk = Files.createTempFile("ferry-not-shm-", "");
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(disk.toFile(), "r")) {
+      IOException e = assertThrows(IOException.class,
+          () -> SharedMemory.openReceived(file.getFD()));
+      assertTrue(e.getMessage().matches("descriptor \\d+ is not shared memory: " + disk), e.getMessage());
+    } finally {
+      Files.delete(disk);
+    }
+    try (SharedMemory memory = SharedMemory.create(4096);
+        SharedMemory received = SharedMemory.openReceived(memory.descriptor())) {
+      assertEquals(4096, received.size());
+    }
+  }
+
+  @Test
   void negativeSizeIsRefusedByName() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SharedMemory.create(-5));
