@@ -82,27 +82,12 @@ final class BulkWriter implements OutOfBand, AutoCloseable {
 
   /** numpy's little-endian element bytes, straight from the Java array where there is one. */
   private static void fillArray(ByteBuffer target, NdArray array) {
-    if (array.inBuffer()) {
-      if (array.buffer().order() == ByteOrder.LITTLE_ENDIAN) {
-        target.put(array.buffer());
-        return;
-      }
-    }
-    Object data = array.data();
-    if (data instanceof double[] a) {
-      target.asDoubleBuffer().put(a);
-    } else if (data instanceof float[] a) {
-      target.asFloatBuffer().put(a);
-    } else if (data instanceof long[] a) {
-      target.asLongBuffer().put(a);
-    } else if (data instanceof int[] a) {
-      target.asIntBuffer().put(a);
-    } else if (data instanceof short[] a) {
-      target.asShortBuffer().put(a);
-    } else if (data instanceof byte[] a) {
-      target.put(a);
-    } else if (data instanceof boolean[] a) {
-      for (boolean v : a) target.put((byte) (v ? 1 : 0));
+    if (!array.inBuffer()) {
+      array.copyTo(target);
+    } else if (array.buffer().order() == ByteOrder.LITTLE_ENDIAN) {
+      target.put(array.buffer());
+    } else {
+      NdArray.wrap(array.dtype(), array.shape(), array.data()).copyTo(target);
     }
   }
 

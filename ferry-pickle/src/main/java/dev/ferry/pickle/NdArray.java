@@ -206,23 +206,29 @@ public final class NdArray {
    */
   public ByteBuffer buffer() {
     if (bytes != null) return bytes.duplicate().order(bytes.order());
-    ByteBuffer copy = ByteBuffer.allocate((int) byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-    if (data instanceof boolean[] a) {
-      for (boolean v : a) copy.put((byte) (v ? 1 : 0));
-    } else if (data instanceof byte[] a) {
-      copy.put(a);
-    } else if (data instanceof short[] a) {
-      copy.asShortBuffer().put(a);
-    } else if (data instanceof int[] a) {
-      copy.asIntBuffer().put(a);
-    } else if (data instanceof long[] a) {
-      copy.asLongBuffer().put(a);
-    } else if (data instanceof float[] a) {
-      copy.asFloatBuffer().put(a);
-    } else if (data instanceof double[] a) {
-      copy.asDoubleBuffer().put(a);
-    }
+    ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(byteSize()))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    copyTo(copy);
     return copy.clear();
+  }
+
+  /** Writes the elements of an array over a Java array into {@code target}, in its byte order. */
+  void copyTo(ByteBuffer target) {
+    if (data instanceof boolean[] a) {
+      for (boolean v : a) target.put((byte) (v ? 1 : 0));
+    } else if (data instanceof byte[] a) {
+      target.put(a);
+    } else if (data instanceof short[] a) {
+      target.asShortBuffer().put(a);
+    } else if (data instanceof int[] a) {
+      target.asIntBuffer().put(a);
+    } else if (data instanceof long[] a) {
+      target.asLongBuffer().put(a);
+    } else if (data instanceof float[] a) {
+      target.asFloatBuffer().put(a);
+    } else if (data instanceof double[] a) {
+      target.asDoubleBuffer().put(a);
+    }
   }
 
   /**

@@ -158,13 +158,18 @@ public final class PickleCodec implements Codec<Object> {
    */
   @Override
   public void encode(Object value, OutputStream out) throws IOException {
+    encode(value, out, settings);
+  }
+
+  /** Writes with {@code base} settings, plus carried connections if this codec has a sharer. */
+  private void encode(Object value, OutputStream out, Settings base) throws IOException {
     if (sharer == null) {
-      dump(value, out, settings);
+      dump(value, out, base);
       return;
     }
     CarriedConnections connections = new CarriedConnections(sharer);
     try {
-      dump(value, out, settings.with(connections));
+      dump(value, out, base.with(connections));
     } catch (IOException | RuntimeException e) {
       connections.undo(e);
       throw e;
@@ -192,10 +197,15 @@ public final class PickleCodec implements Codec<Object> {
   }
 
   private Object load(ByteBuffer payload) throws CodecException {
-    if (sharer == null) return Unpickler.load(payload, settings);
+    return load(payload, settings);
+  }
+
+  /** Reads with {@code base} settings, plus carried connections if this codec has a sharer. */
+  private Object load(ByteBuffer payload, Settings base) throws CodecException {
+    if (sharer == null) return Unpickler.load(payload, base);
     CarriedConnections connections = new CarriedConnections(sharer);
     try {
-      return Unpickler.load(payload, settings.with(connections));
+      return Unpickler.load(payload, base.with(connections));
     } catch (CodecException | RuntimeException e) {
       connections.undo(e);
       throw e;
@@ -204,31 +214,12 @@ public final class PickleCodec implements Codec<Object> {
 
   /** Protocol 5 with {@code buffers} taking the large buffers out of band: a bulk message. */
   void encodeBulk(Object value, OutputStream out, OutOfBand buffers) throws IOException {
-    Settings bulk = settings.with(buffers);
-    if (sharer == null) {
-      withProtocol(5).dump(value, out, bulk);
-      return;
-    }
-    CarriedConnections connections = new CarriedConnections(sharer);
-    try {
-      withProtocol(5).dump(value, out, bulk.with(connections));
-    } catch (IOException | RuntimeException e) {
-      connections.undo(e);
-      throw e;
-    }
+    withProtocol(5).encode(value, out, settings.with(buffers));
   }
 
   /** Reads a bulk message's pickle, whose out-of-band buffers come from {@code buffers}. */
   Object decodeBulk(ByteBuffer payload, OutOfBand buffers) throws CodecException {
-    Settings bulk = settings.with(buffers);
-    if (sharer == null) return Unpickler.load(payload, bulk);
-    CarriedConnections connections = new CarriedConnections(sharer);
-    try {
-      return Unpickler.load(payload, bulk.with(connections));
-    } catch (CodecException | RuntimeException e) {
-      connections.undo(e);
-      throw e;
-    }
+    return load(payload, settings.with(buffers));
   }
 
   /** Python: {@code pickle.dumps(value, protocol)}. */

@@ -229,6 +229,59 @@ class BulkTest {
     }
   }
 
+  @Test
+  void badArgumentsAreRefusedByName() throws Exception {
+    assertEquals("threshold < 1: 0",
+        assertThrows(IllegalArgumentException.class, () -> BULK.withThreshold(0)).getMessage());
+    assertEquals("size not in 0..2147483647: 2147483648", assertThrows(
+        IllegalArgumentException.class, () -> SharedBuffer.allocate(1L << 31)).getMessage());
+    try (SharedBuffer shared = SharedBuffer.allocate(64)) {
+      assertEquals("shape needs more than the 64 bytes of this buffer", assertThrows(
+          IllegalArgumentException.class,
+          () -> shared.ndarray(NdArray.DType.FLOAT64, 3, 3)).getMessage());
+    }
+    assertEquals("shape [3] of FLOAT64 needs 24 bytes, not 16", assertThrows(
+        IllegalArgumentException.class,
+        () -> NdArray.wrap(NdArray.DType.FLOAT64, new int[] {3}, ByteBuffer.allocate(16)))
+        .getMessage());
+    try (dev.ferry.Listener listener = dev.ferry.Listener.bind(
+            new dev.ferry.Address.Tcp("127.0.0.1", 0));
+        dev.ferry.Connection tcp = dev.ferry.Client.connect(listener.address());
+        dev.ferry.Connection accepted = listener.accept()) {
+      String message = assertThrows(IllegalArgumentException.class,
+          () -> BULK.send(tcp, "x")).getMessage();
+      assertTrue(message.startsWith("bulk messages need a unix socket connection: "), message);
+    }
+  }
+
+  @Test
+  void arraysOverBuffersReadLikeArraysOverJavaArrays() {
+    ByteBuffer bytes = ByteBuffer.allocate(24).order(ByteOrder.BIG_ENDIAN);
+    bytes.putDouble(1.5).putDouble(-2).putDouble(3).flip();
+    NdArray over = NdArray.wrap(NdArray.DType.FLOAT64, new int[] {3}, bytes);
+    NdArray copied = NdArray.of(NdArray.DType.FLOAT64, new int[] {3}, new double[] {1.5, -2, 3});
+    assertTrue(over.inBuffer());
+    assertFalse(copied.inBuffer());
+    assertEquals(copied, over);
+    assertEquals(24, over.byteSize());
+    bytes.putDouble(0, 7); // a view: it sees later writes
+    assertEquals(7.0, ((double[]) over.data())[0]);
+    assertEquals(ByteOrder.LITTLE_ENDIAN, copied.buffer().order());
+    assertEquals(-2.0, copied.buffer().getDouble(8));
+  }
+
+  @Test
+  void smallBuffersStayInBandAndTheMessageIsAPlainPickle() throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex()) {
+      BULK.withThreshold(1 << 20).send(pipe.first(), filled(1000, (byte) 1));
+      byte[] plain = pipe.second().receiveBytes();
+      assertEquals(List.of(0x80, 5), List.of(plain[0] & 0xff, (int) plain[1]));
+      assertArrayEquals(filled(1000, (byte) 1), (byte[]) PickleCodec.standard().loads(plain));
+      BULK.withThreshold(100).send(pipe.first(), filled(1000, (byte) 1));
+      assertEquals(ByteBuffer.wrap(filled(1000, (byte) 1)), BULK.receive(pipe.second()));
+    }
+  }
+
   /** Payloads with descriptors that lie, each with the descriptors that go with it. */
   private static List<Object[]> lies(FileDescriptor shm, FileDescriptor disk) throws IOException {
     byte[] pickle = PickleCodec.standard().dumps("x");

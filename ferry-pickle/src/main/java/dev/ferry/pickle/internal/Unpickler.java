@@ -82,7 +82,7 @@ public final class Unpickler {
 
   private ByteBuffer nextBuffer() throws CodecException {
     if (settings.buffers() == null) {
-      throw new CodecException("out-of-band buffer in a pickle that came without buffers");
+      throw new CodecException("out-of-band buffer outside a bulk message");
     }
     return settings.buffers().next();
   }
