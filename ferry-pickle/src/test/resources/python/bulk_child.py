@@ -44,6 +44,8 @@ def main():
             own["memoryview"] = memoryview(b"r" * (1 << 20))
         if numpy is not None:
             own["array"] = numpy.arange(500000, dtype=numpy.float64).reshape(1000, 500)
+            own["fortran"] = numpy.asfortranarray(
+                numpy.arange(262144, dtype=numpy.int64).reshape(512, 512))
         ferry_bulk.send(conn, own)
         back = ferry_bulk.recv(conn)
         conn.send_bytes(repr(sorted((k, describe(v)) for k, v in back.items())).encode())

@@ -22,9 +22,10 @@ final class BulkEcho {
       throw new ParameterException(spec.commandLine(),
           "--bulk needs --codec pickle (the codec is " + codec.cliName() + ")");
     }
-    if (!(address instanceof Address.Unix || address instanceof Address.Abstract)) {
+    // null: --fd, whose descriptor is checked when the first bulk message comes
+    if (address instanceof Address.Tcp) {
       throw new ParameterException(spec.commandLine(), "--bulk needs a unix address (unix:PATH or"
-          + " unix:@NAME): descriptors cannot travel over " + (address == null ? "--fd" : address));
+          + " unix:@NAME): descriptors cannot travel over " + address);
     }
   }
 

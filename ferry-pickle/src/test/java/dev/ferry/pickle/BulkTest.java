@@ -104,6 +104,8 @@ class BulkTest {
         assertTrue(array.inBuffer() && array.buffer().isReadOnly());
         assertArrayEquals(new int[] {1000, 500}, array.shape());
         assertEquals(499_999.0, array.buffer().getDouble(8 * 499_999));
+        NdArray fortran = (NdArray) own.get("fortran"); // reordered into C order: a copy
+        assertEquals(512 + 3, ((long[]) fortran.data())[512 + 3]);
       }
       BULK.send(child.connection(), own);
       String described = new String(child.connection().receiveBytes(), UTF_8);

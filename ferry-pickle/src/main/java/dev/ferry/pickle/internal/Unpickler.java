@@ -84,7 +84,10 @@ public final class Unpickler {
     if (settings.buffers() == null) {
       throw new CodecException("out-of-band buffer outside a bulk message");
     }
-    return settings.buffers().next();
+    ByteBuffer buffer = settings.buffers().next();
+    // Input as much as the pickle's bytes: copies made of it are charged against it.
+    budget += 8L * buffer.remaining();
+    return buffer;
   }
 
   private Object finish() throws CodecException {
