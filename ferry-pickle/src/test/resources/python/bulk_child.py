@@ -15,11 +15,12 @@ except ImportError:
 
 
 def describe(value):
-    """What arrived, for Java to check: type, and whether it is a read-only view."""
+    """What arrived, for Java to check: type, whether read-only, what it views (mmap or a copy)."""
     if numpy is not None and isinstance(value, numpy.ndarray):
         return "ndarray %s %s writeable=%s" % (value.dtype, value.shape, value.flags.writeable)
     if isinstance(value, memoryview):
-        return "memoryview %d readonly=%s" % (value.nbytes, value.readonly)
+        return "memoryview %d readonly=%s %s" % (value.nbytes, value.readonly,
+                                                 type(value.obj).__name__)
     return type(value).__name__
 
 

@@ -33,8 +33,10 @@ import java.util.Objects;
  * {@link ByteBuffer}. A received descriptor is checked to be shared memory (a memfd or a
  * {@code /dev/shm} file) and its size against the table before it is mapped, then closed; the
  * mappings last until the garbage collector frees their buffers (Java 17 has no public unmap).
- * Java 17 cannot read a memfd's seals: a peer that shrinks memory it sent makes a later read of it
- * throw {@link InternalError} (the JVM turns the fault into an error; it does not crash).
+ * Seals are not checked (Java 17 cannot read them): a peer that shrinks memory it sent makes a
+ * later read of it throw {@link InternalError} (the JVM turns the fault into an error; it does not
+ * crash). Memory this side sends is a memfd sealed against resizing on JDK 22+, an unsealed
+ * {@code /dev/shm} file on Java 17.
  *
  * <p>Instances are immutable and thread safe; sends and receives take the connection's locks, so
  * a bulk message never lands inside another message.

@@ -15,9 +15,11 @@ import java.util.Objects;
  * the very pages written here. Sent as a value, it arrives in Python as a read-only
  * {@code memoryview}; {@link #ndarray} makes a numpy array over it.
  *
- * <p>Java 17 cannot make a sealed memfd: the memory is an unlinked {@code /dev/shm} file whose
+ * <p>On JDK 22 and later the memory is a memfd sealed against shrinking and growing, which a Python
+ * receiver maps. Java 17 cannot make one: there it is an unlinked {@code /dev/shm} file whose
  * size the receiver cannot trust to stay put, so a Python receiver copies it out rather than map
- * it (docs/BULK.md). Do not write to it once sent: the receiver may be reading it.
+ * it (docs/BULK.md). Neither is sealed against writing: do not write to it once sent, the receiver
+ * may be reading it.
  *
  * <p>{@link #close()} closes the descriptor; the mapping stays valid until the garbage collector
  * frees the last buffer over it (Java 17 has no public unmap). Safe for use by many threads only

@@ -13,11 +13,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * Anonymous shared memory that can travel to another process by SCM_RIGHTS: a file on the
  * {@code /dev/shm} tmpfs that is unlinked the moment it is open, so that its only names are the
  * descriptors of the processes that hold it and the kernel frees it when the last one closes.
+ *
+ * <p>On JDK 22 and later the memory is a memfd instead, sealed against shrinking and growing
+ * ({@link Memfd}, through {@code java.lang.foreign}); what follows is the Java 17 path.
  *
  * <p>Java 17 cannot call {@code memfd_create}, so the file has a name for the few microseconds
  * between creating and unlinking it. The name is {@code ferry-PID-RANDOM}; a crash inside that
@@ -47,6 +51,8 @@ public final class SharedMemory implements Closeable {
   /** New zero-filled shared memory of {@code size} bytes. */
   public static SharedMemory create(long size) throws IOException {
     if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
+    Optional<Memfd> memfd = Memfd.available();
+    if (memfd.isPresent()) return createSealed(memfd.get(), size);
     if (!Files.isDirectory(DIRECTORY)) {
       throw new IOException("shared memory needs " + DIRECTORY + " (a tmpfs, as on Linux)");
     }
@@ -64,6 +70,31 @@ public final class SharedMemory implements Closeable {
     }
     try {
       file.setLength(size);
+    } catch (IOException e) {
+      file.close();
+      throw new IOException("cannot make " + size + " bytes of shared memory: " + e.getMessage(), e);
+    }
+    return new SharedMemory(file, size);
+  }
+
+  /**
+   * JDK 22+: a memfd, named nowhere at all, sealed against shrinking and growing once it has its
+   * size, so that a receiver that checks seals may map it without fearing SIGBUS. It cannot be
+   * sealed against writing: this process's own writable mapping lasts until the collector frees
+   * it, and the kernel refuses that seal while one exists.
+   */
+  private static SharedMemory createSealed(Memfd memfd, long size) throws IOException {
+    int fd = memfd.create();
+    RandomAccessFile file;
+    try {
+      file = new RandomAccessFile("/proc/self/fd/" + fd, "rw");
+    } finally {
+      memfd.close(fd);
+    }
+    try {
+      file.setLength(size);
+      memfd.addSeals(InheritedDescriptors.number(file.getFD()),
+          Memfd.F_SEAL_SHRINK | Memfd.F_SEAL_GROW | Memfd.F_SEAL_SEAL);
     } catch (IOException e) {
       file.close();
       throw new IOException("cannot make " + size + " bytes of shared memory: " + e.getMessage(), e);

@@ -77,6 +77,20 @@ class SharedMemoryTest {
   }
 
   @Test
+  void fromJdk22OnMemoryIsAMemfdWhoseSizeIsSealed() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 22,
+        "memfd_create needs java.lang.foreign, JDK 22+");
+    try (SharedMemory memory = SharedMemory.create(8192)) {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/"
+          + dev.ferry.internal.transport.InheritedDescriptors.number(memory.descriptor())))
+          .toString();
+      assertTrue(target.startsWith("/memfd:ferry"), target);
+      assertThrows(IOException.class, () -> memory.channel().truncate(4096));
+      assertEquals(8192, memory.currentSize());
+    }
+  }
+
+  @Test
   void negativeSizeIsRefusedByName() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SharedMemory.create(-5));
