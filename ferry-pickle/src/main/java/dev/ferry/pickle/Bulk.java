@@ -148,7 +148,9 @@ public final class Bulk {
       Object value = codec.decodeBulk(pickle, reader);
       return new Message(value, true, 5, keep ? memories : List.of(), reader.origins());
     } catch (IOException | RuntimeException e) {
-      if (keep) closeAll(memories);
+      // Kept or not, mapped yet or not: nothing of a refused message stays open.
+      closeAll(memories);
+      Descriptors.closeAll(fds, 0);
       throw e;
     } finally {
       if (!keep) Descriptors.closeAll(fds, 0);
