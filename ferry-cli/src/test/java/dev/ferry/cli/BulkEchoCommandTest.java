@@ -56,6 +56,23 @@ class BulkEchoCommandTest {
       "print(len(c.recv()['big']))",
       "");
 
+  /** A client that lies: a pipe's read end where shared memory should be. */
+  private static final String LIAR = String.join("\n",
+      "import os, pickle, struct, sys",
+      "sys.path.insert(0, sys.argv[1])",
+      "import ferry_bulk",
+      "from multiprocessing.connection import Client",
+      "c = Client(sys.argv[2])",
+      "r, w = os.pipe()",
+      "payload = struct.pack('<8sIIQQ', ferry_bulk.MAGIC, 1, 0, 0, 16) + pickle.dumps(1, 5)",
+      "ferry_bulk._send_frame(c, payload, [r])",
+      "try:",
+      "    c.recv_bytes()",
+      "    print('answered')",
+      "except EOFError:",
+      "    print('dropped')",
+      "");
+
   @TempDir
   Path dir;
 
@@ -65,7 +82,7 @@ class BulkEchoCommandTest {
     assertEquals(0, Cli.run("python-helpers", helpers.toString()).exitCode());
     Path socket = dir.resolve("echo.sock");
     Cli.Running echo = Cli.start("echo", "--address", "unix:" + socket, "--codec", "pickle",
-        "--bulk", "--max-connections", "4");
+        "--bulk", "--max-connections", "5");
     echo.awaitListening();
     // numpy's 4 MiB array and the 3 MiB bytes: two sealed memfds, mapped again on return
     assertEquals("memoryview readonly=True mapped=2",
@@ -77,8 +94,13 @@ class BulkEchoCommandTest {
         run(PickleEchoProtocolTest.pyenvPython("2.7."), CLIENT, helpers, socket));
     assertEquals(String.valueOf(3 << 20),
         run(PickleEchoProtocolTest.pyenvPython("3.13."), STOCK, helpers, socket));
+    assertEquals("dropped",
+        run(PickleEchoProtocolTest.pyenvPython("3.13."), LIAR, helpers, socket));
     Cli.Result served = echo.awaitExit();
-    assertEquals(new Cli.Result(0, "listening on unix:" + socket + "\n", ""), served);
+    assertEquals(0, served.exitCode());
+    assertEquals("listening on unix:" + socket + "\n", served.out());
+    assertTrue(served.err().matches("dropped client: bulk buffer 0: descriptor \\d+ is not shared"
+        + " memory: pipe:\\[\\d+\\]\n"), served.err());
   }
 
   @Test
