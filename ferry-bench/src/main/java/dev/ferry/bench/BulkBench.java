@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The bulk rows of {@code ferry bench} (docs/BULK.md): a 256 MiB float64 numpy array's round
- * trip from CPython through a Java bulk echo and back, out of band and in band through the same
- * server, and a 1 GiB buffer between two JVM threads over a {@code Pipe}, allocated, filled, sent,
+ * trip from CPython through a Java bulk echo and back, out of band (copied into shared memory by
+ * each send, or living there from the start) and in band through the same server, and a 1 GiB buffer between two JVM threads over a {@code Pipe}, allocated, filled, sent,
  * received and read, beside one 1 GiB copy in the same run: into fresh memory (the reference: the
  * bulk path too gets 1 GiB of new memory, and a fresh page's first touch costs more than its copy
  * on many machines), and into memory touched before (the floor).
@@ -35,6 +35,7 @@ final class BulkBench {
   static final String NUMPY = "bulk 256 MiB numpy, Python→Java→Python";
   static final String ONE_GIB = "bulk 1 GiB, Java↔Java";
   static final String OUT_OF_BAND = "ferry_bulk → Java bulk echo, out of band";
+  static final String SHARED = "ferry_bulk, array in a ferry_bulk.SharedBuffer: no copy";
   static final String IN_BAND = "Connection.send → same echo, in band";
   static final String JAVA_BULK = "Ferry Pipe, SharedBuffer allocate+fill+send+receive+read";
   static final String MEMCPY = "one 1 GiB copy into fresh memory, allocateDirect+put";
@@ -57,6 +58,8 @@ final class BulkBench {
     } else {
       runner.addCase(NUMPY, OUT_OF_BAND, List.of(MILLIS),
           () -> new double[] {numpyRoundTrip(python.get(), dir, "bulk", roundTrips)});
+      runner.addCase(NUMPY, SHARED, List.of(MILLIS),
+          () -> new double[] {numpyRoundTrip(python.get(), dir, "shared", roundTrips)});
       runner.addCase(NUMPY, IN_BAND, List.of(MILLIS),
           () -> new double[] {numpyRoundTrip(python.get(), dir, "inband", roundTrips)});
       runner.addReference(NUMPY, IN_BAND);

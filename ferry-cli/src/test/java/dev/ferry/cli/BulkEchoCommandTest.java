@@ -40,11 +40,20 @@ class BulkEchoCommandTest {
       "        assert (back['array'] == msg['array']).all()",
       "        assert not back['array'].flags.writeable",
       "mapped = 0",
+      "same = None",
       "if ferry_bulk.SUPPORTED:",
       "    with open('/proc/self/maps') as maps:",
       "        mapped = sum(1 for l in maps if 'memfd:ferry-bulk' in l)",
-      "print('%s readonly=%s mapped=%d' % (type(back['big']).__name__,",
-      "    getattr(back['big'], 'readonly', None), mapped))",
+      "    # filled in place, sent with no copy: the echo hands back the very same pages",
+      "    with ferry_bulk.SharedBuffer(2 << 20) as shared:",
+      "        shared.buffer[:5] = b'hello'",
+      "        ferry_bulk.send(c, shared.buffer)",
+      "        echoed = ferry_bulk.recv(c)",
+      "        shared.buffer[:1] = b'j'",
+      "        same = bytes(echoed[:5]) == b'jello'",
+      "        del echoed",
+      "print('%s readonly=%s mapped=%d same=%s' % (type(back['big']).__name__,",
+      "    getattr(back['big'], 'readonly', None), mapped, same))",
       "");
 
   /** A stock client: no helper, plain multiprocessing. */
@@ -85,12 +94,12 @@ class BulkEchoCommandTest {
         "--bulk", "--max-connections", "5");
     echo.awaitListening();
     // numpy's 4 MiB array and the 3 MiB bytes: two sealed memfds, mapped again on return
-    assertEquals("memoryview readonly=True mapped=2",
+    assertEquals("memoryview readonly=True mapped=2 same=True",
         run(PickleEchoProtocolTest.pyenvPython("3.11."), CLIENT, helpers, socket));
-    assertEquals("memoryview readonly=True mapped=1",
+    assertEquals("memoryview readonly=True mapped=1 same=True",
         run(PickleEchoProtocolTest.pyenvPython("3.13."), CLIENT, helpers, socket));
     // Python 2 str decodes to a Java String, which goes back as unicode, as the plain echo does
-    assertEquals("unicode readonly=None mapped=0",
+    assertEquals("unicode readonly=None mapped=0 same=None",
         run(PickleEchoProtocolTest.pyenvPython("2.7."), CLIENT, helpers, socket));
     assertEquals(String.valueOf(3 << 20),
         run(PickleEchoProtocolTest.pyenvPython("3.13."), STOCK, helpers, socket));

@@ -13,8 +13,8 @@
 # with n descriptors attached to the frame's first byte (SCM_RIGHTS), one per out-of-band buffer,
 # in table order. Buffers of at least THRESHOLD bytes (numpy arrays, bytes, bytearray, memoryview)
 # go out of band, each copied once into a new memfd that is then sealed against shrinking, growing
-# and writing; smaller ones stay in the pickle. A message with no large buffer is a plain pickle
-# frame. recv() takes both forms.
+# and writing, unless it lies in a SharedBuffer (below), whose memory goes as it is; smaller ones
+# stay in the pickle. A message with no large buffer is a plain pickle frame. recv() takes both.
 #
 # Received out-of-band buffers are read-only: a numpy array is a read-only view of the mapped
 # pages, and a bytes-like arrives as a read-only memoryview. Memory sealed against shrinking is
@@ -70,6 +70,75 @@ if SUPPORTED:
             return NotImplemented
 
 
+_REGIONS = {}  # start address -> SharedBuffer: memory send() passes on without a copy
+
+
+class SharedBuffer(object):
+    """Shared memory to fill in place and send with no copy (Python 3.8+ on Linux).
+
+        shared = ferry_bulk.SharedBuffer(8 * n)
+        a = numpy.frombuffer(shared.buffer, dtype=numpy.float64)   # fill a in place
+        ferry_bulk.send(conn, a)     # a's bytes travel as this memory itself
+
+    A memfd sealed against shrinking and growing (its size is final), mapped for writing. It is
+    not sealed against writing: do not write to it while a receiver may be reading it. close()
+    closes the descriptor; the mapping goes once this object and every view of it are freed.
+    """
+
+    def __init__(self, nbytes):
+        if not SUPPORTED:
+            raise BulkError("shared buffers need Python 3.8+ on Linux")
+        if nbytes < 1:
+            raise ValueError("nbytes < 1: %d" % nbytes)
+        self.nbytes = nbytes
+        self.fd = os.memfd_create("ferry-bulk", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        try:
+            os.ftruncate(self.fd, nbytes)
+            fcntl.fcntl(self.fd, _F_ADD_SEALS, _F_SEAL_SHRINK | _F_SEAL_GROW | _F_SEAL_SEAL)
+            self._mmap = mmap.mmap(self.fd, nbytes, mmap.MAP_SHARED,
+                                   mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.buffer = memoryview(self._mmap)
+        self._start = _address(self.buffer)
+        _REGIONS[self._start] = self
+
+    def close(self):
+        if self.fd >= 0:
+            _REGIONS.pop(self._start, None)
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _address(m):
+    """Where a writable buffer's bytes start; None for a read-only one."""
+    if m.readonly:
+        return None
+    import ctypes
+    return ctypes.addressof(ctypes.c_char.from_buffer(m))
+
+
+def _region(m):
+    """(fd, offset) of the SharedBuffer that m lies in, or None."""
+    if not _REGIONS:
+        return None
+    start = _address(m)
+    if start is None:
+        return None
+    for region in list(_REGIONS.values()):
+        offset = start - region._start
+        if region.fd >= 0 and 0 <= offset and offset + m.nbytes <= region.nbytes:
+            return region.fd, offset
+    return None
+
+
 class BulkError(RuntimeError):
     """A bulk message that fails a check. The whole frame was read: the connection is in step."""
 
@@ -93,16 +162,21 @@ def send(conn, obj, threshold=THRESHOLD):
     if len(buffers) > MAX_BUFFERS:
         raise BulkError("bulk buffers %d > limit %d" % (len(buffers), MAX_BUFFERS))
     fds = []
+    copies = []
     try:
         table = []
         for buffer in buffers:
             with buffer.raw() as m:
-                fds.append(_sealed_copy(m))
-                table.append(_ENTRY.pack(0, m.nbytes))
+                shared = _region(m)
+                if shared is None:
+                    copies.append(_sealed_copy(m))
+                    shared = copies[-1], 0
+                fds.append(shared[0])
+                table.append(_ENTRY.pack(shared[1], m.nbytes))
         payload = b"".join([_HEADER.pack(MAGIC, len(fds), 0)] + table + [data])
         _send_frame(conn, payload, fds)
     finally:
-        for fd in fds:
+        for fd in copies:
             os.close(fd)
         for buffer in buffers:
             buffer.release()
