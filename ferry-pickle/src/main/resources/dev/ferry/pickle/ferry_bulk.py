@@ -27,6 +27,7 @@ import pickle
 import socket
 import struct
 import sys
+import weakref
 
 THRESHOLD = 1 << 20
 MAX_BUFFERS = 253  # Linux's SCM_MAX_FD
@@ -70,7 +71,9 @@ if SUPPORTED:
             return NotImplemented
 
 
-_REGIONS = {}  # start address -> SharedBuffer: memory send() passes on without a copy
+# start address -> SharedBuffer: memory send() passes on without a copy; weak, so that one
+# nobody closed is still freed (and its descriptor closed) with its last reference
+_REGIONS = weakref.WeakValueDictionary()
 
 
 class SharedBuffer(object):
@@ -109,6 +112,10 @@ class SharedBuffer(object):
             _REGIONS.pop(self._start, None)
             os.close(self.fd)
             self.fd = -1
+
+    def __del__(self):
+        if getattr(self, "fd", -1) >= 0:
+            self.close()
 
     def __enter__(self):
         return self
