@@ -14,4 +14,7 @@ module dev.ferry {
   exports dev.ferry.async;
   // The resource sharer duplicates descriptors as CPython's DupFd does.
   exports dev.ferry.internal.handle to dev.ferry.pickle;
+  // Bulk messages: frames with descriptors attached, and the shared memory they name.
+  exports dev.ferry.internal.connection to dev.ferry.pickle;
+  exports dev.ferry.internal.memory to dev.ferry.pickle;
 }

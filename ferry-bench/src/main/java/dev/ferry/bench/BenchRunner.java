@@ -81,7 +81,7 @@ public final class BenchRunner {
   private record Case(String workload, String configuration, List<Metric> metrics, Trial trial) {}
 
   @FunctionalInterface
-  private interface Trial {
+  interface Trial {
     double[] run() throws Exception;
   }
 
@@ -332,6 +332,17 @@ public final class BenchRunner {
       cases.add(new Case(clients, "CPython", List.of(Metric.MESSAGES_PER_S),
           skip("skipped: no CPython 3.11 or 3.13 under $(pyenv root)/versions")));
     }
+    BulkBench.plan(this, dir, Optional.ofNullable(pythons.get("3.11")), options.quick());
+  }
+
+  /** Adds a case that another class plans ({@link BulkBench}). */
+  void addCase(String workload, String configuration, List<Metric> metrics, Trial trial) {
+    cases.add(new Case(workload, configuration, metrics, trial));
+  }
+
+  /** Makes {@code configuration} the reference of every row of {@code workload}. */
+  void addReference(String workload, String configuration) {
+    reference(workload, configuration);
   }
 
   private interface Setup<T> {

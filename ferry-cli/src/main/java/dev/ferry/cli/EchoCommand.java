@@ -53,6 +53,12 @@ final class EchoCommand implements Callable<Integer> {
           + "Default: the --authkey-hex key.")
   AuthKey sharerKey;
 
+  @Option(names = "--bulk",
+      description = "With --codec pickle on a unix address: also echo bulk messages "
+          + "(ferry_bulk.send), whose large buffers travel as shared memory, sending the same "
+          + "memory back with no copy; plain pickles still echo as usual. One thread per client.")
+  boolean bulk;
+
   EchoCommand(CliContext context) {
     this.context = context;
   }
@@ -60,6 +66,7 @@ final class EchoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     MessageCodec codec = endpoint.codec();
+    if (bulk) BulkEcho.check(spec, codec, endpoint.address);
     if (!(codec instanceof MessageCodec.Pickle pickle)) {
       if (sharerKey != null) {
         throw new ParameterException(spec.commandLine(),
@@ -83,6 +90,10 @@ final class EchoCommand implements Callable<Integer> {
 
   private int serve(MessageCodec codec) throws Exception {
     PrintWriter err = context.err();
+    if (bulk) {
+      Server.Session session = BulkEcho.session((MessageCodec.Pickle) codec);
+      return ServeCommand.run(context, spec, endpoint, serve, null, session);
+    }
     LoopSessions.Factory onLoops = (lines, blocking) -> LoopSessions.echo(codec, blocking);
     return ServeCommand.run(context, spec, endpoint, serve, onLoops, connection -> {
       while (true) {

@@ -1,6 +1,7 @@
 package dev.ferry.cli;
 
 import dev.ferry.handle.ChildProcess;
+import dev.ferry.pickle.PickleCodec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Parameters;
         "Every module is standard library only; a Python program imports them after "
             + "`sys.path.insert(0, DIR)`. DIR is created if missing; modules already there are "
             + "replaced. Modules: ferry_child (a child started by ChildProcess), aiopipe (seed "
-            + "003's raw pipes).",
+            + "003's raw pipes), ferry_bulk (bulk messages: large buffers as shared memory, "
+            + "docs/BULK.md).",
         ""})
 final class PythonHelpersCommand implements Callable<Integer> {
   /** A module and the class whose package holds it in its jar. */
@@ -32,7 +34,8 @@ final class PythonHelpersCommand implements Callable<Integer> {
   /** Every helper module Ferry ships, in the order they are printed. */
   static final List<Helper> HELPERS = List.of(
       new Helper(ChildProcess.class, "ferry_child.py"),
-      new Helper(ChildProcess.class, "aiopipe.py"));
+      new Helper(ChildProcess.class, "aiopipe.py"),
+      new Helper(PickleCodec.class, "ferry_bulk.py"));
 
   private final CliContext context;
 

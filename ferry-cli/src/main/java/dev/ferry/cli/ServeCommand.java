@@ -38,7 +38,8 @@ final class ServeCommand {
   /**
    * Binds, prints {@code listening on ADDR}, serves until SIGTERM or {@code --max-connections}.
    *
-   * @param loopSession serves every client on the event loops (the default)
+   * @param loopSession serves every client on the event loops (the default); null to serve each
+   *     on a thread of its own
    * @param session serves one client on a thread of its own (spinning receives)
    */
   static int run(CliContext context, CommandSpec spec, EndpointOptions endpoint,
@@ -76,7 +77,7 @@ final class ServeCommand {
     int max = maxConnections == null ? 0 : maxConnections;
     String name = "ferry-" + spec.name() + "-";
     Integer spin = serve.receiveSpinMicros;
-    if (spin != null && spin > 0) {
+    if ((spin != null && spin > 0) || loopSession == null) {
       Server server = new Server(listener, name, context.err(), max, session);
       serve(context, listener, server::run, server::stop);
       return 0;

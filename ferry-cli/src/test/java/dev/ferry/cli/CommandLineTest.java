@@ -73,7 +73,8 @@ class CommandLineTest {
   void rejectsMissingCommandWithOneLine() {
     Cli.Result r = Cli.run();
     assertEquals(2, r.exitCode());
-    assertEquals("missing command (one of: echo, listen, send, demo, selftest, bench, help)\n", r.err());
+    assertEquals("missing command (one of: echo, listen, send, demo, selftest, bench, python-helpers,"
+        + " help)\n", r.err());
     assertEquals("", r.out());
   }
 

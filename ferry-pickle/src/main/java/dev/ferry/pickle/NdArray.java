@@ -1,6 +1,8 @@
 package dev.ferry.pickle;
 
 import java.lang.reflect.Array;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -8,6 +10,12 @@ import java.util.Objects;
  * A numpy array of a numeric dtype: element type, shape, and the elements in C order (row-major,
  * last index fastest) in a Java primitive array. Decoding a numpy array written in Fortran order
  * reorders the elements. Encoding one needs numpy on the peer.
+ *
+ * <p>An array may instead sit in memory outside the Java heap ({@link #wrap(DType, int[],
+ * ByteBuffer)}): a bulk message's out-of-band numpy array arrives as one, a read-only view of the
+ * mapped pages that the sender filled, and {@link SharedBuffer#ndarray} makes one to fill in
+ * place and send without a copy. {@link #buffer()} gives such memory as it is; {@link #data()}
+ * copies it into a Java array.
  *
  * <p>Unsigned dtypes use the signed Java type of the same width (read {@code uint8} with
  * {@code Byte.toUnsignedInt}); complex dtypes interleave real and imaginary parts, so their array
@@ -77,12 +85,38 @@ public final class NdArray {
 
   private final DType dtype;
   private final int[] shape;
+  /** The elements in a Java array; null for an array over a buffer. */
   private final Object data;
+  /** The elements as bytes, position 0 to limit, in its byte order; null over a Java array. */
+  private final ByteBuffer bytes;
+  /** The shared memory that {@link #bytes} lies in, at offset 0; null if none. */
+  final SharedBuffer memory;
+
+  private NdArray(DType dtype, int[] shape, ByteBuffer bytes, SharedBuffer memory) {
+    this.dtype = Objects.requireNonNull(dtype, "dtype");
+    this.shape = shape;
+    this.data = null;
+    this.bytes = bytes;
+    this.memory = memory;
+    long size = dtype.itemSize();
+    for (int n : shape) {
+      if (n < 0) {
+        throw new IllegalArgumentException("negative dimension: " + Arrays.toString(shape));
+      }
+      size *= n;
+    }
+    if (size != bytes.remaining()) {
+      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype
+          + " needs " + size + " bytes, not " + bytes.remaining());
+    }
+  }
 
   private NdArray(DType dtype, int[] shape, Object data) {
     this.dtype = Objects.requireNonNull(dtype, "dtype");
     this.shape = shape;
     this.data = data;
+    this.bytes = null;
+    this.memory = null;
     if (data.getClass().getComponentType() != dtype.javaType()) {
       throw new IllegalArgumentException(
           "data " + data.getClass().getSimpleName() + " does not hold " + dtype);
@@ -122,6 +156,23 @@ public final class NdArray {
     return new NdArray(dtype, shape.clone(), data);
   }
 
+  /**
+   * An array of {@code dtype} with {@code shape} whose elements, in C order, are the bytes of
+   * {@code data} from its position to its limit, in {@code data}'s byte order. No copy: the array
+   * reads that memory, and sees whatever is written there later.
+   *
+   * @throws IllegalArgumentException if the bytes left in {@code data} do not fit the shape
+   */
+  public static NdArray wrap(DType dtype, int[] shape, ByteBuffer data) {
+    ByteBuffer view = data.slice().order(data.order());
+    return new NdArray(dtype, shape.clone(), view, null);
+  }
+
+  /** An array over {@code memory}'s bytes [0, size), which the caller checked fit. */
+  static NdArray over(SharedBuffer memory, ByteBuffer bytes, DType dtype, int[] shape) {
+    return new NdArray(dtype, shape.clone(), bytes, memory);
+  }
+
   public DType dtype() {
     return dtype;
   }
@@ -138,23 +189,105 @@ public final class NdArray {
     return size;
   }
 
+  /** Python: {@code a.nbytes}, the size of the elements in bytes. */
+  public long byteSize() {
+    return size() * dtype.itemSize();
+  }
+
+  /** Whether the elements lie in a buffer ({@link #wrap(DType, int[], ByteBuffer)}). */
+  public boolean inBuffer() {
+    return bytes != null;
+  }
+
   /**
-   * The elements in C order: the array itself, not a copy (like {@code ByteBuffer.array()}), so a
-   * large array costs no copy. Cast to {@code dtype().javaType()}'s array type.
+   * The elements in C order as bytes. For an array over a buffer: a view of that memory, no copy
+   * (read-only if the memory is, as a received bulk array's is). For an array over a Java array: a
+   * new little-endian buffer holding a copy.
+   */
+  public ByteBuffer buffer() {
+    if (bytes != null) return bytes.duplicate().order(bytes.order());
+    ByteBuffer copy = ByteBuffer.allocate(Math.toIntExact(byteSize()))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    copyTo(copy);
+    return copy.clear();
+  }
+
+  /** Writes the elements of an array over a Java array into {@code target}, in its byte order. */
+  void copyTo(ByteBuffer target) {
+    if (data instanceof boolean[] a) {
+      for (boolean v : a) target.put((byte) (v ? 1 : 0));
+    } else if (data instanceof byte[] a) {
+      target.put(a);
+    } else if (data instanceof short[] a) {
+      target.asShortBuffer().put(a);
+    } else if (data instanceof int[] a) {
+      target.asIntBuffer().put(a);
+    } else if (data instanceof long[] a) {
+      target.asLongBuffer().put(a);
+    } else if (data instanceof float[] a) {
+      target.asFloatBuffer().put(a);
+    } else if (data instanceof double[] a) {
+      target.asDoubleBuffer().put(a);
+    }
+  }
+
+  /**
+   * The elements in C order. Over a Java array: that array itself, not a copy (like
+   * {@code ByteBuffer.array()}), so a large array costs no copy. Over a buffer: a new Java array
+   * holding a copy of the elements. Cast to {@code dtype().javaType()}'s array type.
    */
   public Object data() {
-    return data;
+    if (data != null) return data;
+    ByteBuffer b = bytes.duplicate().order(bytes.order());
+    int slots = Math.toIntExact(size() * dtype.slotsPerElement());
+    switch (dtype.javaType().getName()) {
+      case "boolean" -> {
+        boolean[] a = new boolean[slots];
+        for (int i = 0; i < slots; i++) a[i] = b.get(i) != 0;
+        return a;
+      }
+      case "byte" -> {
+        byte[] a = new byte[slots];
+        b.get(a);
+        return a;
+      }
+      case "short" -> {
+        short[] a = new short[slots];
+        b.asShortBuffer().get(a);
+        return a;
+      }
+      case "int" -> {
+        int[] a = new int[slots];
+        b.asIntBuffer().get(a);
+        return a;
+      }
+      case "long" -> {
+        long[] a = new long[slots];
+        b.asLongBuffer().get(a);
+        return a;
+      }
+      case "float" -> {
+        float[] a = new float[slots];
+        b.asFloatBuffer().get(a);
+        return a;
+      }
+      default -> {
+        double[] a = new double[slots];
+        b.asDoubleBuffer().get(a);
+        return a;
+      }
+    }
   }
 
   @Override
   public boolean equals(Object other) {
     return other instanceof NdArray that && dtype == that.dtype
-        && Arrays.equals(shape, that.shape) && Objects.deepEquals(data, that.data);
+        && Arrays.equals(shape, that.shape) && Objects.deepEquals(data(), that.data());
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(dtype, Arrays.hashCode(shape), Array.getLength(data));
+    return Objects.hash(dtype, Arrays.hashCode(shape), size());
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.ferry.pickle;
 import dev.ferry.codec.Codec;
 import dev.ferry.codec.CodecException;
 import dev.ferry.pickle.internal.FrozenSet;
+import dev.ferry.pickle.internal.OutOfBand;
 import dev.ferry.pickle.internal.Pickler;
 import dev.ferry.pickle.internal.Settings;
 import dev.ferry.pickle.internal.Unpickler;
@@ -71,7 +72,7 @@ public final class PickleCodec implements Codec<Object> {
     Set<String> allowed = new LinkedHashSet<>(builder.allowed);
     if (sharer != null) allowed.addAll(List.of(ResourceSharer.REBUILD, ResourceSharer.DUP_FD));
     this.settings = new Settings(allowed, builder.allowedModules, byPython, byJava,
-        builder.maxDepth, PyObjectAccess.INSTANCE, null);
+        builder.maxDepth, PyObjectAccess.INSTANCE, null, null);
   }
 
   /** A codec with the defaults: protocol 4, only the built-in data types allowed. */
@@ -157,13 +158,18 @@ public final class PickleCodec implements Codec<Object> {
    */
   @Override
   public void encode(Object value, OutputStream out) throws IOException {
+    encode(value, out, settings);
+  }
+
+  /** Writes with {@code base} settings, plus carried connections if this codec has a sharer. */
+  private void encode(Object value, OutputStream out, Settings base) throws IOException {
     if (sharer == null) {
-      dump(value, out, settings);
+      dump(value, out, base);
       return;
     }
     CarriedConnections connections = new CarriedConnections(sharer);
     try {
-      dump(value, out, settings.with(connections));
+      dump(value, out, base.with(connections));
     } catch (IOException | RuntimeException e) {
       connections.undo(e);
       throw e;
@@ -191,14 +197,29 @@ public final class PickleCodec implements Codec<Object> {
   }
 
   private Object load(ByteBuffer payload) throws CodecException {
-    if (sharer == null) return Unpickler.load(payload, settings);
+    return load(payload, settings);
+  }
+
+  /** Reads with {@code base} settings, plus carried connections if this codec has a sharer. */
+  private Object load(ByteBuffer payload, Settings base) throws CodecException {
+    if (sharer == null) return Unpickler.load(payload, base);
     CarriedConnections connections = new CarriedConnections(sharer);
     try {
-      return Unpickler.load(payload, settings.with(connections));
+      return Unpickler.load(payload, base.with(connections));
     } catch (CodecException | RuntimeException e) {
       connections.undo(e);
       throw e;
     }
+  }
+
+  /** Protocol 5 with {@code buffers} taking the large buffers out of band: a bulk message. */
+  void encodeBulk(Object value, OutputStream out, OutOfBand buffers) throws IOException {
+    withProtocol(5).encode(value, out, settings.with(buffers));
+  }
+
+  /** Reads a bulk message's pickle, whose out-of-band buffers come from {@code buffers}. */
+  Object decodeBulk(ByteBuffer payload, OutOfBand buffers) throws CodecException {
+    return load(payload, settings.with(buffers));
   }
 
   /** Python: {@code pickle.dumps(value, protocol)}. */

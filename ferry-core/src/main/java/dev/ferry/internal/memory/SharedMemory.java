@@ -13,11 +13,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * Anonymous shared memory that can travel to another process by SCM_RIGHTS: a file on the
  * {@code /dev/shm} tmpfs that is unlinked the moment it is open, so that its only names are the
  * descriptors of the processes that hold it and the kernel frees it when the last one closes.
+ *
+ * <p>On JDK 22 and later the memory is a memfd instead, sealed against shrinking and growing
+ * ({@link Memfd}, through {@code java.lang.foreign}); what follows is the Java 17 path.
  *
  * <p>Java 17 cannot call {@code memfd_create}, so the file has a name for the few microseconds
  * between creating and unlinking it. The name is {@code ferry-PID-RANDOM}; a crash inside that
@@ -27,7 +31,8 @@ import java.util.HexFormat;
  *
  * <p>An instance owns one descriptor (a {@link RandomAccessFile} open for reading and writing);
  * {@link #close()} closes it. Mappings made from it stay valid after close, until the garbage
- * collector frees them: Java 17 has no public unmap.
+ * collector frees them: Java 17 has no public unmap. {@link MappedBytes} keeps what unreachable
+ * mappings pin bounded.
  */
 public final class SharedMemory implements Closeable {
   private static final Path DIRECTORY = Path.of("/dev/shm");
@@ -46,6 +51,8 @@ public final class SharedMemory implements Closeable {
   /** New zero-filled shared memory of {@code size} bytes. */
   public static SharedMemory create(long size) throws IOException {
     if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
+    Optional<Memfd> memfd = Memfd.available();
+    if (memfd.isPresent()) return createSealed(memfd.get(), size);
     if (!Files.isDirectory(DIRECTORY)) {
       throw new IOException("shared memory needs " + DIRECTORY + " (a tmpfs, as on Linux)");
     }
@@ -71,6 +78,31 @@ public final class SharedMemory implements Closeable {
   }
 
   /**
+   * JDK 22+: a memfd, named nowhere at all, sealed against shrinking and growing once it has its
+   * size, so that a receiver that checks seals may map it without fearing SIGBUS. It cannot be
+   * sealed against writing: this process's own writable mapping lasts until the collector frees
+   * it, and the kernel refuses that seal while one exists.
+   */
+  private static SharedMemory createSealed(Memfd memfd, long size) throws IOException {
+    int fd = memfd.create();
+    RandomAccessFile file;
+    try {
+      file = new RandomAccessFile("/proc/self/fd/" + fd, "rw");
+    } finally {
+      memfd.close(fd);
+    }
+    try {
+      file.setLength(size);
+      memfd.addSeals(InheritedDescriptors.number(file.getFD()),
+          Memfd.F_SEAL_SHRINK | Memfd.F_SEAL_GROW | Memfd.F_SEAL_SEAL);
+    } catch (IOException e) {
+      file.close();
+      throw new IOException("cannot make " + size + " bytes of shared memory: " + e.getMessage(), e);
+    }
+    return new SharedMemory(file, size);
+  }
+
+  /**
    * Opens the shared memory behind a received descriptor for reading and writing, through
    * {@code /proc/self/fd} (a received descriptor's own access mode may be read-only). The caller
    * still owns {@code fd} and closes it.
@@ -79,6 +111,36 @@ public final class SharedMemory implements Closeable {
     int number = InheritedDescriptors.number(fd);
     RandomAccessFile file = new RandomAccessFile("/proc/self/fd/" + number, "rw");
     return new SharedMemory(file, file.length());
+  }
+
+  /**
+   * Opens, read-only, the shared memory behind a descriptor that a peer sent, after checking that
+   * it is shared memory at all: a memfd or a file on {@code /dev/shm}, not a disk file, a socket or
+   * a pipe. Java 17 cannot read a memfd's seals, so this cannot tell sealed memory from unsealed.
+   * The caller still owns {@code fd} and closes it.
+   *
+   * @throws IOException naming the descriptor and what it is, if it is not shared memory
+   */
+  public static SharedMemory openReceived(FileDescriptor fd) throws IOException {
+    int number = InheritedDescriptors.number(fd);
+    Path link = Path.of("/proc/self/fd/" + number);
+    String target;
+    try {
+      target = Files.readSymbolicLink(link).toString();
+    } catch (IOException e) {
+      throw new IOException("descriptor " + number + " cannot be inspected: " + e.getMessage(), e);
+    }
+    boolean shared = target.startsWith("/memfd:") || target.startsWith(DIRECTORY + "/");
+    if (!shared || !Files.isRegularFile(link)) {
+      throw new IOException("descriptor " + number + " is not shared memory: " + target);
+    }
+    RandomAccessFile file = new RandomAccessFile(link.toFile(), "r");
+    try {
+      return new SharedMemory(file, file.length());
+    } catch (IOException e) {
+      file.close();
+      throw e;
+    }
   }
 
   /** The size when created or opened; the file's own size may differ if a peer changed it. */
@@ -100,10 +162,22 @@ public final class SharedMemory implements Closeable {
     return file.getChannel();
   }
 
-  /** Maps {@code length} bytes at {@code offset}, at most 2 GiB - 1 per mapping. */
+  /**
+   * Maps {@code length} bytes at {@code offset}, at most 2 GiB - 1 per mapping. The mapping
+   * outlives {@link #close()}: Java 17 unmaps it only once the buffer is unreachable and
+   * collected.
+   */
   public MappedByteBuffer map(FileChannel.MapMode mode, long offset, long length)
       throws IOException {
-    return file.getChannel().map(mode, offset, length);
+    MappedBytes.reserve(length);
+    MappedByteBuffer mapping = file.getChannel().map(mode, offset, length);
+    MappedBytes.track(mapping, length);
+    return mapping;
+  }
+
+  /** Bytes this process has mapped through this class and the collector has not yet freed. */
+  public static long mappedBytes() {
+    return MappedBytes.drainedTotal();
   }
 
   @Override

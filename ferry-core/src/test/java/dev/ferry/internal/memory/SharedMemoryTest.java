@@ -35,6 +35,62 @@ class SharedMemoryTest {
   }
 
   @Test
+  void mappingsAreCountedUntilTheCollectorFreesThem() throws Exception {
+    collectMappings(); // other tests' mappings
+    assertEquals(0, SharedMemory.mappedBytes());
+    mapAndDrop(3 << 20);
+    collectMappings();
+    assertEquals(0, SharedMemory.mappedBytes());
+  }
+
+  /** In a frame of its own: the interpreter keeps a dead local reachable until its method ends. */
+  private static void mapAndDrop(int size) throws IOException {
+    try (SharedMemory memory = SharedMemory.create(size)) {
+      MappedByteBuffer mapping = memory.map(MapMode.READ_WRITE, 0, memory.size());
+      assertEquals(size, SharedMemory.mappedBytes());
+      mapping.put(0, (byte) 1);
+    }
+  }
+
+  private static void collectMappings() throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (SharedMemory.mappedBytes() > 0 && System.nanoTime() < deadline) {
+      System.gc();
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void aReceivedDescriptorMustBeSharedMemory() throws IOException {
+    Path disk = Files.createTempFile("ferry-not-shm-", "");
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(disk.toFile(), "r")) {
+      IOException e = assertThrows(IOException.class,
+          () -> SharedMemory.openReceived(file.getFD()));
+      assertTrue(e.getMessage().matches("descriptor \\d+ is not shared memory: " + disk), e.getMessage());
+    } finally {
+      Files.delete(disk);
+    }
+    try (SharedMemory memory = SharedMemory.create(4096);
+        SharedMemory received = SharedMemory.openReceived(memory.descriptor())) {
+      assertEquals(4096, received.size());
+    }
+  }
+
+  @Test
+  void fromJdk22OnMemoryIsAMemfdWhoseSizeIsSealed() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Runtime.version().feature() >= 22,
+        "memfd_create needs java.lang.foreign, JDK 22+");
+    try (SharedMemory memory = SharedMemory.create(8192)) {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/"
+          + dev.ferry.internal.transport.InheritedDescriptors.number(memory.descriptor())))
+          .toString();
+      assertTrue(target.startsWith("/memfd:ferry"), target);
+      assertThrows(IOException.class, () -> memory.channel().truncate(4096));
+      assertEquals(8192, memory.currentSize());
+    }
+  }
+
+  @Test
   void negativeSizeIsRefusedByName() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SharedMemory.create(-5));

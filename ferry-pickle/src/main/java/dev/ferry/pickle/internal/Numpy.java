@@ -7,7 +7,6 @@ import dev.ferry.pickle.PyBytearray;
 import dev.ferry.pickle.PyComplex;
 import dev.ferry.pickle.PyGlobal;
 import dev.ferry.pickle.PyTuple;
-import java.lang.reflect.Array;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -123,7 +122,14 @@ final class Numpy {
       count *= n;
       if (count > Integer.MAX_VALUE) throw new CodecException("numpy array too large");
     }
+    if (raw instanceof ByteBuffer b && (!fortran || shape.length < 2) && u.buffers() != null) {
+      if (b.remaining() != count * type.itemSize()) {
+        throw new CodecException("numpy buffer of " + b.remaining() + " bytes does not match shape");
+      }
+      return u.buffers().array(b, order, type, shape);
+    }
     byte[] bytes = raw instanceof byte[] b ? b
+        : raw instanceof ByteBuffer b ? Buffers.bytes(b)
         : raw instanceof PyBytearray b ? b.toByteArray()
         : raw instanceof String s ? s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)
         : null;
@@ -135,7 +141,9 @@ final class Numpy {
     }
     u.charge(2L * bytes.length);
     if (fortran && shape.length > 1) bytes = toCOrder(bytes, shape, type.itemSize());
-    return NdArray.wrap(type, shape, toJava(type, bytes, order, (int) count));
+    // Converted into a Java array here, so that the array holds no view of the pickle's bytes
+    return NdArray.wrap(type, shape, NdArray.wrap(type, shape, ByteBuffer.wrap(bytes).order(order))
+        .data());
   }
 
   /** Reorders Fortran-order (first index fastest) elements into C order (last index fastest). */
@@ -160,46 +168,6 @@ final class Numpy {
       }
     }
     return c;
-  }
-
-  private static Object toJava(DType type, byte[] bytes, ByteOrder order, int count) {
-    ByteBuffer buf = ByteBuffer.wrap(bytes).order(order);
-    int slots = count * type.slotsPerElement();
-    switch (type) {
-      case BOOL -> {
-        boolean[] a = new boolean[slots];
-        for (int i = 0; i < slots; i++) a[i] = bytes[i] != 0;
-        return a;
-      }
-      case INT8, UINT8 -> {
-        return bytes.clone();
-      }
-      case INT16, UINT16 -> {
-        short[] a = new short[slots];
-        buf.asShortBuffer().get(a);
-        return a;
-      }
-      case INT32, UINT32 -> {
-        int[] a = new int[slots];
-        buf.asIntBuffer().get(a);
-        return a;
-      }
-      case INT64, UINT64 -> {
-        long[] a = new long[slots];
-        buf.asLongBuffer().get(a);
-        return a;
-      }
-      case FLOAT32, COMPLEX64 -> {
-        float[] a = new float[slots];
-        buf.asFloatBuffer().get(a);
-        return a;
-      }
-      default -> {
-        double[] a = new double[slots];
-        buf.asDoubleBuffer().get(a);
-        return a;
-      }
-    }
   }
 
   private static Object scalar(PyTuple args, Unpickler u) throws CodecException {
@@ -231,30 +199,17 @@ final class Numpy {
 
   /** The elements of {@code array} as numpy's little-endian data bytes, for writing. */
   static byte[] littleEndianData(NdArray array) throws CodecException {
-    Object data = array.data();
-    int slots = Array.getLength(data);
-    if (data instanceof long[] || data instanceof int[] || data instanceof short[]
-        || data instanceof float[] || data instanceof double[]) {
-      long size = (long) slots * array.dtype().javaWidth();
-      if (size > Integer.MAX_VALUE - 16) throw new CodecException("numpy array too large: " + size);
+    if (array.byteSize() > Integer.MAX_VALUE - 16) {
+      throw new CodecException("numpy array too large: " + array.byteSize());
     }
-    ByteBuffer b = ByteBuffer.allocate(slots * array.dtype().javaWidth())
-        .order(ByteOrder.LITTLE_ENDIAN);
-    if (data instanceof boolean[] a) {
-      for (boolean v : a) b.put((byte) (v ? 1 : 0));
-    } else if (data instanceof byte[] a) {
-      b.put(a);
-    } else if (data instanceof short[] a) {
-      b.asShortBuffer().put(a);
-    } else if (data instanceof int[] a) {
-      b.asIntBuffer().put(a);
-    } else if (data instanceof long[] a) {
-      b.asLongBuffer().put(a);
-    } else if (data instanceof float[] a) {
-      b.asFloatBuffer().put(a);
-    } else if (data instanceof double[] a) {
-      b.asDoubleBuffer().put(a);
+    ByteBuffer b = array.buffer();
+    if (b.order() != ByteOrder.LITTLE_ENDIAN && array.dtype().itemSize() > 1) {
+      b = NdArray.wrap(array.dtype(), array.shape(), array.data()).buffer();
     }
-    return b.array();
+    // An array over a Java array gives a fresh heap buffer of exactly its bytes
+    if (b.hasArray() && b.arrayOffset() == 0 && b.array().length == b.remaining()) {
+      return b.array();
+    }
+    return Buffers.bytes(b);
   }
 }

@@ -10,12 +10,13 @@ import dev.ferry.pickle.PyConstant;
 import dev.ferry.pickle.PyGlobal;
 import dev.ferry.pickle.PyObject;
 import dev.ferry.pickle.PyTuple;
+import dev.ferry.pickle.SharedBuffer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -32,14 +33,11 @@ import java.util.Set;
  * module names are the Python 2 ones and {@code bytes} travels as
  * {@code _codecs.encode(latin1_text, 'latin1')}, exactly as CPython 3 writes it.
  */
-public final class Pickler {
+public final class Pickler extends PickleOutput {
   private static final int BATCH = 1000;
-  private static final int FRAME_TARGET = 64 * 1024;
   private static final Map<String, String> PY2_NAMES =
       Map.of("str", "unicode", "range", "xrange");
 
-  private final OutputStream out;
-  private final int protocol;
   private final Settings settings;
   /** Containers and other mutable or identity-bearing values, by identity, as CPython's id(). */
   private final Map<Object, Integer> memo = new IdentityHashMap<>();
@@ -49,12 +47,9 @@ public final class Pickler {
   /** Strings by value: immutable, so equal ones may share an entry, and hashing is cheap. */
   private final Map<String, Integer> strMemo = new HashMap<>();
   private final Map<NdArray.DType, Integer> dtypeMemo = new EnumMap<>(NdArray.DType.class);
-  private byte[] buf = new byte[256];
-  private int count;
 
   private Pickler(OutputStream out, int protocol, Settings settings) {
-    this.out = out;
-    this.protocol = protocol;
+    super(out, protocol);
     this.settings = settings;
   }
 
@@ -67,71 +62,6 @@ public final class Pickler {
     pickler.save(value, 0);
     pickler.op(STOP);
     pickler.commit(true);
-  }
-
-  // ---------------------------------------------------------------------------- output
-
-  private void ensure(int n) {
-    if (count + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, count + n));
-  }
-
-  private void op(int opcode) {
-    ensure(1);
-    buf[count++] = (byte) opcode;
-  }
-
-  private void op(int opcode, int u8) {
-    ensure(2);
-    buf[count++] = (byte) opcode;
-    buf[count++] = (byte) u8;
-  }
-
-  private void le(long value, int bytes) {
-    ensure(bytes);
-    for (int i = 0; i < bytes; i++) buf[count++] = (byte) (value >>> (8 * i));
-  }
-
-  private void raw(byte[] bytes) {
-    ensure(bytes.length);
-    System.arraycopy(bytes, 0, buf, count, bytes.length);
-    count += bytes.length;
-  }
-
-  /** Ends the current frame if it is big enough, or always when {@code force}. */
-  private void commit(boolean force) throws IOException {
-    if (count == 0 || (!force && count < FRAME_TARGET)) return;
-    if (protocol >= 4 && count >= 4) {
-      byte[] header = new byte[9];
-      header[0] = (byte) FRAME;
-      for (int i = 0; i < 8; i++) header[1 + i] = (byte) ((long) count >>> (8 * i));
-      out.write(header);
-    }
-    out.write(buf, 0, count);
-    count = 0;
-    if (buf.length > 4 * FRAME_TARGET) buf = new byte[256];
-  }
-
-  /** An opcode with a length and a payload; a large one goes outside frames, as in CPython. */
-  private void counted(int shortOp, int op4, int op8, byte[] payload) throws IOException {
-    int n = payload.length;
-    boolean large = protocol >= 4 && n >= FRAME_TARGET;
-    if (large) commit(true);
-    if (shortOp >= 0 && n < 256) {
-      op(shortOp, n);
-    } else if (op8 >= 0 && (n > 0xffffffffL || op4 < 0)) {
-      op(op8);
-      le(n, 8);
-    } else {
-      op(op4);
-      le(n, 4);
-    }
-    if (large) {
-      out.write(buf, 0, count);
-      count = 0;
-      out.write(payload);
-    } else {
-      raw(payload);
-    }
   }
 
   // ------------------------------------------------------------------------------ memo
@@ -209,7 +139,11 @@ public final class Pickler {
     } else if (mapping != null) {
       saveMapped(mapping, value, depth);
     } else if (value instanceof byte[] bytes) {
-      saveBytes(bytes, value);
+      saveBuffer(bytes, bytes.length);
+    } else if (value instanceof ByteBuffer b) {
+      saveBuffer(b, b.remaining());
+    } else if (value instanceof SharedBuffer b) {
+      saveBuffer(b, b.size());
     } else if (value instanceof PyBytearray b) {
       saveBytearray(b, depth);
     } else if (value instanceof PyTuple tuple) {
@@ -302,6 +236,20 @@ public final class Pickler {
       op(REDUCE);
     }
     if (identity != null) memoize(identity);
+  }
+
+  /** A bytes-like value: out of band as a read-only memoryview, else in band as bytes. */
+  private void saveBuffer(Object value, long length) throws IOException {
+    if (settings.buffers() == null || !settings.buffers().write(value, length)) {
+      saveBytes(Buffers.bytes(value), value);
+      return;
+    }
+    saveGlobal("builtins", "memoryview");
+    op(NEXT_BUFFER);
+    op(READONLY_BUFFER);
+    op(TUPLE1);
+    op(REDUCE);
+    memoize(value);
   }
 
   private void saveBytearray(PyBytearray b, int depth) throws IOException {
@@ -537,6 +485,20 @@ public final class Pickler {
   // ---------------------------------------------------------------------------- numpy
 
   private void saveNdArray(NdArray array, int depth) throws IOException {
+    if (settings.buffers() != null && settings.buffers().write(array, array.byteSize())) {
+      // numpy's own protocol 5 form: _frombuffer(buffer, dtype, shape, order)
+      saveGlobal("numpy.core.numeric", "_frombuffer");
+      op(MARK);
+      op(NEXT_BUFFER);
+      op(READONLY_BUFFER);
+      saveDtype(array.dtype());
+      save(shape(array), depth + 1);
+      saveStr("C");
+      op(TUPLE);
+      op(REDUCE);
+      memoize(array);
+      return;
+    }
     saveGlobal("numpy.core.multiarray", "_reconstruct");
     saveGlobal("numpy", "ndarray");
     op(BININT1, 0);
@@ -545,16 +507,20 @@ public final class Pickler {
     op(TUPLE3);
     op(REDUCE);
     memoize(array);
-    List<Object> shape = new ArrayList<>();
-    for (int n : array.shape()) shape.add(n);
     op(MARK);
     op(BININT1, 1);
-    save(new PyTuple(shape), depth + 1);
+    save(shape(array), depth + 1);
     saveDtype(array.dtype());
     op(NEWFALSE);
     saveBytes(Numpy.littleEndianData(array), null);
     op(TUPLE);
     op(BUILD);
+  }
+
+  private static PyTuple shape(NdArray array) {
+    List<Object> shape = new ArrayList<>();
+    for (int n : array.shape()) shape.add(n);
+    return new PyTuple(shape);
   }
 
   private void saveDtype(NdArray.DType type) throws CodecException {
@@ -575,21 +541,9 @@ public final class Pickler {
     index = memoCount++;
     dtypeMemo.put(type, index);
     putIndex(index);
-    byte[] order = (type.itemSize() == 1 ? "|" : "<").getBytes(StandardCharsets.US_ASCII);
-    op(MARK);
-    op(BININT1, 3);
-    op(BINUNICODE);
-    le(1, 4);
-    raw(order);
-    op(NONE);
-    op(NONE);
-    op(NONE);
-    op(BININT);
-    le(-1, 4);
-    op(BININT);
-    le(-1, 4);
-    op(BININT1, 0);
-    op(TUPLE);
-    op(BUILD);
+    // (3, order, None, None, None, -1, -1, 0), as numpy's dtype.__reduce__ gives its state
+    char order = type.itemSize() == 1 ? '|' : '<';
+    raw(new byte[] {MARK, BININT1, 3, BINUNICODE, 1, 0, 0, 0, (byte) order, NONE, NONE, NONE,
+        BININT, -1, -1, -1, -1, BININT, -1, -1, -1, -1, BININT1, 0, TUPLE, BUILD});
   }
 }

@@ -19,6 +19,7 @@ import java.util.Set;
  * @param maxDepth the deepest nesting either direction accepts
  * @param access the unpickler's way to fill in a {@code PyObject}
  * @param references what this one pickle carries by reference; null when nothing is
+ * @param buffers where this one pickle's out-of-band buffers go or come from; null for none
  */
 public record Settings(
     Set<String> allowed,
@@ -27,7 +28,8 @@ public record Settings(
     Map<Class<?>, PickleMapping<?>> byJavaClass,
     int maxDepth,
     ObjectAccess access,
-    References references) {
+    References references,
+    OutOfBand buffers) {
 
   public Settings {
     allowed = Set.copyOf(allowed);
@@ -39,7 +41,13 @@ public record Settings(
   /** The same settings for one pickle that carries {@code references}. */
   public Settings with(References references) {
     return new Settings(allowed, allowedModules, byPythonClass, byJavaClass, maxDepth, access,
-        references);
+        references, buffers);
+  }
+
+  /** The same settings for one pickle whose large buffers travel out of band. */
+  public Settings with(OutOfBand buffers) {
+    return new Settings(allowed, allowedModules, byPythonClass, byJavaClass, maxDepth, access,
+        references, buffers);
   }
 
   /** What to write for {@code value} if it is carried by reference, else null. */

@@ -48,6 +48,7 @@ final class Stdlib {
     h.put("builtins.tuple", (args, u) -> new PyTuple(new ArrayList<>(items(args, u, "tuple"))));
     h.put("builtins.bytearray", Stdlib::bytearray);
     h.put("builtins.bytes", Stdlib::bytes);
+    h.put("builtins.memoryview", Buffers::memoryview);
     h.put("builtins.complex", Stdlib::complex);
     h.put("builtins.object", new Globals.Handler() {
       @Override

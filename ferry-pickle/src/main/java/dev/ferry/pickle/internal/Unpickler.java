@@ -75,6 +75,21 @@ public final class Unpickler {
     throw new CodecException("pickle truncated: no STOP opcode after " + in.position() + " bytes");
   }
 
+  /** Where this pickle's out-of-band buffers come from; null for none. */
+  OutOfBand buffers() {
+    return settings.buffers();
+  }
+
+  private ByteBuffer nextBuffer() throws CodecException {
+    if (settings.buffers() == null) {
+      throw new CodecException("out-of-band buffer outside a bulk message");
+    }
+    ByteBuffer buffer = settings.buffers().next();
+    // Input as much as the pickle's bytes: copies made of it are charged against it.
+    budget += 8L * buffer.remaining();
+    return buffer;
+  }
+
   private Object finish() throws CodecException {
     Object result = popValue();
     if (mapped) result = new Mapper(settings).map(result);
@@ -112,7 +127,7 @@ public final class Unpickler {
       case SHORT_BINBYTES -> push(readBytes(readU8()));
       case BINBYTES8 -> push(readBytes(readU64()));
       case BYTEARRAY8 -> push(PyBytearray.of(readBytes(readU64())));
-      case NEXT_BUFFER -> throw new CodecException("out-of-band buffers are not supported");
+      case NEXT_BUFFER -> push(nextBuffer());
       case READONLY_BUFFER -> peek();
       case EMPTY_TUPLE -> push(PyTuple.empty());
       case TUPLE1 -> pushTuple(1);
