@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
         "Every module is standard library only; a Python program imports them after "
             + "`sys.path.insert(0, DIR)`. DIR is created if missing; modules already there are "
             + "replaced. Modules: ferry_child (a child started by ChildProcess), aiopipe (seed "
-            + "003's raw pipes).",
+            + "003's raw pipes), ferry_shm (Client and Listener with the shared-memory lane, "
+            + "docs/FERRY_SHM.md).",
         ""})
 final class PythonHelpersCommand implements Callable<Integer> {
   /** A module and the class whose package holds it in its jar. */
@@ -32,7 +33,8 @@ final class PythonHelpersCommand implements Callable<Integer> {
   /** Every helper module Ferry ships, in the order they are printed. */
   static final List<Helper> HELPERS = List.of(
       new Helper(ChildProcess.class, "ferry_child.py"),
-      new Helper(ChildProcess.class, "aiopipe.py"));
+      new Helper(ChildProcess.class, "aiopipe.py"),
+      new Helper(ChildProcess.class, "ferry_shm.py"));
 
   private final CliContext context;
 
