@@ -530,6 +530,31 @@ def test_hostile_offers():
             s.close()
 
 
+def refusing_server(addr, key, how, report):
+    if how == "cannot map":
+        def refuse(fd, size):
+            raise ValueError("test refusal")
+        ferry_shm._Region.accept = refuse
+    else:
+        ferry_shm.lane_supported = False
+        ferry_shm.unsupported_reason = "shared-memory lane needs x86-64 Linux: test"
+    echo_server(addr, key, report)
+
+
+def test_refused_offer_goes_on_plain():
+    cases = [("cannot map", KEY, "test refusal"), ("cannot map", None, "test refusal"),
+             ("no lane here", None, "shared-memory lane needs x86-64 Linux: test")]
+    for how, key, reason in cases:
+        p, ready = start(refusing_server, address("refuse"), key, how)
+        with ferry_shm.Client(ready.recv(), authkey=key) as conn:
+            check(ready.recv() == ("lane", False), "%s: server lane" % how)
+            check(conn.lane is False and conn.lane_refused == reason,
+                  "%s: %r %r" % (how, conn.lane, conn.lane_refused))
+            conn.send_bytes(b"plain")
+            check(conn.recv_bytes() == b"plain", "echo after a refusal")
+        finish(p)
+
+
 def peer_code(role):
     # Runs in another interpreter (any version): a stock end.
     if role == "client":

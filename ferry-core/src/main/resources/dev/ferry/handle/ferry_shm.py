@@ -531,7 +531,10 @@ class LaneConnection:
 
     def __del__(self):
         if not getattr(self, "_closed", True):
-            self.close()
+            try:
+                self.close()
+            except Exception:
+                pass  # at interpreter exit the modules it needs may be gone
 
     # Sending (LANE.md section 4.1).
 
@@ -539,6 +542,9 @@ class LaneConnection:
         """Send the bytes data from a bytes-like object"""
         self._check_closed()
         self._check_writable()
+        if type(buf) is bytes and offset == 0 and size is None:
+            self._send_message(buf)
+            return
         m = memoryview(buf)
         if m.itemsize != 1 or m.ndim != 1 or not m.c_contiguous:
             m = m.cast("B") if m.c_contiguous else memoryview(m.tobytes())
@@ -564,21 +570,30 @@ class LaneConnection:
         self._send_message(memoryview(ForkingPickler.dumps(obj)).cast("B"))
 
     def _send_message(self, m):
-        n = m.nbytes
+        """Sends one frame; m is bytes or a one-dimensional memoryview of bytes."""
+        n = len(m)
         with self._send_lock:
             self._check_closed()
             if self._r_closed.value or self._eof:
                 raise BrokenPipeError(errno.EPIPE, "the peer closed the connection")
             tail = self._tail
             off = tail & self._mask
-            end = off + 4 + n
-            if end <= self._cap and tail + 4 + n - self._last_head <= self._cap:
-                # The common case: the whole frame fits, unwrapped, in one publish.
-                a = self._wbase + off
-                _HEADER_STRUCT.pack_into(self._mm, a, n)
-                self._view[a + 4:a + 4 + n] = m
-                self._publish(tail + 4 + n)
-                return
+            cap = self._cap
+            if off + 4 + n <= cap:
+                if tail + 4 + n - self._last_head > cap:
+                    self._load_head()
+                if tail + 4 + n - self._last_head <= cap:
+                    # The common case: the whole frame fits, unwrapped, in one publish.
+                    a = self._wbase + off
+                    _HEADER_STRUCT.pack_into(self._mm, a, n)
+                    self._view[a + 4:a + 4 + n] = m
+                    new_tail = tail + 4 + n
+                    self._w_tail.value = new_tail
+                    self._tail = new_tail
+                    _fence()
+                    if self._w_armed.value == 1 and self._w_head.value == tail:
+                        self._ring()
+                    return
             header = struct.pack("!i", n) if n <= 0x7fffffff else struct.pack("!iQ", -1, n)
             pending = self._put(header, tail)
             pending = self._put(m, pending)
