@@ -449,15 +449,19 @@ def hostile_client(addr, how, report):
     elif how == "huge length":
         conn._mm[conn._wbase:conn._wbase + 12] = struct.pack("!iQ", -1, 1 << 62)
         conn._w_tail.value = 12
-    elif how == "bad socket byte":
-        pass
-    conn._sock.send(b"\x01" if how == "bad socket byte" else b"\x00")
+    elif how == "head beyond tail":
+        conn._r_head.value = 1 << 40
+        report.send("scribbled")
+    try:
+        conn._sock.send(b"\x01" if how == "bad socket byte" else b"\x00")
+    except OSError:
+        pass  # the reader already gave up on this lane and closed it
     report.recv()
 
 
 def test_hostile_ring():
     for how in ("tail beyond capacity", "tail going back", "negative length", "huge length",
-                "bad socket byte"):
+                "bad socket byte", "head beyond tail"):
         with ferry_shm.Listener(address("hostile"), authkey=KEY) as listener:
             parent, child = mp.Pipe()
             p = mp.Process(target=hostile_client, args=(listener.address, how, child))
@@ -472,6 +476,10 @@ def test_hostile_ring():
                 if how == "huge length":
                     # Declared 2^62 bytes: no allocation up front; the peer's end ends the wait.
                     threading.Timer(0.5, parent.send, ("done",)).start()
+                if how == "head beyond tail":
+                    check(parent.recv() == "scribbled", "scribbled")
+                    conn.send_bytes(bytes(3 << 20))
+                    raise AssertionError("%s: sent" % how)
                 got = conn.recv_bytes()
                 raise AssertionError("%s: received %r" % (how, got[:20]))
             except OSError as e:
@@ -488,6 +496,59 @@ def test_hostile_ring():
                 parent.send("done")
             conn.close()
             p.join(10)
+
+
+def garbage_client(addr, seed, report):
+    conn = ferry_shm.Client(addr, authkey=KEY, ring_size=4096)
+    report.send(conn.lane)
+    rnd = random.Random(seed)
+    try:
+        scribble(conn, rnd)
+    except OSError:
+        pass  # the reader gave up on this lane and closed it
+    report.recv()
+
+
+def scribble(conn, rnd):
+    tail = 0
+    for _ in range(rnd.randrange(1, 6)):
+        n = rnd.randrange(0, 4096 - (tail - 0) % 4096 + 1) if rnd.random() < 0.8 else 4
+        chunk = bytes(rnd.getrandbits(8) for _ in range(n))
+        if rnd.random() < 0.5 and n >= 4:
+            # A plausible header more often than chance would give one.
+            chunk = struct.pack("!i", rnd.choice([0, 1, n - 4, 5000, -1, -2])) + chunk[4:]
+        off = tail % 4096
+        first = min(n, 4096 - off)
+        conn._mm[conn._wbase + off:conn._wbase + off + first] = chunk[:first]
+        conn._mm[conn._wbase:conn._wbase + n - first] = chunk[first:]
+        tail += n
+        conn._w_tail.value = tail if rnd.random() < 0.9 else rnd.getrandbits(64)
+        conn._sock.send(b"\x00")
+        time.sleep(0.002)
+
+
+def test_garbage_in_the_ring():
+    """Random bytes and tails from the peer: messages, or OSError/EOFError, never anything else."""
+    outcomes = {}
+    for seed in range(20):
+        with ferry_shm.Listener(address("garbage"), authkey=KEY) as listener:
+            parent, child = mp.Pipe()
+            p = mp.Process(target=garbage_client, args=(listener.address, seed, child))
+            p.start()
+            conn = listener.accept()
+            check(parent.recv() is True, "lane")
+            # The peer leaves 0.15 s after it starts: a wait for bytes that never come ends then.
+            threading.Timer(0.15, parent.send, ("done",)).start()
+            try:
+                while True:
+                    conn.recv_bytes()
+            except (OSError, EOFError) as e:
+                kind = type(e).__name__ + (": lane" if "shared-memory lane" in str(e) else "")
+                outcomes[kind] = outcomes.get(kind, 0) + 1
+            conn.close()
+            p.join(10)
+            check(p.exitcode == 0, "garbage client exit %r" % p.exitcode)
+    log("  outcomes: %r" % outcomes)
 
 
 def test_hostile_offers():

@@ -720,7 +720,7 @@ class LaneConnection:
                     if bytesize < offset + size:
                         raise BufferTooShort(self._take_bytes(size))
                     with m.cast("B") as target:
-                        self._take_into(target[offset:offset + size], True)
+                        self._take_into(target[offset:offset + size], False)
                     return size
                 finally:
                     self._leave()
