@@ -976,11 +976,10 @@ class LaneConnection:
                 self._drain(block=False)
                 if self._count_bells and self._bells_pending():
                     # A bell counted but not yet sent: wait it out briefly so it does not make
-                    # fileno() readable later for nothing.
+                    # fileno() readable later for nothing (a writer descheduled longer than
+                    # that leaves a spurious readiness, which poll() sorts out).
                     self._readable_poll.poll(1)
                     self._drain(block=False)
-                    if self._bells_pending():
-                        self._count_bells = False
                 _fence()
                 has = self._r_tail.value != self._head or self._ended()
             if has and not self._pipe_full:
@@ -997,8 +996,13 @@ class LaneConnection:
         if not self._count_bells:
             return True
         bells = self._r_bells.value
-        if bells < self._drained or bells - self._drained > (1 << 20):
-            # The peer does not count its bells: drain on every leave.
+        if bells < self._drained:
+            # More bytes came than the peer counted (Ferry rings uncounted while it waits for
+            # room): count from here.
+            self._drained = bells
+            return False
+        if bells - self._drained > (1 << 20):
+            # A count no writer reaches: the peer does not count; drain on every leave.
             self._count_bells = False
             return True
         return bells != self._drained
