@@ -154,6 +154,15 @@ def test_path_address():
         os.rmdir(d)
 
 
+def test_tcp_address_is_plain():
+    p, ready = start(echo_server, ("127.0.0.1", 0), KEY)
+    with ferry_shm.Client(ready.recv(), authkey=KEY) as conn:
+        check(conn.lane is False and ready.recv() == ("lane", False), "a lane over TCP")
+        conn.send_bytes(b"tcp")
+        check(conn.recv_bytes() == b"tcp", "echo over TCP")
+    finish(p)
+
+
 def sender(addr, key, n, report):
     # Three lane connections, bursts and pauses, then an orderly close on each.
     conns = [ferry_shm.Client(addr, authkey=key) for _ in range(3)]
