@@ -560,6 +560,32 @@ def test_garbage_in_the_ring():
     log("  outcomes: %r" % outcomes)
 
 
+def test_offer_split_across_writes():
+    """Ferry sends an OFFER's first 18 bytes at once and the rest with the descriptor later."""
+    with ferry_shm.Listener(address("split"), authkey=None) as listener:
+        region, fd = ferry_shm._Region.create(4096)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(listener.address)
+        frame = struct.pack("!i", 24) + b"#FERRY-LANE#\x01O\x00\x00" + struct.pack(
+            ">Q", 640 + 2 * 4096)
+        s.sendall(frame[:18])
+
+        def rest():
+            time.sleep(ferry_shm.OFFER_WINDOW + 0.1)
+            s.sendmsg([frame[18:]], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))])
+        t = threading.Thread(target=rest)
+        t.start()
+        conn = listener.accept()
+        t.join()
+        os.close(fd)
+        check(conn.lane is True, "split offer not taken")
+        head = s.recv(4)
+        check(s.recv(struct.unpack("!i", head)[0]) == b"#FERRY-LANE#\x01A\x00\x00", "accept")
+        conn.close()
+        s.close()
+        region.close()
+
+
 def test_hostile_offers():
     """Offers that fail validation are refused; the connection goes on as a plain one."""
     import mmap as mmap_module

@@ -44,8 +44,9 @@ DEFAULT_RING_SIZE = 1 << 20
 MIN_RING_SIZE = 4096
 MAX_RING_SIZE = 256 << 20
 DEFAULT_HANDSHAKE_TIMEOUT = 20.0
-# A keyless listener waits this long for a lane client's OFFER before it serves a plain socket.
-OFFER_WINDOW = 0.1
+# A keyless listener waits this long for the first bytes of a lane client's OFFER before it serves
+# a plain socket (LANE.md section 1.2).
+OFFER_WINDOW = 0.2
 
 
 def _why_no_lane():
@@ -996,16 +997,13 @@ class LaneConnection:
         if not self._count_bells:
             return True
         bells = self._r_bells.value
-        if bells < self._drained:
-            # More bytes came than the peer counted (Ferry rings uncounted while it waits for
-            # room): count from here.
-            self._drained = bells
-            return False
         if bells - self._drained > (1 << 20):
             # A count no writer reaches: the peer does not count; drain on every leave.
             self._count_bells = False
             return True
-        return bells != self._drained
+        # Fewer counted than drained is normal for a moment: Ferry counts a probe bell (sent
+        # while it waits for room, LANE.md section 6) after sending it.
+        return bells > self._drained
 
     # Closing (LANE.md section 6).
 
@@ -1128,9 +1126,12 @@ def _serve_offer(sock, io_, spin_us, yield_us):
     return conn
 
 
-def _offer_waiting(sock):
-    """Whether a keyless client sent an OFFER within the offer window; consumes nothing."""
-    deadline = time.monotonic() + OFFER_WINDOW
+def _offer_waiting(sock, handshake_timeout):
+    """Whether a keyless client is sending an OFFER; consumes nothing. Waits for its first bytes
+    for the offer window, then, while they look like an OFFER, for its unambiguous first 18 bytes
+    (Ferry sends those at once and the rest with the descriptor) up to the handshake timeout."""
+    start = time.monotonic()
+    deadline = start + OFFER_WINDOW
     poller = select.poll()
     poller.register(sock.fileno(), select.POLLIN)
     while True:
@@ -1138,13 +1139,17 @@ def _offer_waiting(sock):
         if left <= 0 or not poller.poll(left * 1000):
             return False
         try:
-            data = sock.recv(_OFFER_FRAME_LEN, int(socket.MSG_PEEK) | _DONTWAIT)
+            data = sock.recv(18, int(socket.MSG_PEEK) | _DONTWAIT)
         except (BlockingIOError, InterruptedError):
             continue
-        if not data or not _OFFER_HEAD.startswith(data[:20]):
+        if not data or not _OFFER_HEAD.startswith(data):
             return False
-        if len(data) == _OFFER_FRAME_LEN:
+        if len(data) == 18:
             return True
+        if handshake_timeout is None:
+            deadline = float("inf")
+        else:
+            deadline = max(deadline, start + handshake_timeout)
         time.sleep(0.001)  # a partial offer: readable at once, so poll cannot wait for the rest
 
 
@@ -1211,7 +1216,7 @@ class Listener:
     """A listener like multiprocessing.connection.Listener that gives lanes to the clients that
     ask (ferry_shm, or Ferry with a SharedMemoryLane option) and plain connections to the others.
 
-    Without an authkey, accept() waits up to 100 ms for a lane offer before it serves a stock
+    Without an authkey, accept() waits up to 200 ms for a lane offer before it serves a stock
     client (one that waits for the server to speak first is accepted that much later).
     spin_us and yield_us apply to the lane connections it accepts; see Client.
     """
@@ -1271,7 +1276,7 @@ class Listener:
                 wanted = _answer_challenge(io_, self._authkey, _CLIENT_MARK)
                 if wanted and lane_supported:
                     return _serve_offer(s, io_, self._spin_us, self._yield_us)
-            elif _offer_waiting(s):
+            elif _offer_waiting(s, self._handshake_timeout):
                 if not lane_supported:
                     return _refuse_unsupported(s, io_)
                 return _serve_offer(s, io_, self._spin_us, self._yield_us)
