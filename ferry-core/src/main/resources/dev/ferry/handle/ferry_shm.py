@@ -94,6 +94,10 @@ if lane_supported:
     _u64 = ctypes.c_uint64
     _u32 = ctypes.c_uint32
 
+# A spinning reader yields its core this often (sched_yield returns at once when no other thread
+# waits for it).
+_SPIN_SLICE_NS = 20000
+
 # Setup frames (LANE.md section 2): "#FERRY-LANE#", version 1, a kind byte, two zero bytes.
 _LANE_PREFIX = b"#FERRY-LANE#\x01"
 _OFFER_HEAD = b"\x00\x00\x00\x18" + _LANE_PREFIX + b"O\x00\x00"  # then the u64 region size
@@ -541,8 +545,9 @@ class LaneConnection:
 
     def send_bytes(self, buf, offset=0, size=None):
         """Send the bytes data from a bytes-like object"""
-        self._check_closed()
-        self._check_writable()
+        if self._closed or not self._writable:
+            self._check_closed()
+            self._check_writable()
         if type(buf) is bytes and offset == 0 and size is None:
             self._send_message(buf)
             return
@@ -685,8 +690,9 @@ class LaneConnection:
 
     def recv_bytes(self, maxlength=None):
         """Receive bytes data as a bytes object."""
-        self._check_closed()
-        self._check_readable()
+        if self._closed or not self._readable:
+            self._check_closed()
+            self._check_readable()
         if maxlength is not None and maxlength < 0:
             raise ValueError("negative maxlength")
         with self._recv_lock:
@@ -767,9 +773,18 @@ class LaneConnection:
         """A whole message when it lies unwrapped in the ring (waiting for its first bytes), else
         None with nothing consumed."""
         h = self._head
-        if self._r_tail.value == h:
+        t = self._r_tail.value
+        if t == h:
             self._await(0, None)
-        avail = self._available()
+            avail = self._available()
+        elif t != self._last_tail:
+            if t < self._last_tail or t < h or t - h > self._cap:
+                self._fail("tail %d out of range (head %d, capacity %d)" % (t, h, self._cap),
+                           holding_recv=True)
+            self._last_tail = t
+            avail = t - h
+        else:
+            avail = t - h
         off = h & self._mask
         cap = self._cap
         if avail < 4 or off + 4 > cap:
@@ -900,6 +915,7 @@ class LaneConnection:
         if deadline is not None:
             end = min(end, start + int((deadline - time.monotonic()) * 1e9))
         hup_check = start + 1000000
+        yield_at = start + _SPIN_SLICE_NS
         tail = self._r_tail
         last = self._last_tail
         while True:
@@ -916,8 +932,11 @@ class LaneConnection:
                 if self._hup.poll(0):
                     return self._available()
                 hup_check = t + 1000000
-            if t >= spin_end:
+            if t >= spin_end or t >= yield_at:
+                # Even while spinning, give the core away now and then: a peer (or its writer)
+                # sharing this core would otherwise wait for the scheduler's time slice.
                 os.sched_yield()
+                yield_at = t + _SPIN_SLICE_NS
 
     def _arm(self):
         """armed = 1 then a full fence: after this, a writer that publishes into the empty ring
@@ -973,6 +992,12 @@ class LaneConnection:
                 self._armed = True
             _fence()
             has = self._r_tail.value != self._head or self._eof or self._r_closed.value
+            if not has and self._count_bells and self._r_bells.value <= self._drained:
+                # The usual way out: nothing to read, no bell to drain.
+                if self._pipe_full:
+                    os.read(self._rpipe, 16)
+                    self._pipe_full = False
+                return
             if not has and self._bells_pending():
                 self._drain(block=False)
                 if self._count_bells and self._bells_pending():
