@@ -96,7 +96,7 @@ if lane_supported:
 
 # A spinning reader yields its core this often (sched_yield returns at once when no other thread
 # waits for it).
-_SPIN_SLICE_NS = 20000
+_SPIN_SLICE_NS = 5000
 
 # Setup frames (LANE.md section 2): "#FERRY-LANE#", version 1, a kind byte, two zero bytes.
 _LANE_PREFIX = b"#FERRY-LANE#\x01"
@@ -775,8 +775,7 @@ class LaneConnection:
         h = self._head
         t = self._r_tail.value
         if t == h:
-            self._await(0, None)
-            avail = self._available()
+            avail = self._await(0, None)
         elif t != self._last_tail:
             if t < self._last_tail or t < h or t - h > self._cap:
                 self._fail("tail %d out of range (head %d, capacity %d)" % (t, h, self._cap),
@@ -893,6 +892,10 @@ class LaneConnection:
                 return self._available()
             if deadline is None:
                 self._drain(block=True)
+                # A bell usually means bytes: look before fencing again.
+                avail = self._available()
+                if avail > have:
+                    return avail
             else:
                 self._drain(block=False)
                 _fence()
@@ -952,13 +955,13 @@ class LaneConnection:
         flags = 0 if block else _DONTWAIT
         while True:
             try:
-                data, anc, _flags, _addr = self._sock.recvmsg(4096, _ANCILLARY, flags | _RECV_FLAGS)
+                # No room for ancillary data: the kernel drops (closes) any descriptors a Ferry
+                # peer attached to a record instead of installing them here.
+                data = self._sock.recv(4096, flags)
             except (BlockingIOError, InterruptedError):
                 return
             except ConnectionResetError:
-                data, anc = b"", []
-            if anc:
-                _close_fds(_fds_of(anc))
+                data = b""
             if not data:
                 self._eof = True
                 return
