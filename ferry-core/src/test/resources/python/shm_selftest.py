@@ -207,7 +207,8 @@ def test_wait_many_messages():
                     expect_ack[i] = True
             while live:
                 ready = wait(live, timeout=10)
-                check(ready, "wait() timed out with %d of %d messages: a lost wakeup" % (len(seen), n))
+                check(ready, "wait() timed out with %d of %d messages: a lost wakeup"
+                      % (len(seen), n))
                 for c in ready:
                     # Readiness may be spurious: poll() says whether a message is there.
                     while c.poll():
@@ -688,7 +689,8 @@ def test_other_interpreters():
                 check(conn.recv_bytes() == b"hello", "echo from stock listener")
                 conn.send_bytes(b"bye")
             out = proc.communicate(timeout=30)[0]
-            check(proc.returncode == 0 and out.strip() == b"hello", "%s listener: %r" % (other, out))
+            check(proc.returncode == 0 and out.strip() == b"hello",
+                  "%s listener: %r" % (other, out))
             log("  stock %s: client and listener OK" % other)
         finally:
             if os.path.exists(path):

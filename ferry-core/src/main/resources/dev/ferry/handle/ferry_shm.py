@@ -22,7 +22,6 @@ are plain.
 import errno
 import hmac
 import io
-import itertools
 import mmap
 import os
 import platform
@@ -215,7 +214,8 @@ class _Setup:
         while got < n:
             self.sock.settimeout(self._timeout())
             if ancillary:
-                k, anc, _flags, _addr = self.sock.recvmsg_into([view[got:]], _ANCILLARY, _RECV_FLAGS)
+                k, anc, _flags, _addr = self.sock.recvmsg_into([view[got:]], _ANCILLARY,
+                                                               _RECV_FLAGS)
                 self.fds.extend(_fds_of(anc))
             else:
                 k = self.sock.recv_into(view[got:])
