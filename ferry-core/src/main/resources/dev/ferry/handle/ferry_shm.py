@@ -431,6 +431,7 @@ class LaneConnection:
         self._recv_lock = threading.Lock()
         # Guards the writer's state: tail, bells. Held for a whole message.
         self._send_lock = threading.Lock()
+        # Guards the one move of _closed from False to True.
         self._state_lock = threading.Lock()
         self._closed = True  # until constructed
         self._readable = True
