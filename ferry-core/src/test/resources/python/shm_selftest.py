@@ -293,6 +293,32 @@ def test_orderly_close_and_maxlength():
         raises(BrokenPipeError, conn.send_bytes, b"late")
 
 
+def test_threads_send_whole_messages():
+    p, ready = start(echo_server, address("threads"), None)
+    with ferry_shm.Client(ready.recv(), ring_size=4096) as conn:
+        check(ready.recv() == ("lane", True), "lane")
+        per_thread = 300
+
+        def send(tid):
+            rnd = random.Random(tid)
+            for i in range(per_thread):
+                n = rnd.choice([0, 10, 3000, 20000])
+                conn.send_bytes(struct.pack("!II", tid, i) + bytes([tid]) * n)
+        threads = [threading.Thread(target=send, args=(t,)) for t in range(4)]
+        for t in threads:
+            t.start()
+        last = {}
+        for _ in range(4 * per_thread):
+            msg = conn.recv_bytes()
+            tid, i = struct.unpack("!II", msg[:8])
+            check(msg[8:] == bytes([tid]) * (len(msg) - 8), "message mixed with another")
+            check(last.get(tid, -1) == i - 1, "thread %d: %d after %r" % (tid, i, last.get(tid)))
+            last[tid] = i
+        for t in threads:
+            t.join(10)
+    finish(p)
+
+
 def test_close_from_another_thread():
     p, ready = start(echo_server, address("thread"), KEY)
     conn = ferry_shm.Client(ready.recv(), authkey=KEY)
