@@ -6,7 +6,8 @@ multiprocessing.connection over the same kind of Unix socket, in one run.
 Each configuration starts an echo server process, then times `send_bytes` + `recv_bytes` of 64
 bytes one at a time. A run's figure is the median round trip of its trips; the table shows the
 median, lowest and highest of those over the runs. Then both ends of a lane sit idle for a second
-and the CPU they used is printed (the target is zero once the spin budget has passed).
+and the CPU they used is printed (the target is zero once the spin budget has passed). Last,
+messages of 64 KiB, 1 MiB and 8 MiB go one way, stock against lane.
 """
 
 import argparse
@@ -43,6 +44,22 @@ def echo(kind, addr, spin_us, module_dir, ready):
                 return
 
 
+def sink(kind, addr, module_dir, ready):
+    ferry_shm = _import(module_dir)
+    from multiprocessing.connection import Listener
+    listener = (Listener(addr, authkey=b"bench") if kind == "stock" else
+                ferry_shm.Listener(addr, authkey=b"bench"))
+    ready.send("ready")
+    total = 0
+    with listener, listener.accept() as conn:
+        while True:
+            try:
+                total += len(conn.recv_bytes())
+            except EOFError:
+                break
+    ready.send(total)
+
+
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -55,6 +72,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--trips", type=int, default=2000)
     parser.add_argument("--spin-us", type=int, default=1000)
+    parser.add_argument("--stream-mib", type=int, default=64,
+                        help="MiB sent one way per size and run (0: no throughput table)")
     args = parser.parse_args()
     ferry_shm = _import(args.module_dir)
     import multiprocessing
@@ -112,6 +131,34 @@ def main():
     for name, (server, client) in idle.items():
         print("idle 1 s after the budget, %s: server %.0f ms CPU, client %.0f ms CPU"
               % (name, server * 1000, client * 1000))
+    if not args.stream_mib:
+        return
+    print("one way, %d MiB per run, median of %d runs (default 1 MiB ring, no spin)"
+          % (args.stream_mib, args.runs))
+    print("%-10s %14s %14s %8s" % ("message", "stock", "ferry_shm", "x stock"))
+    for size in (64 << 10, 1 << 20, 8 << 20):
+        rates = {}
+        for kind in ("stock", "lane"):
+            per_run = []
+            for run in range(args.runs):
+                addr = "\0ferry-bench-sink-%d-%s-%d-%d" % (os.getpid(), kind, size, run)
+                parent, child = mp.Pipe()
+                p = mp.Process(target=sink, args=(kind, addr, args.module_dir, child))
+                p.start()
+                parent.recv()
+                conn = (Client(addr, authkey=b"bench") if kind == "stock" else
+                        ferry_shm.Client(addr, authkey=b"bench"))
+                data = os.urandom(size)
+                t = time.perf_counter()
+                for _ in range((args.stream_mib << 20) // size):
+                    conn.send_bytes(data)
+                conn.close()
+                got = parent.recv()
+                per_run.append(got / (time.perf_counter() - t) / 2 ** 20)
+                p.join(10)
+            rates[kind] = statistics.median(per_run)
+        print("%-10s %9.0f MiB/s %9.0f MiB/s %7.2fx" % (
+            "%d KiB" % (size >> 10), rates["stock"], rates["lane"], rates["lane"] / rates["stock"]))
 
 
 if __name__ == "__main__":
