@@ -1218,9 +1218,11 @@ def _listener_authenticates(authkey):
 
 def Client(address, family=None, authkey=None, *, spin_us=0, yield_us=0,
            ring_size=DEFAULT_RING_SIZE, handshake_timeout=DEFAULT_HANDSHAKE_TIMEOUT, lane=True):
-    """Returns a connection to the address of a Listener, with a lane where the listener offers
-    one (with an authkey) or on a Unix socket (without: point a keyless client only at a lane
-    listener).
+    """Returns a connection to the address of a Listener. On a Unix socket it asks for a lane:
+    with an authkey, only if the listener's challenge announces lanes (a stock listener gets a
+    stock client); without one, blindly as its first message, so point a keyless client only at
+    a lane listener (a stock one never answers: TimeoutError after handshake_timeout). The
+    connection's ``lane`` attribute says whether it got one.
 
     spin_us, yield_us: how long a receive spins, then yields, on an empty ring before it sleeps
     (0, the default: it sleeps at once and costs nothing idle); at most 1 s each.
