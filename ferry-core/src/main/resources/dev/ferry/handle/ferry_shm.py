@@ -603,7 +603,8 @@ class LaneConnection:
                     return
             header = struct.pack("!i", n) if n <= 0x7fffffff else struct.pack("!iQ", -1, n)
             pending = self._put(header, tail)
-            pending = self._put(m, pending)
+            # Slices of a memoryview, unlike those of bytes, copy nothing.
+            pending = self._put(memoryview(m), pending)
             self._publish(pending)
 
     def _put(self, src, pending):
