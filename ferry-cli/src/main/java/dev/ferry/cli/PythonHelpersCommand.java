@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
             + "`sys.path.insert(0, DIR)`. DIR is created if missing; modules already there are "
             + "replaced. Modules: ferry_child (a child started by ChildProcess), aiopipe (seed "
             + "003's raw pipes), ferry_bulk (bulk messages: large buffers as shared memory, "
-            + "docs/BULK.md).",
+            + "docs/BULK.md), ferry_shm (Client and Listener with the shared-memory lane, "
+            + "docs/FERRY_SHM.md).",
         ""})
 final class PythonHelpersCommand implements Callable<Integer> {
   /** A module and the class whose package holds it in its jar. */
@@ -35,7 +36,8 @@ final class PythonHelpersCommand implements Callable<Integer> {
   static final List<Helper> HELPERS = List.of(
       new Helper(ChildProcess.class, "ferry_child.py"),
       new Helper(ChildProcess.class, "aiopipe.py"),
-      new Helper(PickleCodec.class, "ferry_bulk.py"));
+      new Helper(PickleCodec.class, "ferry_bulk.py"),
+      new Helper(ChildProcess.class, "ferry_shm.py"));
 
   private final CliContext context;
 
