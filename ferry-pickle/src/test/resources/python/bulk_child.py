@@ -66,6 +66,19 @@ def main():
         del got
         gc.collect()
         conn.send_bytes(("%d %d %d %d" % (before + counts())).encode())
+    elif mode == "limit":
+        # 61 buffers are refused before anything is sent; 60 go, and come back to be held.
+        many = [bytes(bytearray([i])) * 1024 for i in range(61)]
+        try:
+            ferry_bulk.send(conn, many, threshold=1024)
+            refused = "sent"
+        except ferry_bulk.BulkError as e:
+            refused = str(e)
+        ferry_bulk.send(conn, many[:60], threshold=1024)
+        before = counts()[0]
+        back = ferry_bulk.recv(conn)
+        held = counts()[0] - before
+        conn.send_bytes(("%s\n%d %d\n%d" % (refused, len(back), back[59][0], held)).encode())
     elif mode == "hostile":
         # Java sends lying messages; each must fail cleanly and leave the stream in step.
         results = []

@@ -78,7 +78,8 @@ public final class Bulk {
    * new shared memory. Python: {@code ferry_bulk.send(conn, obj)}.
    *
    * @throws IllegalArgumentException if {@code via} is not a Unix socket connection
-   * @throws CodecException if the value cannot be pickled, or holds more than 253 large buffers
+   * @throws CodecException if the value cannot be pickled, or holds more than 60 large buffers
+   *     (the most descriptors a Java receiver can take with one message)
    */
   public void send(Sender via, Object value) throws IOException {
     send(via, value, null);

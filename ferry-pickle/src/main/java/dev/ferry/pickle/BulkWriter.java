@@ -35,7 +35,8 @@ final class BulkWriter implements OutOfBand, AutoCloseable {
   public boolean write(Object value, long length) throws CodecException {
     if (length < threshold) return false;
     if (fds.size() == BulkFrame.MAX_BUFFERS) {
-      throw new CodecException("bulk buffers > limit " + BulkFrame.MAX_BUFFERS);
+      throw new CodecException("bulk buffers " + (fds.size() + 1) + " > limit "
+          + BulkFrame.MAX_BUFFERS + " (descriptors a Java receiver takes with one message)");
     }
     SharedBuffer memory = sharedMemoryOf(value);
     if (memory != null && memory.descriptor() != null) {

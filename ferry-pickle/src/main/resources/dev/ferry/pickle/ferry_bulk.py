@@ -30,7 +30,10 @@ import sys
 import weakref
 
 THRESHOLD = 1 << 20
-MAX_BUFFERS = 253  # Linux's SCM_MAX_FD
+# The most descriptors one message may carry: what a Java receiver can take (junixsocket reads
+# with room for 60). Receiving, room is made for Linux's own limit, SCM_MAX_FD.
+MAX_BUFFERS = 60
+_SCM_MAX_FD = 253
 MAGIC = b"\0FERRYB1"
 
 _HEADER = struct.Struct("<8sII")
@@ -157,20 +160,21 @@ def send(conn, obj, threshold=THRESHOLD):
         return
     import io
     buffers = []
-    out = io.BytesIO()
-    pickler = _Pickler(out, threshold, buffers)
-    pickler.dump(obj)
-    pickler.clear_memo()
-    del pickler
-    data = out.getvalue()
-    if not buffers:
-        conn.send_bytes(data)
-        return
-    if len(buffers) > MAX_BUFFERS:
-        raise BulkError("bulk buffers %d > limit %d" % (len(buffers), MAX_BUFFERS))
     fds = []
     copies = []
     try:
+        out = io.BytesIO()
+        pickler = _Pickler(out, threshold, buffers)
+        pickler.dump(obj)
+        pickler.clear_memo()
+        del pickler
+        data = out.getvalue()
+        if not buffers:
+            conn.send_bytes(data)
+            return
+        if len(buffers) > MAX_BUFFERS:
+            raise BulkError("bulk buffers %d > limit %d (descriptors a Java receiver takes with "
+                            "one message)" % (len(buffers), MAX_BUFFERS))
         table = []
         for buffer in buffers:
             with buffer.raw() as m:
@@ -183,6 +187,7 @@ def send(conn, obj, threshold=THRESHOLD):
         payload = b"".join([_HEADER.pack(MAGIC, len(fds), 0)] + table + [data])
         _send_frame(conn, payload, fds)
     finally:
+        # Also when pickling failed: an export left behind would keep a bytearray from resizing.
         for fd in copies:
             os.close(fd)
         for buffer in buffers:
@@ -250,7 +255,7 @@ def _close_all(fds):
 
 
 def _read_frame(sock, fds, maxlength):
-    space = socket.CMSG_SPACE(MAX_BUFFERS * array.array("i").itemsize)
+    space = socket.CMSG_SPACE(_SCM_MAX_FD * array.array("i").itemsize)
     data, ancillary, flags, _ = sock.recvmsg(4, space)
     for level, kind, cdata in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
@@ -259,8 +264,8 @@ def _read_frame(sock, fds, maxlength):
             fds.extend(got)
     if not data:
         raise EOFError
-    if flags & getattr(socket, "MSG_CTRUNC", 8):
-        raise BulkError("more than %d descriptors came with one message" % MAX_BUFFERS)
+    # Refused only once the frame is read: the next recv must start at the next frame.
+    truncated = flags & getattr(socket, "MSG_CTRUNC", 8)
     header = data + _read_exact(sock, 4 - len(data))
     size, = struct.unpack("!i", header)
     if size == -1:
@@ -269,7 +274,11 @@ def _read_frame(sock, fds, maxlength):
         raise BulkError("negative message length %d" % size)
     if maxlength is not None and size > maxlength:
         raise BulkError("message length %d > limit %d" % (size, maxlength))
-    return _read_exact(sock, size)
+    payload = _read_exact(sock, size)
+    if truncated:
+        raise BulkError("more descriptors came with one message than the %d room was made for"
+                        % _SCM_MAX_FD)
+    return payload
 
 
 def _read_exact(sock, n):
@@ -306,6 +315,15 @@ def _views(payload, fds, map_unsealed):
     return views, start
 
 
+def _map(fd, length, offset):
+    # Before 3.13 an mmap keeps a duplicate of its descriptor for as long as it lives, so each
+    # received buffer still held costs one descriptor; trackfd=False maps without one.
+    if sys.version_info >= (3, 13):
+        return mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ, offset=offset,
+                         trackfd=False)
+    return mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ, offset=offset)
+
+
 def _view(i, fd, offset, length, map_unsealed):
     st = os.fstat(fd)
     try:
@@ -322,8 +340,7 @@ def _view(i, fd, offset, length, map_unsealed):
     if seals & _F_SEAL_SHRINK or map_unsealed:
         # Page-aligned start; the view skips to the buffer.
         start = offset - offset % mmap.ALLOCATIONGRANULARITY
-        mapped = mmap.mmap(fd, offset + length - start, mmap.MAP_SHARED, mmap.PROT_READ,
-                           offset=start)
+        mapped = _map(fd, offset + length - start, start)
         return memoryview(mapped)[offset - start:]
     copy = bytearray(length)
     view = memoryview(copy)

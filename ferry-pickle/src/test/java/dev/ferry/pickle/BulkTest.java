@@ -205,7 +205,7 @@ class BulkTest {
       }
       assertEquals(List.of(
           "bulk message names 2 buffers but came with 1 descriptors",
-          "bulk buffers 254 > limit 253",
+          "bulk buffers 61 > limit 60",
           "bulk buffer 0 of 18446744073709551615 bytes > limit 2147483647 (one Java mapping)",
           "bulk buffer 0: buffer of 8192 bytes at 0 lies outside the 4096 bytes of shared memory sent",
           "plain message came with 1 descriptors",
@@ -233,6 +233,47 @@ class BulkTest {
       assertEquals("BulkError: plain message came with 1 descriptors", results[2]);
       assertEquals("BulkError: bulk buffer 0: descriptor is not shared memory", results[3]);
       assertEquals("ok", results[4]);
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
+    }
+  }
+
+  @Test
+  void sixtyBuffersCrossAndASixtyFirstIsRefusedBeforeAnythingIsSent() throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex()) {
+      Bulk small = BULK.withThreshold(1024);
+      List<Object> buffers = new ArrayList<>();
+      for (int i = 0; i < 60; i++) buffers.add(filled(1024, (byte) i));
+      long[] before = javaCounts();
+      small.send(pipe.first(), buffers);
+      List<?> back = (List<?>) small.receive(pipe.second());
+      assertEquals(60, back.size());
+      assertEquals(59, ((ByteBuffer) back.get(59)).get(1023));
+      buffers.add(filled(1024, (byte) 60));
+      assertEquals("bulk buffers 61 > limit 60 (descriptors a Java receiver takes with one message)",
+          assertThrows(CodecException.class, () -> small.send(pipe.first(), buffers)).getMessage());
+      pipe.first().sendBytes(PickleCodec.standard().dumps("next"));
+      assertEquals("next", small.receive(pipe.second()));
+      back = null;
+      assertCountsBackTo(before);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"3.8.18", "3.13.0"})
+  void pythonSendsAtMostSixtyBuffersAndHeldViewsKeepNoDescriptorsFromThreeThirteen(String version)
+      throws Exception {
+    try (ChildProcess child = start(version, "limit")) {
+      try (Bulk.Message m = BULK.receiveMessage(child.connection())) {
+        assertEquals(60, m.buffers());
+        // Python's own sealed memory goes back, which Python maps
+        BULK.withThreshold(1024).send(child.connection(), m.value(), m);
+      }
+      String[] results = new String(child.connection().receiveBytes(), UTF_8).split("\n");
+      assertEquals("bulk buffers 61 > limit 60 (descriptors a Java receiver takes with one message)",
+          results[0]);
+      assertEquals("60 59", results[1]);
+      // Before 3.13 every mmap keeps a duplicate of its descriptor (docs/BULK.md)
+      assertEquals(version.equals("3.13.0") ? "0" : "60", results[2]);
       assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
     }
   }
@@ -295,7 +336,7 @@ class BulkTest {
     byte[] pickle = PickleCodec.standard().dumps("x");
     byte[] twoBuffers = BulkFrame.encode(new long[] {0, 0}, new long[] {16, 16}, pickle);
     byte[] tooMany = BulkFrame.encode(new long[0], new long[0], pickle);
-    ByteBuffer.wrap(tooMany).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 254);
+    ByteBuffer.wrap(tooMany).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 61);
     byte[] huge = BulkFrame.encode(new long[] {0}, new long[] {-1}, pickle);
     byte[] outside = BulkFrame.encode(new long[] {0}, new long[] {8192}, pickle);
     byte[] flags = BulkFrame.encode(new long[] {0}, new long[] {16}, pickle);
