@@ -40,7 +40,9 @@ final class BulkWriter implements OutOfBand, AutoCloseable {
     }
     SharedBuffer memory = sharedMemoryOf(value);
     if (memory != null && memory.descriptor() != null) {
-      add(memory.descriptor(), memory.offset(), length);
+      // A received buffer sends its bytes from its position, as any other ByteBuffer does
+      long skipped = value instanceof ByteBuffer b ? b.position() : 0;
+      add(memory.descriptor(), memory.offset() + skipped, length);
       return true;
     }
     try {

@@ -187,6 +187,24 @@ class BulkTest {
   }
 
   @Test
+  void anAnsweredBufferSendsTheBytesFromItsPositionAsACopyWould() throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer shared = SharedBuffer.allocate(2 << 20)) {
+      for (int i = 0; i < 2 << 20; i += 8) shared.buffer().putLong(i, i);
+      BULK.send(pipe.first(), shared);
+      try (Bulk.Message m = BULK.receiveMessage(pipe.second())) {
+        ByteBuffer got = (ByteBuffer) m.value();
+        assertEquals(0, got.getLong()); // a relative read: the position moves on to 8
+        got.limit(got.limit() - 8);
+        BULK.withThreshold(1024).send(pipe.second(), got, m);
+      }
+      ByteBuffer back = (ByteBuffer) BULK.receive(pipe.first());
+      assertEquals((2 << 20) - 16, back.remaining());
+      assertEquals(8, back.getLong(0));
+      assertEquals((2 << 20) - 16, back.getLong(back.limit() - 8));
+    }
+  }
+
+  @Test
   void lyingPeersGetClearErrorsAndTheStreamStaysInStep() throws Exception {
     try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer small = SharedBuffer.allocate(4096);
         RandomAccessFile disk = new RandomAccessFile(Files.createTempFile("ferry-disk-", "").toFile(), "rw")) {
