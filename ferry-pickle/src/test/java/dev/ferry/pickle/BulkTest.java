@@ -205,6 +205,28 @@ class BulkTest {
   }
 
   @Test
+  void aMessageRefusedByAnErrorStillClosesEveryDescriptor() throws Exception {
+    // HotSpot's answer to reading memory a peer shrank: what a mapping that reads it would throw
+    PyObject box = PyObject.of(new PyGlobal("m", "Box"), PyObject.Construction.NEW,
+        PyTuple.empty(), Map.of());
+    PickleMapping<Thread> faulting = PickleMapping.of("m.Box", Thread.class, o -> {
+      throw new InternalError("a fault occurred in an unsafe memory access operation");
+    }, v -> box);
+    Bulk bulk = Bulk.of(PickleCodec.builder().register(faulting).build());
+    try (Pipe.Duplex pipe = Pipe.duplex()) {
+      long[] before = javaCounts();
+      for (int i = 0; i < 2; i++) {
+        boolean keep = i == 1;
+        bulk.send(pipe.first(), List.of(filled(2 << 20, (byte) 1), box));
+        assertThrows(InternalError.class, () -> {
+          if (keep) bulk.receiveMessage(pipe.second()); else bulk.receive(pipe.second());
+        });
+      }
+      assertCountsBackTo(before);
+    }
+  }
+
+  @Test
   void lyingPeersGetClearErrorsAndTheStreamStaysInStep() throws Exception {
     try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer small = SharedBuffer.allocate(4096);
         RandomAccessFile disk = new RandomAccessFile(Files.createTempFile("ferry-disk-", "").toFile(), "rw")) {
