@@ -329,6 +329,12 @@ class BulkTest {
           IllegalArgumentException.class,
           () -> shared.ndarray(NdArray.DType.FLOAT64, 3, 3)).getMessage());
     }
+    assertEquals("shape [65536, 65536, 65536, 65536] holds more than 2^63 bytes", assertThrows(
+        IllegalArgumentException.class, () -> NdArray.wrap(NdArray.DType.INT8,
+            new int[] {65536, 65536, 65536, 65536}, ByteBuffer.allocate(0))).getMessage());
+    assertEquals("shape [65536, 65536, 65536, 65536] holds more than 2^63 bytes", assertThrows(
+        IllegalArgumentException.class, () -> NdArray.wrap(NdArray.DType.INT8,
+            new int[] {65536, 65536, 65536, 65536}, new byte[0])).getMessage());
     assertEquals("shape [3] of FLOAT64 needs 24 bytes, not 16", assertThrows(
         IllegalArgumentException.class,
         () -> NdArray.wrap(NdArray.DType.FLOAT64, new int[] {3}, ByteBuffer.allocate(16)))
