@@ -79,6 +79,15 @@ def main():
         back = ferry_bulk.recv(conn)
         held = counts()[0] - before
         conn.send_bytes(("%s\n%d %d\n%d" % (refused, len(back), back[59][0], held)).encode())
+    elif mode == "maxlength":
+        try:
+            ferry_bulk.recv(conn, maxlength=10)
+            result = "received"
+        except ferry_bulk.BulkError as e:
+            result = "BulkError: %s" % e
+        except OSError as e:
+            result = "OSError: %s" % e
+        conn.send_bytes(result.encode())
     elif mode == "hostile":
         # Java sends lying messages; each must fail cleanly and leave the stream in step.
         results = []

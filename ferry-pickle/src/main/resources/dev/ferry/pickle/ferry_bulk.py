@@ -273,7 +273,9 @@ def _read_frame(sock, fds, maxlength):
     elif size < 0:
         raise BulkError("negative message length %d" % size)
     if maxlength is not None and size > maxlength:
-        raise BulkError("message length %d > limit %d" % (size, maxlength))
+        # Not a BulkError: the frame is left unread, so the stream is out of step, as after
+        # the stock recv_bytes refuses one.
+        raise OSError("bad message length: %d > maxlength %d" % (size, maxlength))
     payload = _read_exact(sock, size)
     if truncated:
         raise BulkError("more descriptors came with one message than the %d room was made for"

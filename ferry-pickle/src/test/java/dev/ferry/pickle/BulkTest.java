@@ -319,6 +319,17 @@ class BulkTest {
   }
 
   @Test
+  void aMessageOverMaxlengthIsAnOSErrorNotABulkErrorWhichWouldPromiseAStreamInStep()
+      throws Exception {
+    try (ChildProcess child = start("3.13.0", "maxlength")) {
+      child.connection().sendBytes(PickleCodec.standard().dumps("more than ten bytes"));
+      assertEquals("OSError: bad message length: 34 > maxlength 10",
+          new String(child.connection().receiveBytes(), UTF_8));
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
+    }
+  }
+
+  @Test
   void badArgumentsAreRefusedByName() throws Exception {
     assertEquals("threshold < 1: 0",
         assertThrows(IllegalArgumentException.class, () -> BULK.withThreshold(0)).getMessage());
