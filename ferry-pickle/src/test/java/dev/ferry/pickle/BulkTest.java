@@ -227,6 +227,23 @@ class BulkTest {
   }
 
   @Test
+  void moreDescriptorsThanAJavaReadTakesCloseTheConnectionInsteadOfLeavingItOutOfStep()
+      throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer shared = SharedBuffer.allocate(4096)) {
+      FileDescriptor[] many = new FileDescriptor[61];
+      Arrays.fill(many, shared.descriptor());
+      // A frame longer than one read, with one descriptor more than junixsocket makes room for
+      DescriptorChannel.of(pipe.first()).sendWithDescriptors(new byte[100_000], many);
+      pipe.first().sendBytes(PickleCodec.standard().dumps("next"));
+      IOException lost = assertThrows(IOException.class, () -> BULK.receive(pipe.second()));
+      assertTrue(lost.getMessage().startsWith(
+          "connection closed: a read failed and may have lost bytes of the stream: "), lost.getMessage());
+      // Not the rest of the lost frame read as frames: the connection is closed
+      assertThrows(dev.ferry.ConnectionClosedException.class, () -> BULK.receive(pipe.second()));
+    }
+  }
+
+  @Test
   void lyingPeersGetClearErrorsAndTheStreamStaysInStep() throws Exception {
     try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer small = SharedBuffer.allocate(4096);
         RandomAccessFile disk = new RandomAccessFile(Files.createTempFile("ferry-disk-", "").toFile(), "rw")) {
