@@ -79,6 +79,12 @@ def main():
         back = ferry_bulk.recv(conn)
         held = counts()[0] - before
         conn.send_bytes(("%s\n%d %d\n%d" % (refused, len(back), back[59][0], held)).encode())
+    elif mode == "views":
+        # memoryviews below the threshold, and a strided one above it
+        ferry_bulk.send(conn, {"small": memoryview(b"tiny"),
+                               "strided": memoryview(b"ab" * (1 << 20))[::2]})
+        back = ferry_bulk.recv(conn)
+        conn.send_bytes(repr(sorted((k, describe(v)) for k, v in back.items())).encode())
     elif mode == "maxlength":
         try:
             ferry_bulk.recv(conn, maxlength=10)

@@ -71,6 +71,10 @@ if SUPPORTED:
                 with memoryview(obj) as m:
                     if m.nbytes >= self._threshold and m.contiguous:
                         return memoryview, (pickle.PickleBuffer(obj),)
+                    if type(obj) is memoryview:
+                        # pickle refuses a memoryview: its bytes go (in band, or out of band
+                        # if large but strided), rebuilt as a read-only memoryview as above
+                        return memoryview, (m.tobytes(),)
             return NotImplemented
 
 

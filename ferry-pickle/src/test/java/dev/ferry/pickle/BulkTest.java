@@ -335,6 +335,27 @@ class BulkTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"3.8.18", "3.13.0"})
+  void pythonSendsSmallAndStridedMemoryviewsAsTheirBytes(String version) throws Exception {
+    try (ChildProcess child = start(version, "views")) {
+      try (Bulk.Message m = BULK.receiveMessage(child.connection())) {
+        Map<?, ?> got = (Map<?, ?>) m.value();
+        assertEquals(ByteBuffer.wrap("tiny".getBytes(UTF_8)), got.get("small"));
+        ByteBuffer strided = (ByteBuffer) got.get("strided");
+        assertEquals(1 << 20, strided.remaining());
+        assertEquals('a', strided.get(1 << 19));
+        assertEquals(1, m.buffers());
+        BULK.send(child.connection(), m.value(), m);
+      }
+      String described = new String(child.connection().receiveBytes(), UTF_8);
+      // Java sends a small ByteBuffer in band as bytes
+      assertTrue(described.contains("('small', 'bytes')"), described);
+      assertTrue(described.contains("('strided', 'memoryview 1048576 readonly=True"), described);
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
+    }
+  }
+
   @Test
   void aMessageOverMaxlengthIsAnOSErrorNotABulkErrorWhichWouldPromiseAStreamInStep()
       throws Exception {
