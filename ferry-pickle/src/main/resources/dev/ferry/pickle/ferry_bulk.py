@@ -330,6 +330,14 @@ def _map(fd, length, offset):
     return mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ, offset=offset)
 
 
+def _describe(fd):
+    """What a descriptor is, as /proc names it (a path, pipe:[N], socket:[N]), as Java says."""
+    try:
+        return os.readlink("/proc/self/fd/%d" % fd)
+    except OSError:
+        return "?"
+
+
 def _view(i, fd, offset, length, map_unsealed):
     st = os.fstat(fd)
     try:
@@ -337,7 +345,8 @@ def _view(i, fd, offset, length, map_unsealed):
     except OSError:
         seals = None  # not shmem at all: a disk file, a pipe, a socket
     if not stat.S_ISREG(st.st_mode) or seals is None:
-        raise BulkError("bulk buffer %d: descriptor is not shared memory" % i)
+        raise BulkError("bulk buffer %d: descriptor %d is not shared memory: %s"
+                        % (i, fd, _describe(fd)))
     if offset + length > st.st_size:
         raise BulkError("bulk buffer %d of %d bytes at %d lies outside the %d bytes of shared "
                         "memory sent" % (i, length, offset, st.st_size))
