@@ -86,14 +86,16 @@ def main():
         back = ferry_bulk.recv(conn)
         conn.send_bytes(repr(sorted((k, describe(v)) for k, v in back.items())).encode())
     elif mode == "maxlength":
-        try:
-            ferry_bulk.recv(conn, maxlength=10)
-            result = "received"
-        except ferry_bulk.BulkError as e:
-            result = "BulkError: %s" % e
-        except OSError as e:
-            result = "OSError: %s" % e
-        conn.send_bytes(result.encode())
+        results = []
+        for limit in (1 << 20, 1 << 20, 10):
+            try:
+                got = ferry_bulk.recv(conn, maxlength=limit)
+                results.append("received %r" % (got,))
+            except ferry_bulk.BulkError as e:
+                results.append("BulkError: %s" % e)
+            except OSError as e:
+                results.append("OSError: %s" % e)
+        conn.send_bytes("\n".join(results).encode())
     elif mode == "hostile":
         # Java sends lying messages; each must fail cleanly and leave the stream in step.
         results = []

@@ -247,7 +247,7 @@ def recv(conn, map_unsealed=False, maxlength=None):
             if fds:
                 raise BulkError("plain message came with %d descriptors" % len(fds))
             return pickle.loads(payload)
-        views, start = _views(payload, fds, map_unsealed)
+        views, start = _views(payload, fds, map_unsealed, maxlength)
         return pickle.loads(payload[start:], buffers=views)
     finally:
         _close_all(fds)
@@ -299,7 +299,7 @@ def _read_exact(sock, n):
     return bytes(buf)
 
 
-def _views(payload, fds, map_unsealed):
+def _views(payload, fds, map_unsealed, maxlength):
     if len(payload) < _HEADER.size:
         raise BulkError("bulk message of %d bytes: header needs 16" % len(payload))
     _, n, flags = _HEADER.unpack_from(payload)
@@ -314,9 +314,14 @@ def _views(payload, fds, map_unsealed):
     if len(fds) != n:
         raise BulkError("bulk message names %d buffers but came with %d descriptors"
                         % (n, len(fds)))
+    table = [_ENTRY.unpack_from(payload, _HEADER.size + i * _ENTRY.size) for i in range(n)]
+    # maxlength bounds the message with its buffers: a copy of unsealed memory costs their size
+    total = len(payload) + sum(length for _, length in table)
+    if maxlength is not None and total > maxlength:
+        raise BulkError("bulk message of %d bytes with its buffers > maxlength %d"
+                        % (total, maxlength))
     views = []
-    for i in range(n):
-        offset, length = _ENTRY.unpack_from(payload, _HEADER.size + i * _ENTRY.size)
+    for i, (offset, length) in enumerate(table):
         views.append(_view(i, fds[i], offset, length, map_unsealed))
     return views, start
 

@@ -359,12 +359,18 @@ class BulkTest {
   }
 
   @Test
-  void aMessageOverMaxlengthIsAnOSErrorNotABulkErrorWhichWouldPromiseAStreamInStep()
+  void maxlengthBoundsABulkMessageWithItsBuffersAndAnOverlongFrameIsAnOSError()
       throws Exception {
     try (ChildProcess child = start("3.13.0", "maxlength")) {
+      // maxlength bounds a bulk message with its buffers, and refuses it with the stream in step
+      BULK.send(child.connection(), filled(2 << 20, (byte) 1));
+      child.connection().sendBytes(PickleCodec.standard().dumps("next"));
       child.connection().sendBytes(PickleCodec.standard().dumps("more than ten bytes"));
-      assertEquals("OSError: bad message length: 34 > maxlength 10",
-          new String(child.connection().receiveBytes(), UTF_8));
+      String[] results = new String(child.connection().receiveBytes(), UTF_8).split("\n");
+      assertTrue(results[0].matches("BulkError: bulk message of 2097\\d{3} bytes with its"
+          + " buffers > maxlength 1048576"), results[0]);
+      assertEquals("received 'next'", results[1]);
+      assertEquals("OSError: bad message length: 34 > maxlength 10", results[2]);
       assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
     }
   }
