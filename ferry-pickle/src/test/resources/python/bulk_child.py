@@ -66,6 +66,36 @@ def main():
         del got
         gc.collect()
         conn.send_bytes(("%d %d %d %d" % (before + counts())).encode())
+    elif mode == "limit":
+        # 61 buffers are refused before anything is sent; 60 go, and come back to be held.
+        many = [bytes(bytearray([i])) * 1024 for i in range(61)]
+        try:
+            ferry_bulk.send(conn, many, threshold=1024)
+            refused = "sent"
+        except ferry_bulk.BulkError as e:
+            refused = str(e)
+        ferry_bulk.send(conn, many[:60], threshold=1024)
+        before = counts()[0]
+        back = ferry_bulk.recv(conn)
+        held = counts()[0] - before
+        conn.send_bytes(("%s\n%d %d\n%d" % (refused, len(back), back[59][0], held)).encode())
+    elif mode == "views":
+        # memoryviews below the threshold, and a strided one above it
+        ferry_bulk.send(conn, {"small": memoryview(b"tiny"),
+                               "strided": memoryview(b"ab" * (1 << 20))[::2]})
+        back = ferry_bulk.recv(conn)
+        conn.send_bytes(repr(sorted((k, describe(v)) for k, v in back.items())).encode())
+    elif mode == "maxlength":
+        results = []
+        for limit in (1 << 20, 1 << 20, 10):
+            try:
+                got = ferry_bulk.recv(conn, maxlength=limit)
+                results.append("received %r" % (got,))
+            except ferry_bulk.BulkError as e:
+                results.append("BulkError: %s" % e)
+            except OSError as e:
+                results.append("OSError: %s" % e)
+        conn.send_bytes("\n".join(results).encode())
     elif mode == "hostile":
         # Java sends lying messages; each must fail cleanly and leave the stream in step.
         results = []

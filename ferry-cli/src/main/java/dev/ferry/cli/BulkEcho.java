@@ -2,7 +2,10 @@ package dev.ferry.cli;
 
 import dev.ferry.Address;
 import dev.ferry.pickle.Bulk;
+import dev.ferry.pickle.ConnectionsNotCarriedException;
 import dev.ferry.pickle.PickleCodec;
+import dev.ferry.pickle.PyObject;
+import java.io.PrintWriter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
@@ -29,13 +32,30 @@ final class BulkEcho {
     }
   }
 
-  /** Serves one client until it closes: receive, answer, again. */
-  static Server.Session session(MessageCodec.Pickle pickle) {
+  /**
+   * Serves one client until it closes: receive, answer, again. A message holding a connection
+   * this echo cannot pass on is answered with a {@code RuntimeError} and one line on {@code err},
+   * and the client kept, as the plain echo does.
+   */
+  static Server.Session session(MessageCodec.Pickle pickle, PrintWriter err) {
     PickleCodec codec = pickle.codec();
     Bulk bulk = Bulk.of(codec);
     return connection -> {
       while (true) {
-        try (Bulk.Message message = bulk.receiveMessage(connection)) {
+        Bulk.Message received;
+        try {
+          received = bulk.receiveMessage(connection);
+        } catch (ConnectionsNotCarriedException e) {
+          if (pickle.noConnections() == null) throw e;
+          // The frame was read whole and its descriptors closed: the client is in step.
+          // Protocol 2, which every Python reads: the message's own protocol is not known here.
+          connection.send(PyObject.call("builtins.RuntimeError",
+              "ferry echo: " + pickle.noConnections()), codec.withProtocol(2));
+          err.println("refused message: " + pickle.noConnections()); // one lock per line
+          err.flush();
+          continue;
+        }
+        try (Bulk.Message message = received) {
           // Connections the message carried are this process's copies; the reply shares
           // duplicates, so these close once it has left.
           Carried carried = Carried.in(message.value());

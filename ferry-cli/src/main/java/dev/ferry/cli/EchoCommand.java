@@ -91,7 +91,7 @@ final class EchoCommand implements Callable<Integer> {
   private int serve(MessageCodec codec) throws Exception {
     PrintWriter err = context.err();
     if (bulk) {
-      Server.Session session = BulkEcho.session((MessageCodec.Pickle) codec);
+      Server.Session session = BulkEcho.session((MessageCodec.Pickle) codec, err);
       return ServeCommand.run(context, spec, endpoint, serve, null, session);
     }
     LoopSessions.Factory onLoops = (lines, blocking) -> LoopSessions.echo(codec, blocking);

@@ -76,6 +76,19 @@ class EchoConnectionsCommandTest {
   }
 
   @Test
+  void bulkEchoWithNoKeyRefusesConnectionsAndKeepsTheClientAsThePlainEchoDoes() throws Exception {
+    Path socket = dir.resolve("echo.sock");
+    Cli.Running echo = Cli.start("echo", "--address", "unix:" + socket, "--codec", "pickle",
+        "--bulk", "--max-connections", "1");
+    echo.awaitListening();
+    String reason = "no key to share connections with: start echo with --authkey-hex or "
+        + "--sharer-authkey-hex";
+    assertEquals("RuntimeError: ferry echo: " + reason + "\nthen: plain",
+        python(socket.toString(), "none", AuthKey.random().toHex(), 1));
+    assertEquals("refused message: " + reason + "\n", echo.awaitExit().err());
+  }
+
+  @Test
   void sharerKeyPassesConnectionsWithoutAHandshakeKey() throws Exception {
     Path socket = dir.resolve("echo.sock");
     AuthKey sharer = AuthKey.random();

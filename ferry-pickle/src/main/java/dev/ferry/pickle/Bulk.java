@@ -78,7 +78,8 @@ public final class Bulk {
    * new shared memory. Python: {@code ferry_bulk.send(conn, obj)}.
    *
    * @throws IllegalArgumentException if {@code via} is not a Unix socket connection
-   * @throws CodecException if the value cannot be pickled, or holds more than 253 large buffers
+   * @throws CodecException if the value cannot be pickled, or holds more than 60 large buffers
+   *     (the most descriptors a Java receiver can take with one message)
    */
   public void send(Sender via, Object value) throws IOException {
     send(via, value, null);
@@ -138,6 +139,7 @@ public final class Bulk {
           Map.of());
     }
     List<SharedBuffer> memories = new ArrayList<>();
+    boolean done = false;
     try {
       BulkFrame.Table table = BulkFrame.parse(payload, fds.length);
       for (int i = 0; i < fds.length; i++) {
@@ -146,14 +148,15 @@ public final class Bulk {
       BulkReader reader = new BulkReader(memories, keep);
       ByteBuffer pickle = ByteBuffer.wrap(payload).position(table.pickleStart());
       Object value = codec.decodeBulk(pickle, reader);
-      return new Message(value, true, 5, keep ? memories : List.of(), reader.origins());
-    } catch (IOException | RuntimeException e) {
-      // Kept or not, mapped yet or not: nothing of a refused message stays open.
-      closeAll(memories);
-      Descriptors.closeAll(fds, 0);
-      throw e;
+      Message message = new Message(value, true, 5, keep ? memories : List.of(),
+          reader.origins());
+      done = true;
+      return message;
     } finally {
-      if (!keep) Descriptors.closeAll(fds, 0);
+      // Kept or not, mapped yet or not: nothing of a refused message stays open, whatever
+      // refused it (an Error too: reading memory a peer shrank throws InternalError).
+      if (!done) closeAll(memories);
+      if (!done || !keep) Descriptors.closeAll(fds, 0);
     }
   }
 

@@ -15,7 +15,7 @@ import java.util.Arrays;
  *   | magic   | n     | flags | n x (offset,length)| pickle, protocol 5   |
  *   +---------+-------+-------+--------------------+----------------------+
  *   magic   00 46 45 52 52 59 42 31   ("\0FERRYB1": no pickle starts with 00)
- *   n       u32 little-endian: buffers, and descriptors attached; 0 to 253
+ *   n       u32 little-endian: buffers, and descriptors attached; 0 to 60
  *   flags   u32 little-endian: 0
  *   offset  u64 little-endian: where buffer i starts in the memory of descriptor i
  *   length  u64 little-endian: its size in bytes
@@ -25,8 +25,13 @@ final class BulkFrame {
   static final byte[] MAGIC = {0, 'F', 'E', 'R', 'R', 'Y', 'B', '1'};
   static final int HEADER = 16;
   static final int ENTRY = 16;
-  /** Linux's SCM_MAX_FD: the most descriptors one message can carry. */
-  static final int MAX_BUFFERS = 253;
+  /**
+   * The most descriptors one message may carry: what a Java receiver can take. junixsocket caps
+   * the control buffer of a read at 256 bytes (room for 60 descriptors), whatever size is asked
+   * for, and a read that brings more fails with ENOBUFS, keeps the 60 that fit open for good and
+   * loses the bytes read; Linux alone would allow 253 (SCM_MAX_FD).
+   */
+  static final int MAX_BUFFERS = 60;
 
   private BulkFrame() {}
 

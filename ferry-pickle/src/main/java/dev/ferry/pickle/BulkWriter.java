@@ -35,11 +35,14 @@ final class BulkWriter implements OutOfBand, AutoCloseable {
   public boolean write(Object value, long length) throws CodecException {
     if (length < threshold) return false;
     if (fds.size() == BulkFrame.MAX_BUFFERS) {
-      throw new CodecException("bulk buffers > limit " + BulkFrame.MAX_BUFFERS);
+      throw new CodecException("bulk buffers " + (fds.size() + 1) + " > limit "
+          + BulkFrame.MAX_BUFFERS + " (descriptors a Java receiver takes with one message)");
     }
     SharedBuffer memory = sharedMemoryOf(value);
     if (memory != null && memory.descriptor() != null) {
-      add(memory.descriptor(), memory.offset(), length);
+      // A received buffer sends its bytes from its position, as any other ByteBuffer does
+      long skipped = value instanceof ByteBuffer b ? b.position() : 0;
+      add(memory.descriptor(), memory.offset() + skipped, length);
       return true;
     }
     try {

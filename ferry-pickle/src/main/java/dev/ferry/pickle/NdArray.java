@@ -98,13 +98,7 @@ public final class NdArray {
     this.data = null;
     this.bytes = bytes;
     this.memory = memory;
-    long size = dtype.itemSize();
-    for (int n : shape) {
-      if (n < 0) {
-        throw new IllegalArgumentException("negative dimension: " + Arrays.toString(shape));
-      }
-      size *= n;
-    }
+    long size = product(dtype.itemSize(), shape);
     if (size != bytes.remaining()) {
       throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype
           + " needs " + size + " bytes, not " + bytes.remaining());
@@ -121,17 +115,31 @@ public final class NdArray {
       throw new IllegalArgumentException(
           "data " + data.getClass().getSimpleName() + " does not hold " + dtype);
     }
-    long count = dtype.slotsPerElement();
-    for (int n : shape) {
-      if (n < 0) {
-        throw new IllegalArgumentException("negative dimension: " + Arrays.toString(shape));
-      }
-      count *= n;
-    }
+    long count = product(dtype.slotsPerElement(), shape);
     if (count != Array.getLength(data)) {
       throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype
           + " needs " + count + " array slots, not " + Array.getLength(data));
     }
+  }
+
+  /**
+   * {@code unit} times every dimension; refused if one is negative or the product overflows (a
+   * product that wrapped round could match the data and give the array a false shape).
+   */
+  private static long product(long unit, int[] shape) {
+    long product = unit;
+    for (int n : shape) {
+      if (n < 0) {
+        throw new IllegalArgumentException("negative dimension: " + Arrays.toString(shape));
+      }
+      try {
+        product = Math.multiplyExact(product, n);
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("shape " + Arrays.toString(shape)
+            + " holds more than 2^63 bytes");
+      }
+    }
+    return product;
   }
 
   /**

@@ -30,7 +30,10 @@ import sys
 import weakref
 
 THRESHOLD = 1 << 20
-MAX_BUFFERS = 253  # Linux's SCM_MAX_FD
+# The most descriptors one message may carry: what a Java receiver can take (junixsocket reads
+# with room for 60). Receiving, room is made for Linux's own limit, SCM_MAX_FD.
+MAX_BUFFERS = 60
+_SCM_MAX_FD = 253
 MAGIC = b"\0FERRYB1"
 
 _HEADER = struct.Struct("<8sII")
@@ -68,6 +71,10 @@ if SUPPORTED:
                 with memoryview(obj) as m:
                     if m.nbytes >= self._threshold and m.contiguous:
                         return memoryview, (pickle.PickleBuffer(obj),)
+                    if type(obj) is memoryview:
+                        # pickle refuses a memoryview: its bytes go (in band, or out of band
+                        # if large but strided), rebuilt as a read-only memoryview as above
+                        return memoryview, (m.tobytes(),)
             return NotImplemented
 
 
@@ -157,20 +164,21 @@ def send(conn, obj, threshold=THRESHOLD):
         return
     import io
     buffers = []
-    out = io.BytesIO()
-    pickler = _Pickler(out, threshold, buffers)
-    pickler.dump(obj)
-    pickler.clear_memo()
-    del pickler
-    data = out.getvalue()
-    if not buffers:
-        conn.send_bytes(data)
-        return
-    if len(buffers) > MAX_BUFFERS:
-        raise BulkError("bulk buffers %d > limit %d" % (len(buffers), MAX_BUFFERS))
     fds = []
     copies = []
     try:
+        out = io.BytesIO()
+        pickler = _Pickler(out, threshold, buffers)
+        pickler.dump(obj)
+        pickler.clear_memo()
+        del pickler
+        data = out.getvalue()
+        if not buffers:
+            conn.send_bytes(data)
+            return
+        if len(buffers) > MAX_BUFFERS:
+            raise BulkError("bulk buffers %d > limit %d (descriptors a Java receiver takes with "
+                            "one message)" % (len(buffers), MAX_BUFFERS))
         table = []
         for buffer in buffers:
             with buffer.raw() as m:
@@ -183,6 +191,7 @@ def send(conn, obj, threshold=THRESHOLD):
         payload = b"".join([_HEADER.pack(MAGIC, len(fds), 0)] + table + [data])
         _send_frame(conn, payload, fds)
     finally:
+        # Also when pickling failed: an export left behind would keep a bytearray from resizing.
         for fd in copies:
             os.close(fd)
         for buffer in buffers:
@@ -238,7 +247,7 @@ def recv(conn, map_unsealed=False, maxlength=None):
             if fds:
                 raise BulkError("plain message came with %d descriptors" % len(fds))
             return pickle.loads(payload)
-        views, start = _views(payload, fds, map_unsealed)
+        views, start = _views(payload, fds, map_unsealed, maxlength)
         return pickle.loads(payload[start:], buffers=views)
     finally:
         _close_all(fds)
@@ -250,7 +259,7 @@ def _close_all(fds):
 
 
 def _read_frame(sock, fds, maxlength):
-    space = socket.CMSG_SPACE(MAX_BUFFERS * array.array("i").itemsize)
+    space = socket.CMSG_SPACE(_SCM_MAX_FD * array.array("i").itemsize)
     data, ancillary, flags, _ = sock.recvmsg(4, space)
     for level, kind, cdata in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
@@ -259,8 +268,8 @@ def _read_frame(sock, fds, maxlength):
             fds.extend(got)
     if not data:
         raise EOFError
-    if flags & getattr(socket, "MSG_CTRUNC", 8):
-        raise BulkError("more than %d descriptors came with one message" % MAX_BUFFERS)
+    # Refused only once the frame is read: the next recv must start at the next frame.
+    truncated = flags & getattr(socket, "MSG_CTRUNC", 8)
     header = data + _read_exact(sock, 4 - len(data))
     size, = struct.unpack("!i", header)
     if size == -1:
@@ -268,8 +277,14 @@ def _read_frame(sock, fds, maxlength):
     elif size < 0:
         raise BulkError("negative message length %d" % size)
     if maxlength is not None and size > maxlength:
-        raise BulkError("message length %d > limit %d" % (size, maxlength))
-    return _read_exact(sock, size)
+        # Not a BulkError: the frame is left unread, so the stream is out of step, as after
+        # the stock recv_bytes refuses one.
+        raise OSError("bad message length: %d > maxlength %d" % (size, maxlength))
+    payload = _read_exact(sock, size)
+    if truncated:
+        raise BulkError("more descriptors came with one message than the %d room was made for"
+                        % _SCM_MAX_FD)
+    return payload
 
 
 def _read_exact(sock, n):
@@ -284,7 +299,7 @@ def _read_exact(sock, n):
     return bytes(buf)
 
 
-def _views(payload, fds, map_unsealed):
+def _views(payload, fds, map_unsealed, maxlength):
     if len(payload) < _HEADER.size:
         raise BulkError("bulk message of %d bytes: header needs 16" % len(payload))
     _, n, flags = _HEADER.unpack_from(payload)
@@ -299,11 +314,33 @@ def _views(payload, fds, map_unsealed):
     if len(fds) != n:
         raise BulkError("bulk message names %d buffers but came with %d descriptors"
                         % (n, len(fds)))
+    table = [_ENTRY.unpack_from(payload, _HEADER.size + i * _ENTRY.size) for i in range(n)]
+    # maxlength bounds the message with its buffers: a copy of unsealed memory costs their size
+    total = len(payload) + sum(length for _, length in table)
+    if maxlength is not None and total > maxlength:
+        raise BulkError("bulk message of %d bytes with its buffers > maxlength %d"
+                        % (total, maxlength))
     views = []
-    for i in range(n):
-        offset, length = _ENTRY.unpack_from(payload, _HEADER.size + i * _ENTRY.size)
+    for i, (offset, length) in enumerate(table):
         views.append(_view(i, fds[i], offset, length, map_unsealed))
     return views, start
+
+
+def _map(fd, length, offset):
+    # Before 3.13 an mmap keeps a duplicate of its descriptor for as long as it lives, so each
+    # received buffer still held costs one descriptor; trackfd=False maps without one.
+    if sys.version_info >= (3, 13):
+        return mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ, offset=offset,
+                         trackfd=False)
+    return mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ, offset=offset)
+
+
+def _describe(fd):
+    """What a descriptor is, as /proc names it (a path, pipe:[N], socket:[N]), as Java says."""
+    try:
+        return os.readlink("/proc/self/fd/%d" % fd)
+    except OSError:
+        return "?"
 
 
 def _view(i, fd, offset, length, map_unsealed):
@@ -313,7 +350,8 @@ def _view(i, fd, offset, length, map_unsealed):
     except OSError:
         seals = None  # not shmem at all: a disk file, a pipe, a socket
     if not stat.S_ISREG(st.st_mode) or seals is None:
-        raise BulkError("bulk buffer %d: descriptor is not shared memory" % i)
+        raise BulkError("bulk buffer %d: descriptor %d is not shared memory: %s"
+                        % (i, fd, _describe(fd)))
     if offset + length > st.st_size:
         raise BulkError("bulk buffer %d of %d bytes at %d lies outside the %d bytes of shared "
                         "memory sent" % (i, length, offset, st.st_size))
@@ -322,8 +360,7 @@ def _view(i, fd, offset, length, map_unsealed):
     if seals & _F_SEAL_SHRINK or map_unsealed:
         # Page-aligned start; the view skips to the buffer.
         start = offset - offset % mmap.ALLOCATIONGRANULARITY
-        mapped = mmap.mmap(fd, offset + length - start, mmap.MAP_SHARED, mmap.PROT_READ,
-                           offset=start)
+        mapped = _map(fd, offset + length - start, start)
         return memoryview(mapped)[offset - start:]
     copy = bytearray(length)
     view = memoryview(copy)

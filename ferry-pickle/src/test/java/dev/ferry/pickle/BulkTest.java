@@ -187,6 +187,63 @@ class BulkTest {
   }
 
   @Test
+  void anAnsweredBufferSendsTheBytesFromItsPositionAsACopyWould() throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer shared = SharedBuffer.allocate(2 << 20)) {
+      for (int i = 0; i < 2 << 20; i += 8) shared.buffer().putLong(i, i);
+      BULK.send(pipe.first(), shared);
+      try (Bulk.Message m = BULK.receiveMessage(pipe.second())) {
+        ByteBuffer got = (ByteBuffer) m.value();
+        assertEquals(0, got.getLong()); // a relative read: the position moves on to 8
+        got.limit(got.limit() - 8);
+        BULK.withThreshold(1024).send(pipe.second(), got, m);
+      }
+      ByteBuffer back = (ByteBuffer) BULK.receive(pipe.first());
+      assertEquals((2 << 20) - 16, back.remaining());
+      assertEquals(8, back.getLong(0));
+      assertEquals((2 << 20) - 16, back.getLong(back.limit() - 8));
+    }
+  }
+
+  @Test
+  void aMessageRefusedByAnErrorStillClosesEveryDescriptor() throws Exception {
+    // HotSpot's answer to reading memory a peer shrank: what a mapping that reads it would throw
+    PyObject box = PyObject.of(new PyGlobal("m", "Box"), PyObject.Construction.NEW,
+        PyTuple.empty(), Map.of());
+    PickleMapping<Thread> faulting = PickleMapping.of("m.Box", Thread.class, o -> {
+      throw new InternalError("a fault occurred in an unsafe memory access operation");
+    }, v -> box);
+    Bulk bulk = Bulk.of(PickleCodec.builder().register(faulting).build());
+    try (Pipe.Duplex pipe = Pipe.duplex()) {
+      long[] before = javaCounts();
+      for (int i = 0; i < 2; i++) {
+        boolean keep = i == 1;
+        bulk.send(pipe.first(), List.of(filled(2 << 20, (byte) 1), box));
+        assertThrows(InternalError.class, () -> {
+          if (keep) bulk.receiveMessage(pipe.second()); else bulk.receive(pipe.second());
+        });
+      }
+      assertCountsBackTo(before);
+    }
+  }
+
+  @Test
+  void moreDescriptorsThanAJavaReadTakesCloseTheConnectionInsteadOfLeavingItOutOfStep()
+      throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer shared = SharedBuffer.allocate(4096)) {
+      FileDescriptor[] many = new FileDescriptor[61];
+      Arrays.fill(many, shared.descriptor());
+      // A frame longer than one read, with one descriptor more than junixsocket makes room for
+      DescriptorChannel.of(pipe.first()).sendWithDescriptors(new byte[100_000], many);
+      pipe.first().sendBytes(PickleCodec.standard().dumps("next"));
+      IOException lost = assertThrows(IOException.class, () -> BULK.receive(pipe.second()));
+      assertTrue(lost.getMessage().endsWith("; the connection is closed, since a failed read may"
+          + " have taken bytes of the stream"), lost.getMessage());
+      // Not the rest of the lost frame read as frames: the connection is closed
+      assertThrows(dev.ferry.ConnectionClosedException.class, () -> BULK.receive(pipe.second()));
+    }
+  }
+
+  @Test
   void lyingPeersGetClearErrorsAndTheStreamStaysInStep() throws Exception {
     try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer small = SharedBuffer.allocate(4096);
         RandomAccessFile disk = new RandomAccessFile(Files.createTempFile("ferry-disk-", "").toFile(), "rw")) {
@@ -205,7 +262,7 @@ class BulkTest {
       }
       assertEquals(List.of(
           "bulk message names 2 buffers but came with 1 descriptors",
-          "bulk buffers 254 > limit 253",
+          "bulk buffers 61 > limit 60",
           "bulk buffer 0 of 18446744073709551615 bytes > limit 2147483647 (one Java mapping)",
           "bulk buffer 0: buffer of 8192 bytes at 0 lies outside the 4096 bytes of shared memory sent",
           "plain message came with 1 descriptors",
@@ -231,8 +288,89 @@ class BulkTest {
       assertEquals("BulkError: bulk buffer 0 of 8192 bytes at 0 lies outside the 4096 bytes of"
           + " shared memory sent", results[1]);
       assertEquals("BulkError: plain message came with 1 descriptors", results[2]);
-      assertEquals("BulkError: bulk buffer 0: descriptor is not shared memory", results[3]);
+      // As Java words it: the descriptor and what it is
+      assertTrue(results[3].matches("BulkError: bulk buffer 0: descriptor \\d+ is not shared memory:"
+          + " /tmp/ferry-disk-.*"), results[3]);
       assertEquals("ok", results[4]);
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
+    }
+  }
+
+  @Test
+  void sixtyBuffersCrossAndASixtyFirstIsRefusedBeforeAnythingIsSent() throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex()) {
+      Bulk small = BULK.withThreshold(1024);
+      List<Object> buffers = new ArrayList<>();
+      for (int i = 0; i < 60; i++) buffers.add(filled(1024, (byte) i));
+      long[] before = javaCounts();
+      small.send(pipe.first(), buffers);
+      List<?> back = (List<?>) small.receive(pipe.second());
+      assertEquals(60, back.size());
+      assertEquals(59, ((ByteBuffer) back.get(59)).get(1023));
+      buffers.add(filled(1024, (byte) 60));
+      assertEquals("bulk buffers 61 > limit 60 (descriptors a Java receiver takes with one message)",
+          assertThrows(CodecException.class, () -> small.send(pipe.first(), buffers)).getMessage());
+      pipe.first().sendBytes(PickleCodec.standard().dumps("next"));
+      assertEquals("next", small.receive(pipe.second()));
+      back = null;
+      assertCountsBackTo(before);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"3.8.18", "3.13.0"})
+  void pythonSendsAtMostSixtyBuffersAndHeldViewsKeepNoDescriptorsFromThreeThirteen(String version)
+      throws Exception {
+    try (ChildProcess child = start(version, "limit")) {
+      try (Bulk.Message m = BULK.receiveMessage(child.connection())) {
+        assertEquals(60, m.buffers());
+        // Python's own sealed memory goes back, which Python maps
+        BULK.withThreshold(1024).send(child.connection(), m.value(), m);
+      }
+      String[] results = new String(child.connection().receiveBytes(), UTF_8).split("\n");
+      assertEquals("bulk buffers 61 > limit 60 (descriptors a Java receiver takes with one message)",
+          results[0]);
+      assertEquals("60 59", results[1]);
+      // Before 3.13 every mmap keeps a duplicate of its descriptor (docs/BULK.md)
+      assertEquals(version.equals("3.13.0") ? "0" : "60", results[2]);
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"3.8.18", "3.13.0"})
+  void pythonSendsSmallAndStridedMemoryviewsAsTheirBytes(String version) throws Exception {
+    try (ChildProcess child = start(version, "views")) {
+      try (Bulk.Message m = BULK.receiveMessage(child.connection())) {
+        Map<?, ?> got = (Map<?, ?>) m.value();
+        assertEquals(ByteBuffer.wrap("tiny".getBytes(UTF_8)), got.get("small"));
+        ByteBuffer strided = (ByteBuffer) got.get("strided");
+        assertEquals(1 << 20, strided.remaining());
+        assertEquals('a', strided.get(1 << 19));
+        assertEquals(1, m.buffers());
+        BULK.send(child.connection(), m.value(), m);
+      }
+      String described = new String(child.connection().receiveBytes(), UTF_8);
+      // Java sends a small ByteBuffer in band as bytes
+      assertTrue(described.contains("('small', 'bytes')"), described);
+      assertTrue(described.contains("('strided', 'memoryview 1048576 readonly=True"), described);
+      assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
+    }
+  }
+
+  @Test
+  void maxlengthBoundsABulkMessageWithItsBuffersAndAnOverlongFrameIsAnOSError()
+      throws Exception {
+    try (ChildProcess child = start("3.13.0", "maxlength")) {
+      // maxlength bounds a bulk message with its buffers, and refuses it with the stream in step
+      BULK.send(child.connection(), filled(2 << 20, (byte) 1));
+      child.connection().sendBytes(PickleCodec.standard().dumps("next"));
+      child.connection().sendBytes(PickleCodec.standard().dumps("more than ten bytes"));
+      String[] results = new String(child.connection().receiveBytes(), UTF_8).split("\n");
+      assertTrue(results[0].matches("BulkError: bulk message of 2097\\d{3} bytes with its"
+          + " buffers > maxlength 1048576"), results[0]);
+      assertEquals("received 'next'", results[1]);
+      assertEquals("OSError: bad message length: 34 > maxlength 10", results[2]);
       assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
     }
   }
@@ -248,6 +386,12 @@ class BulkTest {
           IllegalArgumentException.class,
           () -> shared.ndarray(NdArray.DType.FLOAT64, 3, 3)).getMessage());
     }
+    assertEquals("shape [65536, 65536, 65536, 65536] holds more than 2^63 bytes", assertThrows(
+        IllegalArgumentException.class, () -> NdArray.wrap(NdArray.DType.INT8,
+            new int[] {65536, 65536, 65536, 65536}, ByteBuffer.allocate(0))).getMessage());
+    assertEquals("shape [65536, 65536, 65536, 65536] holds more than 2^63 bytes", assertThrows(
+        IllegalArgumentException.class, () -> NdArray.wrap(NdArray.DType.INT8,
+            new int[] {65536, 65536, 65536, 65536}, new byte[0])).getMessage());
     assertEquals("shape [3] of FLOAT64 needs 24 bytes, not 16", assertThrows(
         IllegalArgumentException.class,
         () -> NdArray.wrap(NdArray.DType.FLOAT64, new int[] {3}, ByteBuffer.allocate(16)))
@@ -295,7 +439,7 @@ class BulkTest {
     byte[] pickle = PickleCodec.standard().dumps("x");
     byte[] twoBuffers = BulkFrame.encode(new long[] {0, 0}, new long[] {16, 16}, pickle);
     byte[] tooMany = BulkFrame.encode(new long[0], new long[0], pickle);
-    ByteBuffer.wrap(tooMany).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 254);
+    ByteBuffer.wrap(tooMany).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 61);
     byte[] huge = BulkFrame.encode(new long[] {0}, new long[] {-1}, pickle);
     byte[] outside = BulkFrame.encode(new long[] {0}, new long[] {8192}, pickle);
     byte[] flags = BulkFrame.encode(new long[] {0}, new long[] {16}, pickle);

@@ -5,6 +5,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -289,14 +290,37 @@ public final class SocketTransport implements Transport {
   static final int HEAP_WINDOW = 256 * 1024;
 
   private int read(ByteBuffer dst) throws IOException {
-    if (dst.isDirect() || dst.remaining() <= HEAP_WINDOW) return channel.read(dst);
-    int limit = dst.limit();
-    dst.limit(dst.position() + HEAP_WINDOW);
     try {
-      return channel.read(dst);
-    } finally {
-      dst.limit(limit);
+      if (dst.isDirect() || dst.remaining() <= HEAP_WINDOW) return channel.read(dst);
+      int limit = dst.limit();
+      dst.limit(dst.position() + HEAP_WINDOW);
+      try {
+        return channel.read(dst);
+      } finally {
+        dst.limit(limit);
+      }
+    } catch (SocketException e) {
+      if (descriptors == null || closed) throw e;
+      throw lostRead(e);
     }
+  }
+
+  /**
+   * A Unix socket read that failed may have taken bytes from the stream all the same: when more
+   * descriptors come with them than junixsocket has room for (60), the kernel hands over the bytes
+   * and junixsocket throws ENOBUFS and drops them (and the descriptors that fit stay open,
+   * unreachable). Whatever followed would be read as frames out of step, so the socket closes.
+   */
+  private IOException lostRead(SocketException e) {
+    try {
+      close();
+    } catch (IOException suppressed) {
+      e.addSuppressed(suppressed);
+    }
+    ConnectionClosedException closedNow = new ConnectionClosedException(e.getMessage()
+        + "; the connection is closed, since a failed read may have taken bytes of the stream");
+    closedNow.initCause(e);
+    return closedNow;
   }
 
   private int write(ByteBuffer src) throws IOException {
@@ -516,6 +540,8 @@ public final class SocketTransport implements Transport {
   }
 
   private IOException closedOr(IOException e) {
+    // lostRead's: closed by this side for a reason it names
+    if (e instanceof ConnectionClosedException && e.getCause() instanceof SocketException) return e;
     if (closed || e instanceof AsynchronousCloseException || e instanceof ClosedChannelException) {
       return new ConnectionClosedException("connection is closed");
     }

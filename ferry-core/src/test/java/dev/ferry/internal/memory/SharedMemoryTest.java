@@ -43,6 +43,22 @@ class SharedMemoryTest {
     assertEquals(0, SharedMemory.mappedBytes());
   }
 
+  @Test
+  void mappingsInUseOverTheLimitCostOneCollectionNotOneEach() throws Exception {
+    collectMappings();
+    try (SharedMemory memory = SharedMemory.create(1 << 20)) {
+      MappedByteBuffer live = memory.map(MapMode.READ_ONLY, 0, memory.size());
+      long first = System.nanoTime();
+      MappedBytes.reserve(1, 1 << 20); // over the limit: a collection, which frees nothing
+      long second = System.nanoTime();
+      for (int i = 0; i < 5; i++) MappedBytes.reserve(1, 1 << 20);
+      long end = System.nanoTime();
+      assertTrue(second - first >= 400_000_000L, "the first waits: " + (second - first) + " ns");
+      assertTrue(end - second < 400_000_000L, "five more after it: " + (end - second) + " ns");
+      assertEquals(0, live.get(0));
+    }
+  }
+
   /** In a frame of its own: the interpreter keeps a dead local reachable until its method ends. */
   private static void mapAndDrop(int size) throws IOException {
     try (SharedMemory memory = SharedMemory.create(size)) {
