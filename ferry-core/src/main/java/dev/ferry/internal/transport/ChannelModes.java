@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 
 /**
  * What {@link SocketTransport} needs to know of threads and selectors to switch a socket between
@@ -68,5 +70,22 @@ final class ChannelModes {
   static boolean hungUp(Selector selector) {
     for (SelectionKey key : selector.keys()) if (!key.isValid()) return true;
     return selector.keys().isEmpty();
+  }
+
+  /**
+   * One read ({@code reading}) or write on {@code channel} of at most
+   * {@link SocketTransport#HEAP_WINDOW} bytes of a heap buffer, of any number of a direct one.
+   */
+  static int windowed(SocketChannel channel, ByteBuffer buffer, boolean reading)
+      throws IOException {
+    int limit = buffer.limit();
+    if (!buffer.isDirect() && buffer.remaining() > SocketTransport.HEAP_WINDOW) {
+      buffer.limit(buffer.position() + SocketTransport.HEAP_WINDOW);
+    }
+    try {
+      return reading ? channel.read(buffer) : channel.write(buffer);
+    } finally {
+      buffer.limit(limit);
+    }
   }
 }

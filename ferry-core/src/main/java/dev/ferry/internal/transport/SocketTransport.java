@@ -291,18 +291,15 @@ public final class SocketTransport implements Transport {
 
   private int read(ByteBuffer dst) throws IOException {
     try {
-      if (dst.isDirect() || dst.remaining() <= HEAP_WINDOW) return channel.read(dst);
-      int limit = dst.limit();
-      dst.limit(dst.position() + HEAP_WINDOW);
-      try {
-        return channel.read(dst);
-      } finally {
-        dst.limit(limit);
-      }
+      return ChannelModes.windowed(channel, dst, true);
     } catch (SocketException e) {
       if (descriptors == null || closed) throw e;
       throw lostRead(e);
     }
+  }
+
+  private int write(ByteBuffer src) throws IOException {
+    return ChannelModes.windowed(channel, src, false);
   }
 
   /**
@@ -317,21 +314,11 @@ public final class SocketTransport implements Transport {
     } catch (IOException suppressed) {
       e.addSuppressed(suppressed);
     }
-    ConnectionClosedException closedNow = new ConnectionClosedException(e.getMessage()
-        + "; the connection is closed, since a failed read may have taken bytes of the stream");
+    ConnectionClosedException closedNow = new ConnectionClosedException(
+        "connection closed: a read failed and may have lost bytes of the stream: "
+            + e.getMessage());
     closedNow.initCause(e);
     return closedNow;
-  }
-
-  private int write(ByteBuffer src) throws IOException {
-    if (src.isDirect() || src.remaining() <= HEAP_WINDOW) return channel.write(src);
-    int limit = src.limit();
-    src.limit(src.position() + HEAP_WINDOW);
-    try {
-      return channel.write(src);
-    } finally {
-      src.limit(limit);
-    }
   }
 
   /**
