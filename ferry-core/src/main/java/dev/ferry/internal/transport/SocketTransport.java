@@ -314,9 +314,8 @@ public final class SocketTransport implements Transport {
     } catch (IOException suppressed) {
       e.addSuppressed(suppressed);
     }
-    ConnectionClosedException closedNow = new ConnectionClosedException(
-        "connection closed: a read failed and may have lost bytes of the stream: "
-            + e.getMessage());
+    ConnectionClosedException closedNow = new ConnectionClosedException(e.getMessage()
+        + "; the connection is closed, since a failed read may have taken bytes of the stream");
     closedNow.initCause(e);
     return closedNow;
   }
