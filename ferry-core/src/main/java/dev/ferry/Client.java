@@ -133,7 +133,7 @@ public final class Client {
     public Transport transport(SocketChannel channel) throws IOException {
       if (options.tls().isEmpty()) {
         if (LaneSetup.wanted(options) && channel instanceof AFUNIXSocketChannel unix) {
-          return LaneSetup.transport(unix, options.sharedMemoryLane().get());
+          return LaneSetup.transport(unix, options);
         }
         return new SocketTransport(channel);
       }

@@ -83,8 +83,8 @@ public final class Pipe {
         return new Transport[] {new SocketTransport(pair[0]), new SocketTransport(pair[1])};
       }
       SharedMemoryLane lane = options.sharedMemoryLane().get();
-      LaneTransport first = LaneSetup.transport(pair[0], lane);
-      LaneTransport second = LaneSetup.transport(pair[1], lane);
+      LaneTransport first = LaneSetup.transport(pair[0], options);
+      LaneTransport second = LaneSetup.transport(pair[1], options);
       LaneSetup.pipe(first, second, lane);
       return new Transport[] {first, second};
     } catch (IOException | RuntimeException e) {

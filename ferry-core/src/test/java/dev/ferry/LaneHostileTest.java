@@ -41,7 +41,7 @@ class LaneHostileTest {
 
   private static Victim victim() throws Exception {
     AFUNIXSocketChannel[] pair = SocketPairs.open();
-    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0);
+    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0, 0);
     MappedByteBuffer region;
     try (SharedMemory memory = SharedMemory.create(LaneRegion.size(CAPACITY))) {
       region = memory.map(FileChannel.MapMode.READ_WRITE, 0, LaneRegion.size(CAPACITY));

@@ -129,6 +129,16 @@ class LaneTest {
   }
 
   @Test
+  void aBellForBytesAlreadyTakenIsNoReadiness() throws Exception {
+    try (Pipe.Duplex pipe = Pipe.duplex(ConnectionOptions.builder().sharedMemoryLane(SMALL).build())) {
+      pipe.first().sendBytes(new byte[] {1});
+      assertEquals(List.of(pipe.second()), Wait.ready(List.of(pipe.second()), Duration.ofSeconds(5)));
+      pipe.second().receiveBytes();
+      assertEquals(List.of(), Wait.ready(List.of(pipe.second()), Duration.ofMillis(100)));
+    }
+  }
+
+  @Test
   void spinningReceiverGetsEveryMessage() throws Exception {
     SharedMemoryLane spinning = SharedMemoryLane.builder().ringSize(4096)
         .spin(Duration.ofMillis(5)).yieldTime(Duration.ofMillis(5)).build();

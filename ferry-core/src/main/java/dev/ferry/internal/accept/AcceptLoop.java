@@ -233,7 +233,7 @@ final class AcceptLoop implements Runnable {
         }
         transport = tls != null ? tls
             : LaneSetup.wanted(options) && channel instanceof AFUNIXSocketChannel unix
-                ? LaneSetup.transport(unix, options.sharedMemoryLane().get())
+                ? LaneSetup.transport(unix, options)
                 : new SocketTransport(channel);
         endpoint = new FramedConnection(transport, "accepted on " + address, true, true, options);
       } catch (IOException | RuntimeException e) {

@@ -39,10 +39,11 @@ public final class LaneSetup {
   private LaneSetup() {}
 
   /** The transport for a Unix socket whose options ask for a lane; plain until set up. */
-  public static LaneTransport transport(AFUNIXSocketChannel channel, SharedMemoryLane lane)
+  public static LaneTransport transport(AFUNIXSocketChannel channel, ConnectionOptions options)
       throws IOException {
+    SharedMemoryLane lane = options.sharedMemoryLane().orElseThrow();
     return new LaneTransport(new SocketTransport(channel), lane.spin().toNanos(),
-        lane.yieldTime().toNanos());
+        lane.yieldTime().toNanos(), options.receiveSpin().toNanos());
   }
 
   /** Whether {@code options} ask for a lane and this platform can run one. */

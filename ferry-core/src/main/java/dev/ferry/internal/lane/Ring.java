@@ -110,6 +110,11 @@ public final class Ring {
     VarHandle.fullFence();
   }
 
+  /** The writer's count of bells rung for this ring (a hint, for draining them). */
+  public long bells() {
+    return (long) LONG.getAcquire(region, control + BELLS);
+  }
+
   /** Whether the writer said it closed (a hint: its socket's end is what counts). */
   public boolean writerClosed() {
     return (int) INT.getAcquire(region, control + CLOSED) != 0;

@@ -39,10 +39,14 @@ public final class LaneTransport implements Transport {
   /** Writer's backoff while the ring is full: from this, doubling, up to the cap. */
   private static final long MIN_BACKOFF_NANOS = 20_000;
   private static final long MAX_BACKOFF_NANOS = 1_000_000;
+  /** How long a reader waits for a bell the writer counted but has not sent yet. */
+  private static final long BELL_PATIENCE_NANOS = 10_000_000;
 
   private final SocketTransport socket;
   private final long spinNanos;
   private final long yieldNanos;
+  /** While plain: the spin of ConnectionOptions.receiveSpin, which the frame reader leaves to us. */
+  private final long socketSpinNanos;
 
   /**
    * A keyless server's look at the first bytes ({@link #peekFirst}): served before the socket's
@@ -62,6 +66,8 @@ public final class LaneTransport implements Transport {
   private final byte[] record = new byte[RECORD_LENGTH];
   private int recordFill;
   private long recordStart;
+  /** Bells read from the socket, against the writer's count (LANE.md 5.5). */
+  private long bellsDrained;
 
   /** Descriptors that came with records, by lane stream position; read lock's, and close's. */
   private final ArrayDeque<Batch> batches = new ArrayDeque<>();
@@ -77,11 +83,14 @@ public final class LaneTransport implements Transport {
 
   /**
    * A transport over a Unix {@code socket}, plain until {@link #useLane}. A receive spins
-   * {@code spinNanos}, then yields {@code yieldNanos}, before it sleeps on the socket.
+   * {@code spinNanos}, then yields {@code yieldNanos}, before it sleeps on the socket; while
+   * plain, it polls the socket for {@code socketSpinNanos} first.
    */
-  public LaneTransport(SocketTransport socket, long spinNanos, long yieldNanos) {
+  public LaneTransport(SocketTransport socket, long spinNanos, long yieldNanos,
+      long socketSpinNanos) {
     if (!socket.passesDescriptors()) throw new IllegalArgumentException("a lane needs a unix socket");
     this.socket = socket;
+    this.socketSpinNanos = socketSpinNanos;
     this.spinNanos = spinNanos;
     this.yieldNanos = yieldNanos;
   }
@@ -160,7 +169,7 @@ public final class LaneTransport implements Transport {
   public int readWithin(ByteBuffer dst, long deadline) throws IOException {
     Lane l = lane;
     if (peeked != null) return takePeeked(dst);
-    if (l == null) return socket.readWithin(dst, deadline);
+    if (l == null) return readPlain(dst, deadline);
     int n = take(l, dst);
     if (n != 0 || !dst.hasRemaining()) return n;
     n = spin(l, dst, deadline);
@@ -171,6 +180,24 @@ public final class LaneTransport implements Transport {
       if (!socket.awaitReadable(deadline)) return 0;
     }
     return n;
+  }
+
+  /**
+   * A plain socket's read, after the spin the connection's options ask for: the frame reader does
+   * not spin on a lane's transport (an empty ring's readNow costs system calls), so it is done here.
+   */
+  private int readPlain(ByteBuffer dst, long deadline) throws IOException {
+    if (socketSpinNanos > 0) {
+      long start = System.nanoTime();
+      long spin = deadline == Deadlines.NONE ? socketSpinNanos : Math.min(socketSpinNanos, deadline - start);
+      do {
+        if (Thread.currentThread().isInterrupted()) break;
+        int n = socket.readNow(dst);
+        if (n != 0) return n;
+        Thread.onSpinWait();
+      } while (System.nanoTime() - start < spin);
+    }
+    return socket.readWithin(dst, deadline);
   }
 
   @Override
@@ -193,8 +220,26 @@ public final class LaneTransport implements Transport {
   private int take(Lane l, ByteBuffer dst) throws IOException {
     checkOpen();
     int n = l.in.read(dst);
-    if (n > 0) laneReads++;
+    if (n > 0) {
+      laneReads++;
+      if (l.in.bells() != bellsDrained) drainBells(l);
+    }
     return n;
+  }
+
+  /**
+   * Reads the bells the writer rang for bytes now taken: left in the socket, they would make
+   * wait sets and event loops see a readiness with nothing behind it. A bell counted but still on
+   * its way is waited for a moment (the writer counts it just before sending it).
+   */
+  private void drainBells(Lane l) throws IOException {
+    long until = System.nanoTime() + BELL_PATIENCE_NANOS;
+    while (!peerGone && bellsDrained < l.in.bells()) {
+      if (drainSocket(l)) continue;
+      long left = until - System.nanoTime();
+      if (left <= 0 || !socket.awaitReadable(System.nanoTime() + Math.min(left, 1_000_000))) return;
+      if (!drainSocket(l) && socketEnded(l)) peerGone = true;
+    }
   }
 
   /**
@@ -271,7 +316,9 @@ public final class LaneTransport implements Transport {
         recordStart = at;
         record[0] = b;
         recordFill = 1;
-      } else if (b != BELL) {
+      } else if (b == BELL) {
+        bellsDrained++;
+      } else {
         throw new FramingException("shared-memory lane: unexpected byte 0x"
             + Integer.toHexString(b & 0xff) + " on the socket");
       }
@@ -387,7 +434,8 @@ public final class LaneTransport implements Transport {
     }
     if (nanos == MAX_BACKOFF_NANOS) {
       bell.clear().put(0, BELL);
-      socket.writeNow(bell); // full socket: the peer has bells to read anyway
+      // Counted once sent: a full socket means the peer has bells to read anyway.
+      if (socket.writeNow(bell) == 1) lane.out.countBell();
     }
     return nanos;
   }
