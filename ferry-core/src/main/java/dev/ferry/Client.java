@@ -71,6 +71,9 @@ public final class Client {
     FramedConnection connection;
     try {
       transport = ends.transport(channel);
+      if (transport instanceof LaneTransport l && options.authKey().isEmpty()) {
+        LaneSetup.announce(l); // before anything slow: a keyless listener waits only briefly
+      }
       connection = ends.connection(transport);
     } catch (IOException | RuntimeException e) {
       channel.close();
@@ -89,7 +92,7 @@ public final class Client {
         }
       } else if (lane != null) {
         // No handshake to agree in: offer blindly (LANE.md 1.2; a lane listener is expected).
-        LaneSetup.offer(lane, options.sharedMemoryLane().get(), deadline);
+        LaneSetup.offer(lane, options.sharedMemoryLane().get(), deadline, true);
       }
     } catch (SocketTimeoutException e) {
       IOException timedOut = Sockets.handshakeTimedOut(options.handshakeTimeout(), address);

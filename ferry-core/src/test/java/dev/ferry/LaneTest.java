@@ -63,6 +63,53 @@ class LaneTest {
     }
   }
 
+  /**
+   * A 3 GiB message (over Java's array limit and 2^31, so with the 64-bit header) streamed through
+   * a 1 MiB ring from a channel into a channel, neither side holding it: a few seconds, so only
+   * with {@code -Dferry.slow=true}.
+   */
+  @Test
+  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "ferry.slow", matches = "true")
+  void streamsThreeGibibytesThroughTheRing() throws Exception {
+    long size = 3L << 30;
+    ConnectionOptions options = ConnectionOptions.builder().maxMessageSize(size)
+        .sharedMemoryLane(SharedMemoryLane.defaults()).build();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Pipe.Duplex pipe = Pipe.duplex(options)) {
+      Future<?> sent = pool.submit(() -> {
+        pipe.first().sendFrom(new Zeros(size), size);
+        return null;
+      });
+      long[] got = {0};
+      long received = pipe.second().receiveTo(new java.nio.channels.WritableByteChannel() {
+        @Override
+        public int write(ByteBuffer src) {
+          int n = src.remaining();
+          for (int i = src.position(); i < src.limit(); i += 4096) {
+            if (src.get(i) != 0) throw new AssertionError("byte " + (got[0] + i) + " is not 0");
+          }
+          src.position(src.limit());
+          got[0] += n;
+          return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+          return true;
+        }
+
+        @Override
+        public void close() {}
+      });
+      assertEquals(size, received);
+      assertEquals(size, got[0]);
+      sent.get(60, TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+      pool.awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void agreesOnALaneOnlyWhenBothEndsAsk() throws Exception {
     ConnectionOptions plain = ConnectionOptions.builder().authKey(KEY).build();

@@ -21,7 +21,7 @@ import java.util.Arrays;
  */
 final class LaneAccept {
   /** How long a keyless listener waits for a client's first bytes before it calls it plain. */
-  static final Duration OFFER_WINDOW = Duration.ofMillis(100);
+  static final Duration OFFER_WINDOW = Duration.ofMillis(200);
 
   /** An OFFER frame: its 4-byte header and 24-byte payload. */
   private static final int OFFER_FRAME = 28;

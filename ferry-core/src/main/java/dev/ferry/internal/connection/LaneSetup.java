@@ -79,6 +79,26 @@ public final class LaneSetup {
    */
   public static void offer(LaneTransport transport, SharedMemoryLane lane, long deadline)
       throws IOException {
+    offer(transport, lane, deadline, false);
+  }
+
+  /**
+   * Sends the first {@value #ANNOUNCED} bytes of the OFFER frame at once: a keyless listener that
+   * sees them inside its window waits for the rest (LANE.md 1.2), however long this end then
+   * takes to make its region (a cold JVM loads classes, a loaded machine schedules late).
+   */
+  public static void announce(LaneTransport transport) throws IOException {
+    ByteBuffer start = ByteBuffer.allocate(ANNOUNCED);
+    start.putInt(OFFER_LENGTH).put(MAGIC).put(VERSION).put(OFFER);
+    transport.socket().writeFully(start.flip());
+  }
+
+  /** The OFFER frame's bytes that {@link #announce} sends ahead: header, magic, version, kind. */
+  private static final int ANNOUNCED = 4 + 14;
+
+  /** As {@link #offer(LaneTransport, SharedMemoryLane, long)}; {@code announced}: the start went. */
+  public static void offer(LaneTransport transport, SharedMemoryLane lane, long deadline,
+      boolean announced) throws IOException {
     int capacity = lane.ringSize();
     long size = LaneRegion.size(capacity);
     try (SharedMemory memory = SharedMemory.create(size)) {
@@ -86,7 +106,8 @@ public final class LaneSetup {
       LaneRegion.initialize(region, capacity);
       ByteBuffer frame = ByteBuffer.allocate(4 + OFFER_LENGTH);
       frame.putInt(OFFER_LENGTH).put(MAGIC).put(VERSION).put(OFFER).putShort((short) 0).putLong(size);
-      transport.socket().writeFully(frame.flip(), new FileDescriptor[] {memory.descriptor()});
+      frame.flip().position(announced ? ANNOUNCED : 0);
+      transport.socket().writeFully(frame, new FileDescriptor[] {memory.descriptor()});
       byte[] reply = readReply(transport.socket(), deadline);
       if (reply[13] == ACCEPT) {
         transport.useLane(region, capacity, 0);

@@ -8,10 +8,6 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -36,8 +32,9 @@ public final class LaneTransport implements Transport {
   private static final int RECORD_LENGTH = 9;
   /** More unclaimed descriptor records than this is a peer flooding us. */
   private static final int MAX_RECORDS = 1024;
-  /** Writer's backoff while the ring is full: from this, doubling, up to the cap. */
-  private static final long MIN_BACKOFF_NANOS = 20_000;
+  /** Writer's wait while the ring is full: yields this long at least, then sleeps from, to. */
+  private static final long MIN_YIELD_NANOS = 100_000;
+  private static final long MIN_BACKOFF_NANOS = 10_000;
   private static final long MAX_BACKOFF_NANOS = 1_000_000;
   /** How long a reader waits for a bell the writer counted but has not sent yet. */
   private static final long BELL_PATIENCE_NANOS = 10_000_000;
@@ -70,7 +67,7 @@ public final class LaneTransport implements Transport {
   private long bellsDrained;
 
   /** Descriptors that came with records, by lane stream position; read lock's, and close's. */
-  private final ArrayDeque<Batch> batches = new ArrayDeque<>();
+  private final ReceivedDescriptors records = new ReceivedDescriptors();
 
   /** Send lock's. */
   private final ByteBuffer bell = ByteBuffer.allocateDirect(1);
@@ -78,8 +75,6 @@ public final class LaneTransport implements Transport {
   private long writeWaits;
 
   private record Lane(Ring in, Ring out, long base) {}
-
-  private record Batch(long position, FileDescriptor[] fds) {}
 
   /**
    * A transport over a Unix {@code socket}, plain until {@link #useLane}. A receive spins
@@ -331,18 +326,10 @@ public final class LaneTransport implements Transport {
     long position = 0;
     for (int i = 1; i < RECORD_LENGTH; i++) position = position << 8 | (record[i] & 0xff);
     FileDescriptor[] fds = socket.takeDescriptors(recordStart, recordStart + RECORD_LENGTH);
-    if (fds.length == 0) return;
-    synchronized (batches) {
-      if (closed) {
-        ReceivedDescriptors.closeQuietly(fds);
-        return;
-      }
-      if (batches.size() >= MAX_RECORDS) {
-        ReceivedDescriptors.closeQuietly(fds);
-        throw new FramingException("shared-memory lane: over " + MAX_RECORDS
-            + " unclaimed descriptor records");
-      }
-      batches.add(new Batch(l.base + position, fds));
+    if (fds.length > 0 && records.add(l.base + position, fds) > MAX_RECORDS) {
+      records.closeAll();
+      throw new FramingException("shared-memory lane: over " + MAX_RECORDS
+          + " unclaimed descriptor records");
     }
   }
 
@@ -390,14 +377,14 @@ public final class LaneTransport implements Transport {
       socket.writeFully(src);
       return;
     }
-    long backoff = 0;
+    long fullSince = 0; // when the ring was found full, 0 while it has room
     while (src.hasRemaining()) {
       checkOpen();
-      int n = publish(l, src);
-      if (n > 0) {
-        backoff = 0;
+      if (publish(l, src) > 0) {
+        fullSince = 0;
       } else {
-        backoff = awaitRoom(backoff);
+        if (fullSince == 0) fullSince = System.nanoTime();
+        awaitRoom(System.nanoTime() - fullSince);
       }
     }
   }
@@ -413,20 +400,23 @@ public final class LaneTransport implements Transport {
   }
 
   /**
-   * The ring is full: waits a little for the reader, longer each time. A bell sent now and then
-   * (harmless: a bell only says "look") fails once the peer is gone.
+   * The ring has been full for {@code waited} ns: spins, then yields, for the receive budgets (at
+   * least {@link #MIN_YIELD_NANOS}: a reader that drains the ring takes about that), then sleeps
+   * for a quarter of the time waited so far, from {@link #MIN_BACKOFF_NANOS} up to
+   * {@link #MAX_BACKOFF_NANOS}. Sleeping that long, it also sends a bell (harmless: a bell only
+   * says "look"), which fails once the peer is gone.
    */
-  private long awaitRoom(long backoff) throws IOException {
+  private void awaitRoom(long waited) throws IOException {
     writeWaits++;
-    if (backoff == 0) {
+    if (waited < spinNanos) {
       Thread.onSpinWait();
-      return 1;
+      return;
     }
-    if (backoff < 64) {
+    if (waited < Math.max(MIN_YIELD_NANOS, spinNanos + yieldNanos)) {
       Thread.yield();
-      return backoff + 1;
+      return;
     }
-    long nanos = backoff < MIN_BACKOFF_NANOS ? MIN_BACKOFF_NANOS : Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+    long nanos = Math.min(Math.max(waited / 4, MIN_BACKOFF_NANOS), MAX_BACKOFF_NANOS);
     LockSupport.parkNanos(nanos);
     if (Thread.interrupted()) {
       Thread.currentThread().interrupt();
@@ -437,7 +427,6 @@ public final class LaneTransport implements Transport {
       // Counted once sent: a full socket means the peer has bells to read anyway.
       if (socket.writeNow(bell) == 1) lane.out.countBell();
     }
-    return nanos;
   }
 
   @Override
@@ -475,9 +464,7 @@ public final class LaneTransport implements Transport {
     try {
       socket.close();
     } finally {
-      synchronized (batches) {
-        while (!batches.isEmpty()) ReceivedDescriptors.closeQuietly(batches.removeFirst().fds());
-      }
+      records.closeAll();
     }
   }
 
@@ -510,17 +497,7 @@ public final class LaneTransport implements Transport {
     } catch (IOException e) {
       // The read that follows meets it again and reports it.
     }
-    List<FileDescriptor> taken = new ArrayList<>();
-    synchronized (batches) {
-      for (Iterator<Batch> i = batches.iterator(); i.hasNext(); ) {
-        Batch b = i.next();
-        if (b.position() >= from && b.position() < to) {
-          taken.addAll(List.of(b.fds()));
-          i.remove();
-        }
-      }
-    }
-    return taken.toArray(new FileDescriptor[0]);
+    return records.take(from, to);
   }
 
   @Override
@@ -529,13 +506,7 @@ public final class LaneTransport implements Transport {
       socket.discardDescriptorsBefore(position);
       return;
     }
-    synchronized (batches) {
-      batches.removeIf(b -> {
-        if (b.position() >= position) return false;
-        ReceivedDescriptors.closeQuietly(b.fds());
-        return true;
-      });
-    }
+    records.discardBefore(position);
   }
 
   @Override
