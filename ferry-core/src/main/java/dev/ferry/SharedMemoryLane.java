@@ -125,7 +125,14 @@ public final class SharedMemoryLane {
       return this;
     }
 
+    /**
+     * @throws IllegalArgumentException if spin and yield together exceed 1 s: a receive learns
+     *     of a dead peer once they are spent, and that must stay under a second
+     */
     public SharedMemoryLane build() {
+      if (spin.plus(yieldTime).compareTo(Duration.ofSeconds(1)) > 0) {
+        throw new IllegalArgumentException("spin + yieldTime over 1 s: " + spin + " + " + yieldTime);
+      }
       return new SharedMemoryLane(this);
     }
 

@@ -332,6 +332,9 @@ class LaneTest {
     e = assertThrows(IllegalArgumentException.class,
         () -> SharedMemoryLane.builder().spin(Duration.ofSeconds(2)));
     assertEquals("spin over 1 s: PT2S", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> SharedMemoryLane.builder()
+        .spin(Duration.ofMillis(600)).yieldTime(Duration.ofMillis(600)).build());
+    assertEquals("spin + yieldTime over 1 s: PT0.6S + PT0.6S", e.getMessage());
     assertTrue(Files.isDirectory(Path.of("/dev/shm")));
   }
 }

@@ -27,9 +27,20 @@ import java.util.function.Consumer;
 final class LaneBench {
   static final String LANE_PROCESS = "Ferry shared-memory lane, Java↔Java 2 JVMs, spinning";
 
+  static final String LANE_PROCESS_YIELDING =
+      "Ferry shared-memory lane, Java↔Java 2 JVMs, spin 20 µs then yield";
+
   /** Both ends spin up to 200 ms on an empty ring: a measurement's next message comes sooner. */
   static final ConnectionOptions SPINNING_LANE = ConnectionOptions.builder()
       .sharedMemoryLane(SharedMemoryLane.builder().spin(Duration.ofMillis(200)).build()).build();
+
+  /**
+   * Spin briefly, then yield the core: when the two ends outnumber the free cores (this bench's
+   * 2-core machines), a spinning receiver holds the core its sender needs.
+   */
+  static final ConnectionOptions YIELDING_LANE = ConnectionOptions.builder()
+      .sharedMemoryLane(SharedMemoryLane.builder().spin(Duration.ofNanos(20_000))
+          .yieldTime(Duration.ofMillis(200)).build()).build();
 
   /** The default lane: no spin, so idle costs nothing once parked. */
   private static final ConnectionOptions PARKING_LANE = ConnectionOptions.builder()
@@ -53,10 +64,15 @@ final class LaneBench {
         SPINNING_LANE, "lane.sock", "lane"));
     runner.add("64 B round trip", LANE_PROCESS, lane, List.of(Metric.MEDIAN_US, Metric.P99_US),
         l -> BenchRunner.roundTrip(l, runner.roundTrips()));
+    Optional<Link> yielding = runner.setUp(LANE_PROCESS_YIELDING, () -> runner.processLink(
+        FerryLink::new, YIELDING_LANE, "lane-yield.sock", "lane-yield"));
     for (int size : new int[] {64, 4 * 1024, 1024 * 1024}) {
       String workload = "one-way " + BenchRunner.sizeName(size);
       int count = runner.oneWayCount(size);
-      runner.add(workload, LANE_PROCESS, lane, List.of(Metric.MESSAGES_PER_S, Metric.MB_PER_S),
+      List<Metric> metrics = List.of(Metric.MESSAGES_PER_S, Metric.MB_PER_S);
+      runner.add(workload, LANE_PROCESS, lane, metrics,
+          l -> BenchRunner.rates(count, size, BenchRunner.oneWay(l, count, size)));
+      runner.add(workload, LANE_PROCESS_YIELDING, yielding, metrics,
           l -> BenchRunner.rates(count, size, BenchRunner.oneWay(l, count, size)));
     }
     planIdle();
