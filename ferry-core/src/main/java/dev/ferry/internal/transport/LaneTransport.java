@@ -380,13 +380,20 @@ public final class LaneTransport implements Transport {
     long fullSince = 0; // when the ring was found full, 0 while it has room
     while (src.hasRemaining()) {
       checkOpen();
-      if (publish(l, src) > 0) {
+      // Once full, wait for a quarter of the ring (or the rest) to free up: refilling each few
+      // bytes the reader takes would cost a publish and its fence per few bytes.
+      if ((fullSince == 0 || roomFor(l, src.remaining())) && publish(l, src) > 0) {
         fullSince = 0;
       } else {
         if (fullSince == 0) fullSince = System.nanoTime();
         awaitRoom(System.nanoTime() - fullSince);
       }
     }
+  }
+
+  private static boolean roomFor(Lane l, int remaining) throws IOException {
+    int capacity = l.out.capacity();
+    return capacity - l.out.readerLag() >= Math.min(remaining, capacity / 4);
   }
 
   private int publish(Lane l, ByteBuffer src) throws IOException {
