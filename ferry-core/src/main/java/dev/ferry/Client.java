@@ -4,11 +4,14 @@ import dev.ferry.async.AsyncConnection;
 import dev.ferry.async.EventLoops;
 import dev.ferry.internal.async.AsyncConnect;
 import dev.ferry.internal.async.LoopGroup;
+import dev.ferry.internal.auth.ClientHandshake;
 import dev.ferry.internal.auth.Handshake;
 import dev.ferry.internal.auth.HandshakeFailures;
 import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.internal.connection.LaneSetup;
 import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.transport.Deadlines;
+import dev.ferry.internal.transport.LaneTransport;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.TlsTransport;
 import dev.ferry.internal.transport.Transport;
@@ -20,6 +23,7 @@ import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * Connects to a {@link Listener}, or to a Python {@code multiprocessing.connection.Listener}.
@@ -67,6 +71,9 @@ public final class Client {
     FramedConnection connection;
     try {
       transport = ends.transport(channel);
+      if (transport instanceof LaneTransport l && options.authKey().isEmpty()) {
+        LaneSetup.announce(l); // before anything slow: a keyless listener waits only briefly
+      }
       connection = ends.connection(transport);
     } catch (IOException | RuntimeException e) {
       channel.close();
@@ -75,9 +82,17 @@ public final class Client {
     String digest = "none";
     try {
       if (transport instanceof TlsTransport tls) tls.handshake(deadline);
+      LaneTransport lane = transport instanceof LaneTransport l ? l : null;
       if (options.authKey().isPresent()) {
-        digest = Handshake.clientSide(connection.handshakeChannel(deadline),
-            options.authKey().get().bytes(), options.unprefixedDigest());
+        ClientHandshake handshake = Handshake.clientSide(connection.handshakeChannel(deadline),
+            options.authKey().get().bytes(), options.unprefixedDigest(), lane != null);
+        digest = handshake.digest();
+        if (lane != null && handshake.laneAgreed()) {
+          LaneSetup.offer(lane, options.sharedMemoryLane().get(), deadline);
+        }
+      } else if (lane != null) {
+        // No handshake to agree in: offer blindly (LANE.md 1.2; a lane listener is expected).
+        LaneSetup.offer(lane, options.sharedMemoryLane().get(), deadline, true);
       }
     } catch (SocketTimeoutException e) {
       IOException timedOut = Sockets.handshakeTimedOut(options.handshakeTimeout(), address);
@@ -119,7 +134,12 @@ public final class Client {
     /** The TLS client end if the options ask for TLS, else the plain socket. */
     @Override
     public Transport transport(SocketChannel channel) throws IOException {
-      if (options.tls().isEmpty()) return new SocketTransport(channel);
+      if (options.tls().isEmpty()) {
+        if (LaneSetup.wanted(options) && channel instanceof AFUNIXSocketChannel unix) {
+          return LaneSetup.transport(unix, options);
+        }
+        return new SocketTransport(channel);
+      }
       Address.Tcp tcp = (Address.Tcp) address;
       return TlsTransport.client(channel, options.tls().get(),
           options.tlsServerName().orElse(tcp.host()), tcp.port(), address.toString());

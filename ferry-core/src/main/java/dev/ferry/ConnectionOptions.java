@@ -37,6 +37,7 @@ public final class ConnectionOptions {
   private final String tlsServerName;
   private final Duration receiveSpin;
   private final String unprefixedDigest;
+  private final SharedMemoryLane sharedMemoryLane;
 
   private ConnectionOptions(Builder b) {
     this.authKey = b.authKey;
@@ -53,6 +54,15 @@ public final class ConnectionOptions {
     this.tlsServerName = b.tlsServerName;
     this.receiveSpin = b.receiveSpin;
     this.unprefixedDigest = b.unprefixedDigest;
+    this.sharedMemoryLane = b.sharedMemoryLane;
+  }
+
+  /**
+   * The shared-memory lane this end asks for (or, on a listener, accepts), if any. See
+   * {@link Builder#sharedMemoryLane(SharedMemoryLane)}.
+   */
+  public Optional<SharedMemoryLane> sharedMemoryLane() {
+    return Optional.ofNullable(sharedMemoryLane);
   }
 
   /**
@@ -84,6 +94,7 @@ public final class ConnectionOptions {
     b.tlsServerName = tlsServerName;
     b.receiveSpin = receiveSpin;
     b.unprefixedDigest = unprefixedDigest;
+    b.sharedMemoryLane = sharedMemoryLane;
     return b;
   }
 
@@ -207,6 +218,7 @@ public final class ConnectionOptions {
         + (receiveSpin.isZero() ? "" : ", receiveSpin=" + receiveSpin)
         + (unprefixedDigest.equals(Handshake.DEFAULT_UNPREFIXED_DIGEST) ? ""
             : ", unprefixedDigest=" + unprefixedDigest)
+        + (sharedMemoryLane == null ? "" : ", " + sharedMemoryLane)
         + "]";
   }
 
@@ -226,8 +238,24 @@ public final class ConnectionOptions {
     private String tlsServerName;
     private Duration receiveSpin = Duration.ZERO;
     private String unprefixedDigest = Handshake.DEFAULT_UNPREFIXED_DIGEST;
+    private SharedMemoryLane sharedMemoryLane;
 
     private Builder() {}
+
+    /**
+     * Offers (client), accepts (listener) or sets up (pipe) a shared-memory lane on Unix socket
+     * connections whose peer opted in too; others stay plain sockets. Ignored for TCP.
+     */
+    public Builder sharedMemoryLane(SharedMemoryLane lane) {
+      this.sharedMemoryLane = Objects.requireNonNull(lane, "lane");
+      return this;
+    }
+
+    /** No shared-memory lane (the default). */
+    public Builder noSharedMemoryLane() {
+      this.sharedMemoryLane = null;
+      return this;
+    }
 
     /** Authenticate every connection with this key (both sides must hold it). */
     public Builder authKey(AuthKey authKey) {

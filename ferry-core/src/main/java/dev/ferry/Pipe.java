@@ -1,6 +1,9 @@
 package dev.ferry;
 
 import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.internal.connection.LaneSetup;
+import dev.ferry.internal.transport.LaneTransport;
+import dev.ferry.internal.transport.Transport;
 import dev.ferry.internal.transport.SocketPairs;
 import dev.ferry.internal.transport.SocketTransport;
 import java.io.IOException;
@@ -28,13 +31,19 @@ public final class Pipe {
     return duplex(ConnectionOptions.defaults());
   }
 
-  /** As {@link #duplex()}, with the message size limit of {@code options}. */
+  /**
+   * As {@link #duplex()}, with the message size limit of {@code options}, and over a shared-memory
+   * lane if they ask for one ({@link ConnectionOptions#sharedMemoryLane()}).
+   *
+   * @throws UnsupportedOperationException for a lane on a platform other than x86-64 Linux
+   */
   public static Duplex duplex(ConnectionOptions options) throws IOException {
     Objects.requireNonNull(options, "options");
     refuseTls(options);
     AFUNIXSocketChannel[] pair = SocketPairs.open();
-    return new Duplex(end(pair[0], "pipe", true, true, options),
-        end(pair[1], "pipe", true, true, options));
+    Transport[] t = transports(pair, options);
+    return new Duplex(end(t[0], "pipe", true, true, options),
+        end(t[1], "pipe", true, true, options));
   }
 
   /**
@@ -51,8 +60,9 @@ public final class Pipe {
     Objects.requireNonNull(options, "options");
     refuseTls(options);
     AFUNIXSocketChannel[] pair = SocketPairs.open();
-    return new OneWay(end(pair[0], "pipe reader", true, false, options),
-        end(pair[1], "pipe writer", false, true, options));
+    Transport[] t = transports(pair, options);
+    return new OneWay(end(t[0], "pipe reader", true, false, options),
+        end(t[1], "pipe writer", false, true, options));
   }
 
   private static void refuseTls(ConnectionOptions options) {
@@ -62,11 +72,33 @@ public final class Pipe {
     }
   }
 
-  private static FramedConnection end(AFUNIXSocketChannel channel, String description, boolean readable,
-      boolean writable, ConnectionOptions options) throws IOException {
-    FramedConnection end = new FramedConnection(new SocketTransport(channel), description, readable,
-        writable, options);
-    end.recordOpened("pipe", "socketpair", 0, "none");
+  /**
+   * Plain sockets, or with {@link ConnectionOptions#sharedMemoryLane()} both ends of one
+   * shared-memory lane (no offer: this process makes both ends).
+   */
+  private static Transport[] transports(AFUNIXSocketChannel[] pair, ConnectionOptions options)
+      throws IOException {
+    try {
+      if (options.sharedMemoryLane().isEmpty()) {
+        return new Transport[] {new SocketTransport(pair[0]), new SocketTransport(pair[1])};
+      }
+      SharedMemoryLane lane = options.sharedMemoryLane().get();
+      LaneTransport first = LaneSetup.transport(pair[0], options);
+      LaneTransport second = LaneSetup.transport(pair[1], options);
+      LaneSetup.pipe(first, second, lane);
+      return new Transport[] {first, second};
+    } catch (IOException | RuntimeException e) {
+      pair[0].close();
+      pair[1].close();
+      throw e;
+    }
+  }
+
+  private static FramedConnection end(Transport transport, String description, boolean readable,
+      boolean writable, ConnectionOptions options) {
+    FramedConnection end = new FramedConnection(transport, description, readable, writable, options);
+    end.recordOpened("pipe", transport instanceof LaneTransport ? "shared-memory lane" : "socketpair",
+        0, "none");
     return end;
   }
 

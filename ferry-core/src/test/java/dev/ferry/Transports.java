@@ -17,7 +17,19 @@ enum Transports {
   TCP_V4,
   TCP_V6,
   /** TCP over IPv4 with TLS, certificates from {@link TestTls}; the client shows one too. */
-  TCP_TLS;
+  TCP_TLS,
+  /** A duplex pipe whose ends talk through a shared-memory lane (docs/LANE.md). */
+  LANE_PIPE,
+  /** A Unix path listener and client that agree on a lane inside the HMAC handshake. */
+  LANE_UNIX,
+  /** The same without a key: the client offers blindly, the listener looks at its first bytes. */
+  LANE_UNIX_KEYLESS;
+
+  /**
+   * The default ring (1 MiB): some contract tests send a few hundred kilobytes before the peer
+   * reads, which a socket's buffers hold too. LaneTest streams through small rings.
+   */
+  static final SharedMemoryLane LANE = SharedMemoryLane.defaults();
 
   /** A connected pair and whatever else must be closed with it. */
   record Pair(Sender left, Receiver right, java.io.Closeable extra) implements AutoCloseable {
@@ -47,14 +59,27 @@ enum Transports {
       Pipe.OneWay pipe = Pipe.oneWay(options);
       return new Pair(pipe.writer(), pipe.reader(), () -> {});
     }
+    if (this == LANE_PIPE) {
+      Pipe.Duplex pipe = Pipe.duplex(options.toBuilder().sharedMemoryLane(LANE).build());
+      return new Pair(pipe.first(), pipe.second(), () -> {});
+    }
     if (this == SOCKET_PAIR) {
       Pipe.Duplex pipe = Pipe.duplex(options);
       return new Pair(pipe.first(), pipe.second(), () -> {});
     }
     Path dir = null;
     Address address;
+    if (this == LANE_UNIX || this == LANE_UNIX_KEYLESS) {
+      ConnectionOptions.Builder b = options.toBuilder().sharedMemoryLane(LANE);
+      if (this == LANE_UNIX && options.authKey().isEmpty()) {
+        b.authKey(AuthKey.of("lane".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      }
+      options = b.build();
+    }
     switch (this) {
       case UNIX_PATH:
+      case LANE_UNIX:
+      case LANE_UNIX_KEYLESS:
         dir = Files.createTempDirectory("ferry-test");
         address = new Address.Unix(dir.resolve("s"));
         break;

@@ -78,7 +78,7 @@ public final class BenchRunner {
   private final PickleCodec codec = PickleCodec.standard();
 
   /** One configuration of one workload: a trial gives one value per metric. */
-  private record Case(String workload, String configuration, List<Metric> metrics, Trial trial) {}
+  record Case(String workload, String configuration, List<Metric> metrics, Trial trial) {}
 
   @FunctionalInterface
   interface Trial {
@@ -138,11 +138,11 @@ public final class BenchRunner {
   // ---------------------------------------------------------------------------------------------
   // Message counts
 
-  private int roundTrips() {
+  int roundTrips() {
     return options.quick() ? 2_000 : 20_000;
   }
 
-  private int oneWayCount(int size) {
+  int oneWayCount(int size) {
     // 1 GiB: a trial of 1 MiB messages then lasts about 0.1 s; with 256 MiB (25 ms) the
     // scheduler's noise spread one configuration's runs over a factor of two.
     long budget = options.quick() ? 32L << 20 : 1L << 30;
@@ -332,6 +332,7 @@ public final class BenchRunner {
       cases.add(new Case(clients, "CPython", List.of(Metric.MESSAGES_PER_S),
           skip("skipped: no CPython 3.11 or 3.13 under $(pyenv root)/versions")));
     }
+    new LaneBench(this, dir, cases::add).plan(cref, pythons);
     BulkBench.plan(this, dir, Optional.ofNullable(pythons.get("3.11")), options.quick());
   }
 
@@ -345,14 +346,14 @@ public final class BenchRunner {
     reference(workload, configuration);
   }
 
-  private interface Setup<T> {
+  interface Setup<T> {
     T get() throws Exception;
   }
 
   /** Whatever failed here becomes the skip reason of every case that needs it. */
   private final Map<String, String> setupFailures = new LinkedHashMap<>();
 
-  private <T> Optional<T> setUp(String what, Setup<T> setup) throws InterruptedException {
+  <T> Optional<T> setUp(String what, Setup<T> setup) throws InterruptedException {
     say("setting up: " + what);
     try {
       T value = setup.get();
@@ -367,36 +368,36 @@ public final class BenchRunner {
     }
   }
 
-  private interface LinkTrial {
+  interface LinkTrial {
     double[] run(Link link) throws Exception;
   }
 
-  private interface PathTrial {
+  interface PathTrial {
     double[] run(Path path) throws Exception;
   }
 
-  private void add(String workload, String configuration, Optional<Link> link,
+  void add(String workload, String configuration, Optional<Link> link,
       List<Metric> metrics, LinkTrial trial) {
     cases.add(new Case(workload, configuration, metrics, link.isPresent()
         ? () -> trial.run(link.get())
         : skip(setupFailures.getOrDefault(configuration, "skipped: not set up"))));
   }
 
-  private void addC(String workload, String configuration, Optional<Path> binary,
+  void addC(String workload, String configuration, Optional<Path> binary,
       List<Metric> metrics, PathTrial trial) {
     cases.add(new Case(workload, configuration, metrics, binary.isPresent()
         ? () -> trial.run(binary.get())
         : skip(setupFailures.getOrDefault("compiling the C reference", "skipped: no C"))));
   }
 
-  private void addPython(String workload, String configuration, Optional<Path> script,
+  void addPython(String workload, String configuration, Optional<Path> script,
       List<Metric> metrics, PathTrial trial) {
     cases.add(new Case(workload, configuration, metrics, script.isPresent()
         ? () -> trial.run(script.get())
         : skip("skipped: no CPython script")));
   }
 
-  private static Trial skip(String reason) {
+  static Trial skip(String reason) {
     return () -> {
       throw new SkipException(reason);
     };
@@ -421,7 +422,7 @@ public final class BenchRunner {
   /** Per-configuration references, where a workload compares pairs rather than all to one. */
   private final Map<String, String> configurationReferences = new LinkedHashMap<>();
 
-  private void referenceOf(String workload, String configuration, String reference) {
+  void referenceOf(String workload, String configuration, String reference) {
     configurationReferences.put(workload + "\u0000" + configuration, reference);
   }
 
@@ -468,13 +469,13 @@ public final class BenchRunner {
     }
   }
 
-  private static double[] roundTrip(Link link, int count) throws IOException {
+  static double[] roundTrip(Link link, int count) throws IOException {
     PeerLoop.pingPong(link, Math.max(200, count / 4), 64); // warm-up
     long[] sorted = Stats.sortedCopy(PeerLoop.pingPong(link, count, 64));
     return new double[] {Stats.quantile(sorted, 0.5) / 1e3, Stats.quantile(sorted, 0.99) / 1e3};
   }
 
-  private static long oneWay(Link link, int count, int size) throws IOException {
+  static long oneWay(Link link, int count, int size) throws IOException {
     PeerLoop.oneWay(link, Math.max(1, count / 4), size); // warm-up
     return PeerLoop.oneWay(link, count, size);
   }
@@ -611,7 +612,7 @@ public final class BenchRunner {
     }
   }
 
-  private interface LinkMaker {
+  interface LinkMaker {
     Link make(Connection connection) throws IOException;
   }
 
@@ -631,13 +632,20 @@ public final class BenchRunner {
   }
 
   private Link processLink(LinkMaker driver) throws IOException, InterruptedException {
-    Address address = new Address.Unix(dir.resolve("peer.sock"));
-    try (Listener listener = Listener.bind(address)) {
+    return processLink(driver, ConnectionOptions.defaults(), "peer.sock");
+  }
+
+  /** A connection to a {@link Peer} JVM through a listener with {@code options}; so it connects. */
+  Link processLink(LinkMaker driver, ConnectionOptions options, String socket, String... peerArgs)
+      throws IOException, InterruptedException {
+    Address address = new Address.Unix(dir.resolve(socket));
+    try (Listener listener = Listener.bind(address, options)) {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Peer.class.getName(),
           address.toString()));
+      command.addAll(List.of(peerArgs));
       // Our stdout carries the table: the peer's stdout is dropped, its stderr joins the progress.
       Process process = new ProcessBuilder(command)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -671,7 +679,7 @@ public final class BenchRunner {
   // ---------------------------------------------------------------------------------------------
   // Small helpers
 
-  private void say(String line) {
+  void say(String line) {
     progress.println(line);
     progress.flush();
   }
@@ -683,16 +691,16 @@ public final class BenchRunner {
     return thread;
   }
 
-  private static double[] latency(String json) throws IOException {
+  static double[] latency(String json) throws IOException {
     return new double[] {References.field(json, "median_ns") / 1e3,
         References.field(json, "p99_ns") / 1e3};
   }
 
-  private static double[] rates(int count, int size, long nanos) {
+  static double[] rates(int count, int size, long nanos) {
     return new double[] {perSecond(count, nanos), megabytesPerSecond((long) count * size, nanos)};
   }
 
-  private static double perSecond(long count, long nanos) {
+  static double perSecond(long count, long nanos) {
     return count * 1e9 / nanos;
   }
 

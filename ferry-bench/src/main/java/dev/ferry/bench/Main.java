@@ -4,7 +4,7 @@ import java.nio.file.Path;
 
 /**
  * Runs the harness without the CLI: {@code java -cp ... dev.ferry.bench.Main [--quick]
- * [--repetitions N] [--json FILE] [--plot FILE]}, or only the scale workload:
+ * [--repetitions N] [--json FILE] [--plot FILE] [--only REGEX]}, or only the scale workload:
  * {@code ... dev.ferry.bench.Main --scale 10000} (see {@link ScaleBench}).
  */
 public final class Main {
@@ -16,6 +16,7 @@ public final class Main {
     Path json = null;
     Path plot = null;
     Integer scale = null;
+    String only = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
@@ -23,6 +24,7 @@ public final class Main {
         case "--json" -> json = Path.of(args[++i]);
         case "--plot" -> plot = Path.of(args[++i]);
         case "--scale" -> scale = Integer.parseInt(args[++i]);
+        case "--only" -> only = args[++i];
         default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
       }
     }
@@ -34,6 +36,7 @@ public final class Main {
     if (repetitions != null) options = options.withRepetitions(repetitions);
     if (json != null) options = options.withJson(json);
     if (plot != null) options = options.withPlot(plot);
+    if (only != null) options = options.withOnly(java.util.regex.Pattern.compile(only));
     BenchRunner.run(options, System.out, System.err);
   }
 }

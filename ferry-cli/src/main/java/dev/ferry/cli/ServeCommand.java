@@ -126,6 +126,7 @@ final class ServeCommand {
       }
       options = options.toBuilder().receiveSpin(Duration.ofNanos(spin * 1_000L)).build();
     }
+    if (serve.sharedMemory) options = SharedMemoryOption.apply(options, spin);
     return options;
   }
 

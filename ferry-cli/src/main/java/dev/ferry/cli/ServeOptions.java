@@ -24,4 +24,11 @@ final class ServeOptions {
           + "sleeping: lower latency for a client that waits on each reply, at the price of a "
           + "busy core (0 to " + MAX_SPIN_MICROS + "; default 0).")
   Integer receiveSpinMicros;
+
+  @Option(names = "--shared-memory",
+      description = "Accept a shared-memory lane from unix clients that ask for one (Ferry with "
+          + "SharedMemoryLane, Python's ferry_shm): their messages then travel through rings in "
+          + "shared memory, the socket staying as doorbell. Stock clients are served over the "
+          + "socket as before. With --receive-spin-us, a lane receive spins that long too.")
+  boolean sharedMemory;
 }

@@ -15,7 +15,9 @@ import dev.ferry.internal.connection.FramedConnection;
 import dev.ferry.internal.framing.FrameReader;
 import dev.ferry.internal.events.FerryEvents;
 import dev.ferry.internal.thread.Threads;
+import dev.ferry.internal.connection.LaneSetup;
 import dev.ferry.internal.transport.Deadlines;
+import dev.ferry.internal.transport.LaneTransport;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.TlsTransport;
@@ -39,6 +41,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /**
  * One thread per {@link Listener} that accepts connections and runs all their handshakes at once
@@ -111,13 +114,17 @@ final class AcceptLoop implements Runnable {
     final FramedConnection endpoint;
     final TlsTransport tls;
     final ServerHandshake handshake;
-    final long deadline;
+    /** The lane's setup step, for a listener that accepts lanes; null otherwise. */
+    final LaneAccept lane;
+    long deadline;
     final long startedNanos = System.nanoTime();
 
-    Pending(FramedConnection endpoint, TlsTransport tls, ServerHandshake handshake, long deadline) {
+    Pending(FramedConnection endpoint, TlsTransport tls, ServerHandshake handshake, LaneAccept lane,
+        long deadline) {
       this.endpoint = endpoint;
       this.tls = tls;
       this.handshake = handshake;
+      this.lane = lane;
       this.deadline = deadline;
     }
   }
@@ -217,30 +224,37 @@ final class AcceptLoop implements Runnable {
       if (channel == null) return;
       FramedConnection endpoint;
       TlsTransport tls = null;
+      Transport transport;
       try {
         Sockets.configureAccepted(channel);
         if (options.tls().isPresent()) {
           tls = TlsTransport.server(channel, options.tls().get(),
               options.clientCertificateRequired(), address.toString());
         }
-        Transport transport = tls != null ? tls : new SocketTransport(channel);
+        transport = tls != null ? tls
+            : LaneSetup.wanted(options) && channel instanceof AFUNIXSocketChannel unix
+                ? LaneSetup.transport(unix, options)
+                : new SocketTransport(channel);
         endpoint = new FramedConnection(transport, "accepted on " + address, true, true, options);
       } catch (IOException | RuntimeException e) {
         closeQuietly(channel);
         continue;
       }
       if (!admitted(channel, endpoint)) continue;
-      if (key == null && tls == null) {
+      LaneAccept lane = tls == null && transport instanceof LaneTransport l
+          ? new LaneAccept(l, key == null) : null;
+      if (key == null && tls == null && lane == null) {
         accepted(endpoint, 0, "none");
         continue;
       }
       ServerHandshake handshake = key == null ? null : new ServerHandshake(key, options.unprefixedDigest());
+      if (handshake != null && lane != null) handshake.offerLane();
       try {
         // Without TLS the server speaks first; with it, the client does (its hello).
-        if (tls == null) endpoint.sendHandshakeMessage(handshake.start());
+        if (tls == null && handshake != null) endpoint.sendHandshakeMessage(handshake.start());
         SelectionKey k = channel.register(selector, SelectionKey.OP_READ);
-        pending.put(k, new Pending(endpoint, tls, handshake,
-            Deadlines.after(options.handshakeTimeout())));
+        pending.put(k, new Pending(endpoint, tls, handshake, lane, Deadlines.after(
+            handshake == null && tls == null ? LaneAccept.OFFER_WINDOW : options.handshakeTimeout())));
       } catch (IOException | RuntimeException e) {
         fail(null, endpoint, asIOException(e));
       }
@@ -292,6 +306,10 @@ final class AcceptLoop implements Runnable {
     if (p == null) return;
     try {
       if (p.tls != null && !p.tls.isHandshakeDone() && !advanceTls(k, p)) return;
+      if (p.handshake == null && p.lane != null) { // keyless lane: the first bytes decide
+        advanceLane(k, p, true);
+        return;
+      }
       if (p.handshake == null) { // TLS only
         forget(k);
         accepted(p.endpoint, System.nanoTime() - p.startedNanos, "none");
@@ -319,6 +337,10 @@ final class AcceptLoop implements Runnable {
         if (step.failure() != null) throw step.failure();
       }
       if (p.handshake.isDone()) {
+        if (p.lane != null && p.handshake.laneAgreed()) {
+          advanceLane(k, p, false);
+          return;
+        }
         forget(k);
         p.endpoint.trimBuffers(); // an idle accepted connection holds no native buffer
         accepted(p.endpoint, System.nanoTime() - p.startedNanos, p.handshake.digest());
@@ -330,6 +352,22 @@ final class AcceptLoop implements Runnable {
       }
       fail(k, p.endpoint, asIOException(e));
     }
+  }
+
+  /** Feeds the lane's setup step; accepts the connection, lane or plain, once it is over. */
+  private void advanceLane(SelectionKey k, Pending p, boolean readable) throws IOException {
+    boolean offerWasStarted = !p.lane.windowApplies();
+    if (!p.lane.advance(p.endpoint, readable, scratch)) {
+      // An offer began inside the window: give it the whole handshake time to arrive.
+      if (!offerWasStarted && !p.lane.windowApplies()) {
+        p.deadline = Deadlines.after(options.handshakeTimeout());
+      }
+      return;
+    }
+    forget(k);
+    p.endpoint.trimBuffers();
+    accepted(p.endpoint, System.nanoTime() - p.startedNanos,
+        p.handshake == null ? "none" : p.handshake.digest());
   }
 
   private static IOException asIOException(Exception e) {
@@ -345,6 +383,12 @@ final class AcceptLoop implements Runnable {
       if (Deadlines.remaining(e.getValue().deadline) <= 0) late.add(e.getKey());
     }
     for (SelectionKey k : late) {
+      Pending p = pending.get(k);
+      if (p.lane != null && p.lane.windowApplies()) { // a keyless client that sent nothing yet: plain
+        forget(k);
+        accepted(p.endpoint, System.nanoTime() - p.startedNanos, "none");
+        continue;
+      }
       fail(k, pending.get(k).endpoint, new SocketTimeoutException("handshake timed out after "
           + options.handshakeTimeout().toMillis() + " ms on " + address));
     }

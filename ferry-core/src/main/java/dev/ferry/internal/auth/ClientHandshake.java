@@ -33,6 +33,21 @@ public final class ClientHandshake {
   private HmacDigest answered;
   private HmacDigest peerAnswered;
   private State state = State.AWAIT_CHALLENGE;
+  /** Whether this side wants a lane, and whether the server's challenge offered one. */
+  private boolean wantLane;
+  private boolean serverOffersLane;
+
+  /** Asks for a shared-memory lane, if the server's challenge offers one (LANE.md 1.1). */
+  public ClientHandshake wantLane() {
+    if (state != State.AWAIT_CHALLENGE) throw new IllegalStateException("already started");
+    wantLane = true;
+    return this;
+  }
+
+  /** Whether both sides marked their challenges: this side now sends its lane offer. */
+  public boolean laneAgreed() {
+    return state == State.DONE && serverOffersLane;
+  }
 
   public ClientHandshake(byte[] key) {
     this(key, Handshake.SECURE_NONCES);
@@ -63,13 +78,16 @@ public final class ClientHandshake {
     try {
       switch (state) {
         case AWAIT_CHALLENGE:
+          serverOffersLane = wantLane && Handshake.carriesMarker(message, Handshake.LANE_SERVER_MARKER);
           byte[] answer = Handshake.answer(key, message, unprefixed);
           answered = Handshake.answerDigest(message, unprefixed);
           state = State.AWAIT_VERDICT;
           return new ServerHandshake.Step(List.of(answer), null);
         case AWAIT_VERDICT:
           Handshake.checkVerdict(message);
-          challenge = Handshake.challengeBody(nonces);
+          challenge = serverOffersLane
+              ? Handshake.challengeBody(nonces, Handshake.LANE_CLIENT_MARKER)
+              : Handshake.challengeBody(nonces);
           state = State.AWAIT_RESPONSE;
           return new ServerHandshake.Step(List.of(Handshake.challengeFrame(challenge)), null);
         case AWAIT_RESPONSE:

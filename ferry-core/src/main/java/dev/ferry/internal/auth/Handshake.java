@@ -172,6 +172,19 @@ public final class Handshake {
     return clientSide(channel, key, HmacDigest.MD5, nonces);
   }
 
+  /**
+   * {@link #clientSide(HandshakeChannel, byte[], String)}, asking for a shared-memory lane if
+   * {@code wantLane}; returns the finished handshake, whose {@link ClientHandshake#laneAgreed()}
+   * says whether the client must now offer one.
+   */
+  public static ClientHandshake clientSide(HandshakeChannel channel, byte[] key,
+      String unprefixedDigest, boolean wantLane) throws IOException {
+    ClientHandshake handshake = new ClientHandshake(key, unprefixedDigest);
+    if (wantLane) handshake.wantLane();
+    drive(channel, handshake::onMessage, handshake::isDone);
+    return handshake;
+  }
+
   static String clientSide(HandshakeChannel channel, byte[] key, HmacDigest unprefixed,
       Supplier<byte[]> nonces) throws IOException {
     Objects.requireNonNull(channel, "channel == null");
@@ -306,6 +319,29 @@ public final class Handshake {
       throw new IllegalStateException("nonce length != " + NONCE_LENGTH + ": " + nonce.length);
     }
     return concat(OFFERED.prefix(), nonce);
+  }
+
+  /**
+   * The lane markers of docs/LANE.md 1.1: the first 8 of a challenge's 40 random bytes, so a stock
+   * peer MACs them like the rest. The server's says it accepts lanes, the client's that it wants one.
+   */
+  static final byte[] LANE_SERVER_MARKER = ascii("FLANE-S1");
+  static final byte[] LANE_CLIENT_MARKER = ascii("FLANE-C1");
+
+  /** A challenge body whose nonce starts with {@code marker}. */
+  static byte[] challengeBody(Supplier<byte[]> nonces, byte[] marker) {
+    byte[] body = challengeBody(nonces);
+    System.arraycopy(marker, 0, body, OFFERED.prefix().length, marker.length);
+    return body;
+  }
+
+  /** Whether a received challenge message carries {@code marker} right after {@code {sha256}}. */
+  static boolean carriesMarker(byte[] message, byte[] marker) {
+    byte[] prefix = OFFERED.prefix();
+    int at = CHALLENGE.length + prefix.length;
+    if (message.length != at + NONCE_LENGTH) return false;
+    return Arrays.equals(message, CHALLENGE.length, at, prefix, 0, prefix.length)
+        && Arrays.equals(message, at, at + marker.length, marker, 0, marker.length);
   }
 
   static byte[] challengeFrame(byte[] body) {

@@ -39,6 +39,9 @@ public final class ServerHandshake {
   private HmacDigest peerAnswered;
   private HmacDigest answered;
   private State state = State.NEW;
+  /** Whether this side accepts a lane, and whether the peer's challenge asked for one. */
+  private boolean offerLane;
+  private boolean peerWantsLane;
 
   public ServerHandshake(byte[] key) {
     this(key, Handshake.SECURE_NONCES);
@@ -65,10 +68,23 @@ public final class ServerHandshake {
     this.nonces = nonces;
   }
 
+  /** Marks this side's challenge: "this listener accepts shared-memory lanes" (LANE.md 1.1). */
+  public ServerHandshake offerLane() {
+    if (state != State.NEW) throw new IllegalStateException("already started");
+    offerLane = true;
+    return this;
+  }
+
+  /** Whether both sides marked their challenges: the client now sends its lane offer. */
+  public boolean laneAgreed() {
+    return state == State.DONE && peerWantsLane;
+  }
+
   /** The challenge to send first. */
   public byte[] start() {
     if (state != State.NEW) throw new IllegalStateException("already started");
-    challenge = Handshake.challengeBody(nonces);
+    challenge = offerLane ? Handshake.challengeBody(nonces, Handshake.LANE_SERVER_MARKER)
+        : Handshake.challengeBody(nonces);
     state = State.AWAIT_RESPONSE;
     return Handshake.challengeFrame(challenge);
   }
@@ -89,6 +105,7 @@ public final class ServerHandshake {
           state = State.AWAIT_CHALLENGE;
           return new Step(List.of(Handshake.welcome()), null);
         case AWAIT_CHALLENGE:
+          peerWantsLane = offerLane && Handshake.carriesMarker(message, Handshake.LANE_CLIENT_MARKER);
           byte[] answer = Handshake.answer(key, message, peerUnprefixed);
           answered = Handshake.answerDigest(message, peerUnprefixed);
           state = State.AWAIT_VERDICT;

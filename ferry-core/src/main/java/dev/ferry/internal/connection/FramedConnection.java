@@ -15,6 +15,7 @@ import dev.ferry.internal.framing.Frames;
 import dev.ferry.internal.framing.MessageOutput;
 import dev.ferry.internal.transport.Deadlines;
 import dev.ferry.internal.transport.InheritedDescriptors;
+import dev.ferry.internal.transport.LaneTransport;
 import dev.ferry.internal.transport.SocketTransport;
 import dev.ferry.internal.transport.Sockets;
 import dev.ferry.internal.transport.Transport;
@@ -81,7 +82,8 @@ public final class FramedConnection implements Connection, AsyncPort {
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
     this.receiver = new FrameReceiver(transport, description, readable, writable,
-        options.receiveSpin().toNanos(), counters, this::recordClose);
+        transport instanceof LaneTransport ? 0 : options.receiveSpin().toNanos(), counters,
+        this::recordClose);
     this.sender = new FrameSender(transport, description, writable, this::closeQuietly, counters);
     this.descriptors = new DescriptorPassing(this, transport, receiver, sender, readable, options);
   }
@@ -118,6 +120,11 @@ public final class FramedConnection implements Connection, AsyncPort {
   /** Closes {@code companion} after the transport: the pump of an adopted pipe end. */
   void closeWith(Closeable companion) {
     this.companion = companion;
+  }
+
+  /** Whether this connection's bytes travel through a shared-memory lane (docs/LANE.md). */
+  public boolean usesSharedMemoryLane() {
+    return transport instanceof LaneTransport lane && lane.usesLane();
   }
 
   /** The options this connection was made with: handshake timeout, digest, limits. */

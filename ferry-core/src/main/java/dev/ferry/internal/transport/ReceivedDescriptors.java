@@ -69,6 +69,19 @@ final class ReceivedDescriptors {
     return own;
   }
 
+  /**
+   * Files a batch that came another way, at {@code position} (a lane's descriptor record); closes
+   * it if this is closed. Returns how many batches are now waiting.
+   */
+  synchronized int add(long position, FileDescriptor[] fds) {
+    if (closed) {
+      closeQuietly(fds);
+    } else {
+      batches.add(new Batch(position, fds));
+    }
+    return batches.size();
+  }
+
   synchronized FileDescriptor[] take(long from, long to) {
     List<FileDescriptor> taken = new ArrayList<>();
     for (Iterator<Batch> i = batches.iterator(); i.hasNext(); ) {

@@ -16,7 +16,7 @@ import java.nio.channels.SocketChannel;
  * {@link #writeNow}, {@link #hasPendingOutput}); the caller's read and write locks guarantee it.
  * {@link #close()} may come from any thread and wakes both.
  */
-public sealed interface Transport permits SocketTransport, TlsTransport {
+public sealed interface Transport permits SocketTransport, TlsTransport, LaneTransport {
 
   /** The socket, for selectors: readiness of the socket, see {@link #hasBufferedInput}. */
   SocketChannel channel();

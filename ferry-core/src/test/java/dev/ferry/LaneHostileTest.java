@@ -1,0 +1,124 @@
+package dev.ferry;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ferry.internal.connection.FramedConnection;
+import dev.ferry.internal.lane.LaneRegion;
+import dev.ferry.internal.memory.SharedMemory;
+import dev.ferry.internal.transport.LaneTransport;
+import dev.ferry.internal.transport.SocketPairs;
+import dev.ferry.internal.transport.SocketTransport;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+
+/** A peer that scribbles on the lane's shared memory gets a protocol error, nothing worse. */
+@ExtendWith(LeakCheck.class)
+class LaneHostileTest {
+  private static final int CAPACITY = 4096;
+  private static final int RING = 128; // ring 0: the hostile writer's, LANE.md section 3
+  private static final int DATA = RING + 256;
+
+  /** A victim end reading ring 0 of a region the test writes by hand, and the peer's socket. */
+  private record Victim(FramedConnection end, AFUNIXSocketChannel peer, ByteBuffer region)
+      implements AutoCloseable {
+    void ring() throws Exception {
+      peer.write(ByteBuffer.wrap(new byte[] {0}));
+    }
+
+    @Override
+    public void close() throws Exception {
+      end.close();
+      peer.close();
+    }
+  }
+
+  private static Victim victim() throws Exception {
+    AFUNIXSocketChannel[] pair = SocketPairs.open();
+    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0, 0);
+    MappedByteBuffer region;
+    try (SharedMemory memory = SharedMemory.create(LaneRegion.size(CAPACITY))) {
+      region = memory.map(FileChannel.MapMode.READ_WRITE, 0, LaneRegion.size(CAPACITY));
+    }
+    LaneRegion.initialize(region, CAPACITY);
+    transport.useLane(region, CAPACITY, 1);
+    FramedConnection end = new FramedConnection(transport, "victim", true, true,
+        ConnectionOptions.defaults());
+    return new Victim(end, pair[1], region.duplicate().order(ByteOrder.LITTLE_ENDIAN));
+  }
+
+  @Test
+  void readsWhatAWellBehavedWriterPublishes() throws Exception {
+    try (Victim v = victim()) {
+      v.region().put(DATA, new byte[] {0, 0, 0, 2, 'h', 'i'});
+      v.region().putLong(RING, 6);
+      v.ring();
+      assertArrayEquals(new byte[] {'h', 'i'}, v.end().receiveBytes());
+    }
+  }
+
+  @Test
+  void rejectsATailMoreThanARingAhead() throws Exception {
+    try (Victim v = victim()) {
+      v.region().putLong(RING, CAPACITY + 1);
+      v.ring();
+      FramingException e = assertThrows(FramingException.class, () -> v.end().receiveBytes());
+      assertTrue(e.getMessage().startsWith("shared-memory lane: tail 4097 out of range"), e.getMessage());
+    }
+  }
+
+  @Test
+  void rejectsATailThatGoesBack() throws Exception {
+    try (Victim v = victim()) {
+      v.region().put(DATA, new byte[] {0, 0, 0, 1, 'x', 0, 0});
+      v.region().putLong(RING, 5);
+      v.ring();
+      assertArrayEquals(new byte[] {'x'}, v.end().receiveBytes());
+      v.region().putLong(RING, 2);
+      v.ring();
+      assertThrows(FramingException.class, () -> v.end().receiveBytes());
+    }
+  }
+
+  @Test
+  void rejectsANegativeTail() throws Exception {
+    try (Victim v = victim()) {
+      v.region().putLong(RING, -8);
+      v.ring();
+      assertThrows(FramingException.class, () -> v.end().receiveBytes());
+    }
+  }
+
+  @Test
+  void rejectsANegativeLengthInTheRingLikeOnASocket() throws Exception {
+    try (Victim v = victim()) {
+      v.region().put(DATA, new byte[] {(byte) 0x80, 0, 0, 0});
+      v.region().putLong(RING, 4);
+      v.ring();
+      assertThrows(FramingException.class, () -> v.end().receiveBytes());
+    }
+  }
+
+  @Test
+  void rejectsAStrangeByteOnTheSocket() throws Exception {
+    try (Victim v = victim()) {
+      v.peer().write(ByteBuffer.wrap(new byte[] {1})); // a stock send_handle's byte
+      FramingException e = assertThrows(FramingException.class, () -> v.end().receiveBytes());
+      assertTrue(e.getMessage().contains("unexpected byte 0x1"), e.getMessage());
+    }
+  }
+
+  @Test
+  void endsWithEofWhenThePeerSocketCloses() throws Exception {
+    try (Victim v = victim()) {
+      v.peer().close();
+      assertThrows(java.io.EOFException.class, () -> v.end().receiveBytes());
+    }
+  }
+}
