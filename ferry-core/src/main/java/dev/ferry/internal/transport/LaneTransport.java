@@ -36,6 +36,10 @@ public final class LaneTransport implements Transport {
   private static final long MIN_YIELD_NANOS = 100_000;
   private static final long MIN_BACKOFF_NANOS = 10_000;
   private static final long MAX_BACKOFF_NANOS = 1_000_000;
+  /** A spin yields the core once this long (as ferry_shm does): its peer may share the core. */
+  private static final long SPIN_SLICE_NANOS = 5_000;
+  /** A spin looks at the socket this often for the peer's end: a killed peer sets no flag. */
+  private static final long PROBE_NANOS = 1_000_000;
   /** How long a reader waits for a bell the writer counted but has not sent yet. */
   private static final long BELL_PATIENCE_NANOS = 10_000_000;
 
@@ -73,6 +77,9 @@ public final class LaneTransport implements Transport {
   private final ByteBuffer bell = ByteBuffer.allocateDirect(1);
   private final ByteBuffer recordOut = ByteBuffer.allocateDirect(RECORD_LENGTH);
   private long writeWaits;
+  /** Write lock's: the time into the current full-ring wait of the last probe and last yield. */
+  private long writerMark;
+  private long writerYield;
 
   private record Lane(Ring in, Ring out, long base) {}
 
@@ -247,6 +254,8 @@ public final class LaneTransport implements Transport {
     long left = deadline == Deadlines.NONE ? Long.MAX_VALUE : deadline - start;
     long spinEnd = Math.min(spinNanos, left);
     long yieldEnd = Math.min(spinNanos + yieldNanos, left);
+    long yieldAt = SPIN_SLICE_NANOS;
+    long probeAt = PROBE_NANOS;
     l.in.arm(false);
     try {
       for (long spent = 0; spent < yieldEnd; spent = System.nanoTime() - start) {
@@ -254,7 +263,20 @@ public final class LaneTransport implements Transport {
         if (n != 0) return n;
         // The interrupt is the sleeping wait's to report; a closing writer's end, the socket's.
         if (Thread.currentThread().isInterrupted() || l.in.writerClosed()) return 0;
-        if (spent < spinEnd) Thread.onSpinWait(); else Thread.yield();
+        if (spent >= probeAt) {
+          // A killed peer never sets closed: its socket's end (or a record) does the telling,
+          // and lookAgain reads it. One poll a millisecond costs nothing next to the spin.
+          if (socket.awaitReadable(System.nanoTime() - 1)) return 0;
+          probeAt = spent + PROBE_NANOS;
+        }
+        if (spent >= spinEnd || spent >= yieldAt) {
+          // Even while spinning, give the core away now and then: a peer sharing this core
+          // (2-core machines) would otherwise wait out a scheduler slice, ~1 ms a round trip.
+          Thread.yield();
+          yieldAt = spent + SPIN_SLICE_NANOS;
+        } else {
+          Thread.onSpinWait();
+        }
       }
       return 0;
     } finally {
@@ -415,8 +437,20 @@ public final class LaneTransport implements Transport {
    */
   private void awaitRoom(long waited) throws IOException {
     writeWaits++;
+    if (waited < writerMark) writerMark = 0; // a new wait
+    if (waited - writerMark >= PROBE_NANOS) {
+      // Spinning or yielding for up to a second of budgets, a dead reader must still be noticed.
+      writerMark = waited;
+      probe();
+    }
     if (waited < spinNanos) {
-      Thread.onSpinWait();
+      // As a receive's spin: yield once a slice, the reader may be waiting for this core.
+      if (waited - writerYield >= SPIN_SLICE_NANOS || waited < writerYield) {
+        writerYield = waited;
+        Thread.yield();
+      } else {
+        Thread.onSpinWait();
+      }
       return;
     }
     if (waited < Math.max(MIN_YIELD_NANOS, spinNanos + yieldNanos)) {
@@ -429,11 +463,14 @@ public final class LaneTransport implements Transport {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while the ring was full");
     }
-    if (nanos == MAX_BACKOFF_NANOS) {
-      bell.clear().put(0, BELL);
-      // Counted once sent: a full socket means the peer has bells to read anyway.
-      if (socket.writeNow(bell) == 1) lane.out.countBell();
-    }
+    if (nanos == MAX_BACKOFF_NANOS) probe();
+  }
+
+  /** A bell (harmless: it only says "look") whose send fails once the peer is gone. */
+  private void probe() throws IOException {
+    bell.clear().put(0, BELL);
+    // Counted once sent: a full socket means the peer has bells to read anyway.
+    if (socket.writeNow(bell) == 1) lane.out.countBell();
   }
 
   @Override
