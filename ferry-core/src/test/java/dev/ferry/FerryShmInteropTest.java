@@ -151,6 +151,44 @@ class FerryShmInteropTest {
     }
   }
 
+  /**
+   * A keyed Ferry lane client against a stock CPython listener: the stock challenge announces no
+   * lane, so the client makes no offer and the stock end sees only its own protocol.
+   */
+  @ParameterizedTest(name = "python {0}")
+  @ValueSource(strings = {"3.8", "3.13"})
+  void keyedLaneClientGivesAStockListenerAPlainConnection(String version) throws Exception {
+    assumeLaneHost();
+    Path python = Pythons.require(version);
+    Path script = dir.resolve("stock.py");
+    java.nio.file.Files.writeString(script, String.join("\n",
+        "import sys",
+        "from multiprocessing.connection import Listener",
+        "with Listener(sys.argv[1], authkey=sys.argv[2].encode()) as l:",
+        "    print('ready', flush=True)",
+        "    with l.accept() as c:",
+        "        m = c.recv_bytes()",
+        "        c.send_bytes(m)",
+        "        print('got', m.decode(), flush=True)",
+        ""), StandardCharsets.UTF_8);
+    Process p = new ProcessBuilder(python.toString(), script.toString(),
+        dir.resolve("s").toString(), new String(KEY, StandardCharsets.US_ASCII))
+        .redirectErrorStream(true).start();
+    try {
+      BlockingQueue<String> out = Pythons.output(p);
+      assertEquals("ready", Pythons.line(out));
+      try (Connection c = Client.connect(new Address.Unix(dir.resolve("s")), options(true))) {
+        assertTrue(!lane(c), "a lane with a stock listener");
+        c.sendBytes("plain".getBytes(StandardCharsets.US_ASCII));
+        assertArrayEquals("plain".getBytes(StandardCharsets.US_ASCII), c.receiveBytes());
+        assertEquals("got plain", Pythons.line(out));
+      }
+      assertEquals(0, Pythons.exit(p));
+    } finally {
+      p.destroyForcibly().waitFor();
+    }
+  }
+
   /** A Ferry peer JVM killed under a parked ferry_shm receive: EOFError within 1 s. */
   @ParameterizedTest(name = "python {0}")
   @ValueSource(strings = {"3.8", "3.13"})
