@@ -117,11 +117,15 @@ class FerryShmInteropTest {
         conn.sendBytes("pickles".getBytes(StandardCharsets.US_ASCII));
         conn.sendBytes(conn.receiveBytes()); // the pickle, back as it came
         assertEquals("pickle True", Pythons.line(out));
+        // Python idles 50 ms in its own wait() before it says "go": Java's Wait parks meanwhile.
+        assertEquals(List.of(conn), Wait.ready(List.of(conn), Duration.ofSeconds(10)));
         assertArrayEquals("go".getBytes(StandardCharsets.US_ASCII), conn.receiveBytes());
         Thread.sleep(100); // Python's wait() parks first: the doorbell must wake it
         conn.sendBytes("fed".getBytes(StandardCharsets.US_ASCII));
         assertEquals("wait True fed", Pythons.line(out));
         assertEquals("holding", Pythons.line(out));
+        // Every bell ferry_shm rang was for bytes now read: none may leave a false readiness.
+        assertTrue(Wait.ready(List.of(conn), Duration.ofMillis(50)).isEmpty(), "stale readiness");
         if (key) {
           conn.close();
           assertEquals("eof", Pythons.line(out));
