@@ -4,11 +4,11 @@ import dev.ferry.ConnectionClosedException;
 import dev.ferry.FramingException;
 import dev.ferry.internal.lane.LaneRegion;
 import dev.ferry.internal.lane.Ring;
+import dev.ferry.internal.lane.SpinPacer;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A Unix socket whose bytes, once both ends agreed, travel through a shared-memory lane: one ring
@@ -34,12 +34,6 @@ public final class LaneTransport implements Transport {
   private static final int MAX_RECORDS = 1024;
   /** Writer's wait while the ring is full: yields this long at least, then sleeps from, to. */
   private static final long MIN_YIELD_NANOS = 100_000;
-  private static final long MIN_BACKOFF_NANOS = 10_000;
-  private static final long MAX_BACKOFF_NANOS = 1_000_000;
-  /** A spin yields the core once this long (as ferry_shm does): its peer may share the core. */
-  private static final long SPIN_SLICE_NANOS = 5_000;
-  /** A spin looks at the socket this often for the peer's end: a killed peer sets no flag. */
-  private static final long PROBE_NANOS = 1_000_000;
   /** How long a reader waits for a bell the writer counted but has not sent yet. */
   private static final long BELL_PATIENCE_NANOS = 10_000_000;
 
@@ -59,6 +53,8 @@ public final class LaneTransport implements Transport {
   private volatile Lane lane;
 
   private volatile boolean closed;
+  /** Set once an access to the region faulted: close then leaves the region alone. */
+  private volatile boolean faulted;
 
   /** Read lock's: lane reads that took bytes, whether the peer's socket ended, partial record. */
   private long laneReads;
@@ -77,9 +73,9 @@ public final class LaneTransport implements Transport {
   private final ByteBuffer bell = ByteBuffer.allocateDirect(1);
   private final ByteBuffer recordOut = ByteBuffer.allocateDirect(RECORD_LENGTH);
   private long writeWaits;
-  /** Write lock's: the time into the current full-ring wait of the last probe and last yield. */
-  private long writerMark;
-  private long writerYield;
+  private final SpinPacer writePacer = new SpinPacer();
+  /** Read lock's. */
+  private final SpinPacer readPacer = new SpinPacer();
 
   private record Lane(Ring in, Ring out, long base) {}
 
@@ -172,6 +168,14 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (peeked != null) return takePeeked(dst);
     if (l == null) return readPlain(dst, deadline);
+    try {
+      return readLane(l, dst, deadline);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
+  }
+
+  private int readLane(Lane l, ByteBuffer dst, long deadline) throws IOException {
     int n = take(l, dst);
     if (n != 0 || !dst.hasRemaining()) return n;
     n = spin(l, dst, deadline);
@@ -214,9 +218,13 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (peeked != null) return takePeeked(dst);
     if (l == null) return socket.readNow(dst);
-    int n = take(l, dst);
-    if (n != 0 || !dst.hasRemaining()) return n;
-    return lookAgain(l, dst);
+    try {
+      int n = take(l, dst);
+      if (n != 0 || !dst.hasRemaining()) return n;
+      return lookAgain(l, dst);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
   }
 
   private int take(Lane l, ByteBuffer dst) throws IOException {
@@ -254,8 +262,7 @@ public final class LaneTransport implements Transport {
     long left = deadline == Deadlines.NONE ? Long.MAX_VALUE : deadline - start;
     long spinEnd = Math.min(spinNanos, left);
     long yieldEnd = Math.min(spinNanos + yieldNanos, left);
-    long yieldAt = SPIN_SLICE_NANOS;
-    long probeAt = PROBE_NANOS;
+    readPacer.start();
     l.in.arm(false);
     try {
       for (long spent = 0; spent < yieldEnd; spent = System.nanoTime() - start) {
@@ -263,20 +270,9 @@ public final class LaneTransport implements Transport {
         if (n != 0) return n;
         // The interrupt is the sleeping wait's to report; a closing writer's end, the socket's.
         if (Thread.currentThread().isInterrupted() || l.in.writerClosed()) return 0;
-        if (spent >= probeAt) {
-          // A killed peer never sets closed: its socket's end (or a record) does the telling,
-          // and lookAgain reads it. One poll a millisecond costs nothing next to the spin.
-          if (socket.awaitReadable(System.nanoTime() - 1)) return 0;
-          probeAt = spent + PROBE_NANOS;
-        }
-        if (spent >= spinEnd || spent >= yieldAt) {
-          // Even while spinning, give the core away now and then: a peer sharing this core
-          // (2-core machines) would otherwise wait out a scheduler slice, ~1 ms a round trip.
-          Thread.yield();
-          yieldAt = spent + SPIN_SLICE_NANOS;
-        } else {
-          Thread.onSpinWait();
-        }
+        // A killed peer's end (or a bell, a record) is on the socket: lookAgain reads it.
+        if (readPacer.probeDue(spent) && socket.awaitReadable(System.nanoTime() - 1)) return 0;
+        readPacer.pause(spent, spent < spinEnd);
       }
       return 0;
     } finally {
@@ -366,7 +362,11 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (peeked != null) return true;
     if (l == null) return socket.hasBufferedInput();
-    return peerGone || l.in.available() > 0;
+    try {
+      return peerGone || l.in.available() > 0;
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
   }
 
   @Override
@@ -399,6 +399,14 @@ public final class LaneTransport implements Transport {
       socket.writeFully(src);
       return;
     }
+    try {
+      writeLane(l, src);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
+  }
+
+  private void writeLane(Lane l, ByteBuffer src) throws IOException {
     long fullSince = 0; // when the ring was found full, 0 while it has room
     while (src.hasRemaining()) {
       checkOpen();
@@ -407,7 +415,10 @@ public final class LaneTransport implements Transport {
       if ((fullSince == 0 || roomFor(l, src.remaining())) && publish(l, src) > 0) {
         fullSince = 0;
       } else {
-        if (fullSince == 0) fullSince = System.nanoTime();
+        if (fullSince == 0) {
+          fullSince = System.nanoTime();
+          writePacer.start();
+        }
         awaitRoom(System.nanoTime() - fullSince);
       }
     }
@@ -431,39 +442,17 @@ public final class LaneTransport implements Transport {
   /**
    * The ring has been full for {@code waited} ns: spins, then yields, for the receive budgets (at
    * least {@link #MIN_YIELD_NANOS}: a reader that drains the ring takes about that), then sleeps
-   * for a quarter of the time waited so far, from {@link #MIN_BACKOFF_NANOS} up to
-   * {@link #MAX_BACKOFF_NANOS}. Sleeping that long, it also sends a bell (harmless: a bell only
-   * says "look"), which fails once the peer is gone.
+   * ({@link SpinPacer#sleep}). Each millisecond of it, spinning, yielding or sleeping (up to a
+   * second of budgets), it sends a bell, which fails once the peer is gone.
    */
   private void awaitRoom(long waited) throws IOException {
     writeWaits++;
-    if (waited < writerMark) writerMark = 0; // a new wait
-    if (waited - writerMark >= PROBE_NANOS) {
-      // Spinning or yielding for up to a second of budgets, a dead reader must still be noticed.
-      writerMark = waited;
-      probe();
-    }
-    if (waited < spinNanos) {
-      // As a receive's spin: yield once a slice, the reader may be waiting for this core.
-      if (waited - writerYield >= SPIN_SLICE_NANOS || waited < writerYield) {
-        writerYield = waited;
-        Thread.yield();
-      } else {
-        Thread.onSpinWait();
-      }
-      return;
-    }
+    if (writePacer.probeDue(waited)) probe();
     if (waited < Math.max(MIN_YIELD_NANOS, spinNanos + yieldNanos)) {
-      Thread.yield();
-      return;
+      writePacer.pause(waited, waited < spinNanos);
+    } else {
+      writePacer.sleep(waited);
     }
-    long nanos = Math.min(Math.max(waited / 4, MIN_BACKOFF_NANOS), MAX_BACKOFF_NANOS);
-    LockSupport.parkNanos(nanos);
-    if (Thread.interrupted()) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while the ring was full");
-    }
-    if (nanos == MAX_BACKOFF_NANOS) probe();
   }
 
   /** A bell (harmless: it only says "look") whose send fails once the peer is gone. */
@@ -483,7 +472,11 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (l == null) return socket.writeNow(src);
     checkOpen();
-    return publish(l, src);
+    try {
+      return publish(l, src);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -504,12 +497,32 @@ public final class LaneTransport implements Transport {
     if (closed) return;
     closed = true;
     Lane l = lane;
-    if (l != null) l.out.markClosed();
     try {
+      if (l != null && !faulted) l.out.markClosed();
       socket.close();
+    } catch (InternalError e) { // markClosed's fault, maybe delivered late (see faulted)
+      faulted = true;
+      socket.close(); // the peer learns of our end from the socket's
     } finally {
       records.closeAll();
     }
+  }
+
+  /**
+   * The peer shrank the region's file under our mapping (unsealed: JDK 17's, a hostile peer's);
+   * the JVM turned the SIGBUS into an InternalError, in compiled code a little after the access.
+   * Closes, never touching the region again, and reports it as any bad ring.
+   */
+  private FramingException faulted(InternalError e) {
+    faulted = true;
+    try {
+      close();
+    } catch (IOException | InternalError ignored) { // best effort: the fault is the news
+    }
+    FramingException f = new FramingException(
+        "shared-memory lane: the shared memory faulted (its file shrank under the mapping)");
+    f.initCause(e);
+    return f;
   }
 
   private void checkOpen() throws ConnectionClosedException {
