@@ -3,6 +3,8 @@ package dev.ferry;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ferry.internal.connection.FramedConnection;
@@ -13,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -74,6 +77,43 @@ class LaneOfferHostileTest {
         assertArrayEquals(new byte[] {4, 5}, c.receiveBytes());
       }
     }
+  }
+
+  /**
+   * A keyless client that dies after the first bytes of its OFFER (Ferry's client sends 18 ahead,
+   * LANE.md 1.2): the listener ends that setup at once with an error, and does not spin on the
+   * ended socket (always readable) until the handshake timeout.
+   */
+  @Test
+  void aClientDyingMidOfferEndsItsSetupAtOnce() throws Exception {
+    assumeTrue(SharedMemoryLane.supported());
+    ConnectionOptions options = ConnectionOptions.builder().handshakeTimeout(Duration.ofSeconds(20))
+        .sharedMemoryLane(SharedMemoryLane.builder().ringSize(CAPACITY).build()).build();
+    try (Listener listener = Listener.bind(new Address.Unix(dir.resolve("s")), options)) {
+      try (AFUNIXSocketChannel client = AFUNIXSocketChannel.open(
+          AFUNIXSocketAddress.of(dir.resolve("s")))) {
+        ByteBuffer start = ByteBuffer.allocate(18).putInt(24)
+            .put("#FERRY-LANE#".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 'O')
+            .flip();
+        while (start.hasRemaining()) client.write(start);
+        Thread.sleep(100); // the listener sees the start of an offer, then the end
+      }
+      long cpu = cpuMillis();
+      long started = System.nanoTime();
+      assertThrows(java.io.IOException.class, () -> listener.accept(Duration.ofSeconds(2)));
+      Thread.sleep(Math.max(0, 500 - (System.nanoTime() - started) / 1_000_000));
+      long used = cpuMillis() - cpu;
+      long waited = (System.nanoTime() - started) / 1_000_000;
+      assertTrue(used < 250, "the process used " + used + " ms of CPU in " + waited + " ms");
+      assertTrue(waited < 1500, "accept took " + waited + " ms");
+    }
+  }
+
+  /** This process's user + system CPU time from /proc/self/stat (ticks of 10 ms). */
+  private static long cpuMillis() throws java.io.IOException {
+    String stat = java.nio.file.Files.readString(Path.of("/proc/self/stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
   }
 
   private static String reason(ByteBuffer reply) {

@@ -132,7 +132,8 @@ public final class LaneTransport implements Transport {
   /**
    * Reads, without waiting, up to {@code count} first bytes of a plain stream, which later reads
    * return again (LANE.md 1.2: a keyless server looks for an offer). Returns those read so far,
-   * or null at the end of the stream.
+   * or null once the stream ended, even after some: the ended socket stays readable, and a caller
+   * waiting for the rest would be woken for nothing until its timeout.
    */
   public byte[] peekFirst(int count) throws IOException {
     if (peeked == null) peeked = ByteBuffer.allocate(count).flip();
@@ -144,7 +145,7 @@ public final class LaneTransport implements Transport {
       if (n == 0) n = -1; // readable with nothing to read: junixsocket's end of stream
     }
     peeked.flip();
-    if (n < 0 && !peeked.hasRemaining()) return null;
+    if (n < 0) return null;
     byte[] first = new byte[peeked.remaining()];
     peeked.get(0, first);
     return first;
