@@ -1,12 +1,12 @@
 """The CPython end of FerryShmInteropTest: one ferry_shm connection driven by a Java peer.
 
-    python shm_interop_peer.py listen|connect|hold ADDRESS KEY|-
+    python shm_interop_peer.py listen|connect|hold ADDRESS KEY|- [RING_SIZE]
 
 Prints "lane True|False", then echoes byte messages until b"pickles"; sends a pickled object,
 receives it back (the Java peer echoes bytes) and prints "pickle True"; checks that
 multiprocessing.connection.wait sees nothing on an idle lane, sends b"go" and waits for the
 Java peer's answer ("wait True fed"); then prints "holding" and receives until EOFError
-("eof"). "hold" connects, prints "lane", has one message echoed, prints "holding" and
+("eof"). RING_SIZE is the connecting end's (its offer's) ring size. "hold" connects, prints "lane", has one message echoed, prints "holding" and
 receives until EOFError ("eof"): for a Java peer that only echoes and is then killed. Every line is flushed at once: the Java side times the lines it reads.
 """
 
@@ -44,7 +44,7 @@ def drive(conn):
         say("eof")
 
 
-def main(mode, address, key):
+def main(mode, address, key, ring_size="1048576"):
     authkey = None if key == "-" else key.encode("ascii")
     if mode == "listen":
         with ferry_shm.Listener(address, authkey=authkey) as listener:
@@ -62,10 +62,10 @@ def main(mode, address, key):
             except EOFError:
                 say("eof")
     else:
-        with ferry_shm.Client(address, authkey=authkey) as conn:
+        with ferry_shm.Client(address, authkey=authkey, ring_size=int(ring_size)) as conn:
             drive(conn)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:5]))

@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(LeakCheck.class)
 class FerryShmInteropTest {
   private static final byte[] KEY = "interop key".getBytes(StandardCharsets.US_ASCII);
-  /** 0 B, one cache line, the whole default ring, and five rings' worth (it streams). */
+  /** 0 B, one cache line, a whole 1 MiB ring, and five of them (it streams; 1280 rings of 4 KiB). */
   private static final int[] SIZES = {0, 64, 1 << 20, 5 << 20};
 
   @TempDir Path dir;
@@ -62,9 +62,14 @@ class FerryShmInteropTest {
     return ((FramedConnection) c).usesSharedMemoryLane();
   }
 
+  /** The keyless runs' offers ask for the smallest ring: 5 MiB then streams through 4 KiB. */
+  private static int ring(boolean key) {
+    return key ? 1 << 20 : 4096;
+  }
+
   private static ConnectionOptions options(boolean key) {
     ConnectionOptions.Builder b = ConnectionOptions.builder()
-        .sharedMemoryLane(SharedMemoryLane.defaults());
+        .sharedMemoryLane(SharedMemoryLane.builder().ringSize(ring(key)).build());
     if (key) b.authKey(AuthKey.of(KEY));
     return b.build();
   }
@@ -74,7 +79,8 @@ class FerryShmInteropTest {
     Path script = Pythons.script("/python/shm_interop_peer.py");
     Pythons.script("/dev/ferry/handle/ferry_shm.py");
     return new ProcessBuilder(python.toString(), script.toString(), mode,
-        dir.resolve("s").toString(), key ? new String(KEY, StandardCharsets.US_ASCII) : "-")
+        dir.resolve("s").toString(), key ? new String(KEY, StandardCharsets.US_ASCII) : "-",
+        Integer.toString(ring(key)))
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }
 
