@@ -143,6 +143,28 @@ class LaneHostileTest {
     }
   }
 
+  /**
+   * A writer that scribbles a huge bell count: the reader caps it (LANE.md 7) and waits for none
+   * of those bells, instead of waiting out its patience on every read.
+   */
+  @Test
+  void aScribbledBellCountCostsNoWaitPerRead() throws Exception {
+    try (Victim v = victim()) {
+      v.region().putLong(RING + 8, 1L << 40);
+      int messages = 200;
+      long started = System.nanoTime();
+      for (int i = 0; i < messages; i++) {
+        int at = i * 5 % CAPACITY;
+        v.region().put(DATA + at, new byte[] {0, 0, 0, 1, (byte) i});
+        v.region().putLong(RING, (i + 1) * 5L);
+        if (i == 0) v.ring();
+        assertArrayEquals(new byte[] {(byte) i}, v.end().receiveBytes());
+      }
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      assertTrue(ms < messages / 2, messages + " reads took " + ms + " ms");
+    }
+  }
+
   @Test
   void endsWithEofWhenThePeerSocketCloses() throws Exception {
     try (Victim v = victim()) {

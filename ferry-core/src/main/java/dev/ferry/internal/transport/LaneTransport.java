@@ -36,6 +36,7 @@ public final class LaneTransport implements Transport {
   private static final long MIN_YIELD_NANOS = 100_000;
   /** How long a reader waits for a bell the writer counted but has not sent yet. */
   private static final long BELL_PATIENCE_NANOS = 10_000_000;
+  private static final long MAX_BELL_LAG = 1 << 20;
 
   private final SocketTransport socket;
   private final long spinNanos;
@@ -241,14 +242,15 @@ public final class LaneTransport implements Transport {
   /**
    * Reads the bells the writer rang for bytes now taken: left in the socket, they would make
    * wait sets and event loops see a readiness with nothing behind it. A bell counted but still on
-   * its way is waited for a moment (the writer counts it just before sending it).
+   * its way is waited for a moment (the writer counts it just before sending it). A count over
+   * {@link #MAX_BELL_LAG} ahead is scribbled (LANE.md 7): what came is drained, nothing waited for.
    */
   private void drainBells(Lane l) throws IOException {
     long until = System.nanoTime() + BELL_PATIENCE_NANOS;
-    while (!peerGone && bellsDrained < l.in.bells()) {
+    for (long lag; !peerGone && (lag = l.in.bells() - bellsDrained) > 0; ) {
       if (drainSocket(l)) continue;
       long left = until - System.nanoTime();
-      if (left <= 0 || !socket.awaitReadable(System.nanoTime() + Math.min(left, 1_000_000))) return;
+      if (lag > MAX_BELL_LAG || left <= 0 || !socket.awaitReadable(System.nanoTime() + Math.min(left, 1_000_000))) return;
       if (!drainSocket(l) && socketEnded(l)) peerGone = true;
     }
   }
