@@ -10,12 +10,15 @@ import dev.ferry.internal.memory.SharedMemory;
 import dev.ferry.internal.transport.LaneTransport;
 import dev.ferry.internal.transport.SocketPairs;
 import dev.ferry.internal.transport.SocketTransport;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 
 /** A peer that scribbles on the lane's shared memory gets a protocol error, nothing worse. */
@@ -111,6 +114,54 @@ class LaneHostileTest {
       v.peer().write(ByteBuffer.wrap(new byte[] {1})); // a stock send_handle's byte
       FramingException e = assertThrows(FramingException.class, () -> v.end().receiveBytes());
       assertTrue(e.getMessage().contains("unexpected byte 0x1"), e.getMessage());
+    }
+  }
+
+  /**
+   * A peer that shrinks the region's file under the mapping (JDK 17's regions and a hostile
+   * client's carry no seal): the next access faults (SIGBUS), which the JVM turns into an
+   * InternalError; the connection must report an IOException and close, as for any bad ring.
+   */
+  @Test
+  void aRegionShrunkUnderTheMappingIsAnIoErrorNotAnInternalError(@TempDir Path dir) throws Exception {
+    AFUNIXSocketChannel[] pair = SocketPairs.open();
+    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0, 0);
+    long size = LaneRegion.size(CAPACITY);
+    try (RandomAccessFile file = new RandomAccessFile(dir.resolve("region").toFile(), "rw")) {
+      file.setLength(size);
+      MappedByteBuffer region = file.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, size);
+      LaneRegion.initialize(region, CAPACITY);
+      transport.useLane(region, CAPACITY, 1);
+      try (Victim v = new Victim(new FramedConnection(transport, "victim", true, true,
+          ConnectionOptions.defaults()), pair[1], region.duplicate().order(ByteOrder.LITTLE_ENDIAN))) {
+        file.setLength(0);
+        v.ring();
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> v.end().receiveBytes());
+        assertTrue(e.getMessage().contains("shared memory"), e.getMessage());
+        assertThrows(java.io.IOException.class, () -> v.end().sendBytes(new byte[] {1}));
+      }
+    }
+  }
+
+  /**
+   * A writer that scribbles a huge bell count: the reader caps it (LANE.md 7) and waits for none
+   * of those bells, instead of waiting out its patience on every read.
+   */
+  @Test
+  void aScribbledBellCountCostsNoWaitPerRead() throws Exception {
+    try (Victim v = victim()) {
+      v.region().putLong(RING + 8, 1L << 40);
+      int messages = 200;
+      long started = System.nanoTime();
+      for (int i = 0; i < messages; i++) {
+        int at = i * 5 % CAPACITY;
+        v.region().put(DATA + at, new byte[] {0, 0, 0, 1, (byte) i});
+        v.region().putLong(RING, (i + 1) * 5L);
+        if (i == 0) v.ring();
+        assertArrayEquals(new byte[] {(byte) i}, v.end().receiveBytes());
+      }
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      assertTrue(ms < messages / 2, messages + " reads took " + ms + " ms");
     }
   }
 

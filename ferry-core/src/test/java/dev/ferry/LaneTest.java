@@ -259,6 +259,40 @@ class LaneTest {
     }
   }
 
+  /**
+   * A receive spinning on its whole 1 s budget still hears of a killed peer at once: the spin
+   * looks at the socket each millisecond (a killed peer sets no flag in the ring).
+   */
+  @Test
+  void killedPeerEndsASpinningReceiveWithinMilliseconds() throws Exception {
+    Process child = startPeer("echo");
+    ConnectionOptions spinning = ConnectionOptions.builder().sharedMemoryLane(
+        SharedMemoryLane.builder().ringSize(4096).spin(Duration.ofSeconds(1)).build()).build();
+    try (Connection c = connectToPeer(child, spinning)) {
+      assertTrue(lane(c));
+      c.sendBytes(new byte[] {5});
+      assertArrayEquals(new byte[] {5}, c.receiveBytes());
+      CompletableFuture<Long> ended = CompletableFuture.supplyAsync(() -> {
+        try {
+          c.receiveBytes();
+          return -1L;
+        } catch (EOFException e) {
+          return System.nanoTime();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      Thread.sleep(400);
+      long killed = System.nanoTime();
+      child.destroyForcibly();
+      long at = ended.get(5, TimeUnit.SECONDS);
+      assertTrue(at > 0 && at - killed < TimeUnit.MILLISECONDS.toNanos(300),
+          "eof after " + (at - killed) / 1000 + " us");
+    } finally {
+      child.destroyForcibly().waitFor();
+    }
+  }
+
   @Test
   void killedPeerEndsASendBlockedOnAFullRingWithinASecond() throws Exception {
     Process child = startPeer("mute");
@@ -292,12 +326,16 @@ class LaneTest {
   }
 
   private static Connection connectToPeer(Process child) throws IOException {
+    return connectToPeer(child, ConnectionOptions.builder().sharedMemoryLane(SMALL).build());
+  }
+
+  private static Connection connectToPeer(Process child, ConnectionOptions options)
+      throws IOException {
     BufferedReader out = new BufferedReader(
         new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine();
     assertTrue(line != null && line.startsWith("unix:"), "child printed " + line);
-    return Client.connect(Address.parse(line),
-        ConnectionOptions.builder().sharedMemoryLane(SMALL).build());
+    return Client.connect(Address.parse(line), options);
   }
 
   @Test

@@ -173,13 +173,17 @@ final class LaneBench {
     }
   }
 
-  /** The CPython side: the same loop as cpython_bench.py's client, through ferry_shm. */
+  /**
+   * The CPython side: the same loop as cpython_bench.py's client, through ferry_shm, spinning
+   * 200 ms as the Ferry server does: a ferry_shm receive that sleeps at once pays a doorbell and a
+   * wake-up each message, and the lane was then no faster than the socket (1.1x its msg/s).
+   */
   private static final String CLIENT = String.join("\n",
       "import json, sys, time",
       "sys.path.insert(0, sys.argv[1])",
       "import ferry_shm",
       "address, count, size = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])",
-      "c = ferry_shm.Client(address)",
+      "c = ferry_shm.Client(address, spin_us=200000)",
       "msg = b'x' * size",
       "for _ in range(max(100, count // 4)):",
       "    c.send_bytes(msg); c.recv_bytes()",

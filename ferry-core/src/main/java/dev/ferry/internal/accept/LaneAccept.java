@@ -64,6 +64,9 @@ final class LaneAccept {
 
   private boolean advanceKeyless() throws IOException {
     byte[] first = transport.peekFirst(OFFER_FRAME);
+    if (first == null && offerStarted) {
+      throw new java.io.EOFException("the client closed during its shared-memory lane offer");
+    }
     if (first == null || !couldBeOffer(first)) return true; // plain: the end, or a stock client
     offerStarted = true;
     if (first.length < OFFER_FRAME) return false;

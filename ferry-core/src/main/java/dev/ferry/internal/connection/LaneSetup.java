@@ -207,6 +207,10 @@ public final class LaneSetup {
       return null;
     } catch (IOException | RuntimeException e) {
       return "cannot use the region: " + e.getMessage();
+    } catch (InternalError e) {
+      // The client shrank its file between the size check and validate's reads: the JVM turned
+      // the SIGBUS into this. Refuse, and keep the accept loop's thread alive.
+      return "the region faulted: " + e.getMessage();
     }
   }
 

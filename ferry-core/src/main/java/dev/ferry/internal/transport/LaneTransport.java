@@ -4,11 +4,11 @@ import dev.ferry.ConnectionClosedException;
 import dev.ferry.FramingException;
 import dev.ferry.internal.lane.LaneRegion;
 import dev.ferry.internal.lane.Ring;
+import dev.ferry.internal.lane.SpinPacer;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A Unix socket whose bytes, once both ends agreed, travel through a shared-memory lane: one ring
@@ -34,10 +34,9 @@ public final class LaneTransport implements Transport {
   private static final int MAX_RECORDS = 1024;
   /** Writer's wait while the ring is full: yields this long at least, then sleeps from, to. */
   private static final long MIN_YIELD_NANOS = 100_000;
-  private static final long MIN_BACKOFF_NANOS = 10_000;
-  private static final long MAX_BACKOFF_NANOS = 1_000_000;
   /** How long a reader waits for a bell the writer counted but has not sent yet. */
   private static final long BELL_PATIENCE_NANOS = 10_000_000;
+  private static final long MAX_BELL_LAG = 1 << 20;
 
   private final SocketTransport socket;
   private final long spinNanos;
@@ -55,6 +54,8 @@ public final class LaneTransport implements Transport {
   private volatile Lane lane;
 
   private volatile boolean closed;
+  /** Set once an access to the region faulted: close then leaves the region alone. */
+  private volatile boolean faulted;
 
   /** Read lock's: lane reads that took bytes, whether the peer's socket ended, partial record. */
   private long laneReads;
@@ -73,6 +74,9 @@ public final class LaneTransport implements Transport {
   private final ByteBuffer bell = ByteBuffer.allocateDirect(1);
   private final ByteBuffer recordOut = ByteBuffer.allocateDirect(RECORD_LENGTH);
   private long writeWaits;
+  private final SpinPacer writePacer = new SpinPacer();
+  /** Read lock's. */
+  private final SpinPacer readPacer = new SpinPacer();
 
   private record Lane(Ring in, Ring out, long base) {}
 
@@ -129,7 +133,8 @@ public final class LaneTransport implements Transport {
   /**
    * Reads, without waiting, up to {@code count} first bytes of a plain stream, which later reads
    * return again (LANE.md 1.2: a keyless server looks for an offer). Returns those read so far,
-   * or null at the end of the stream.
+   * or null once the stream ended, even after some: the ended socket stays readable, and a caller
+   * waiting for the rest would be woken for nothing until its timeout.
    */
   public byte[] peekFirst(int count) throws IOException {
     if (peeked == null) peeked = ByteBuffer.allocate(count).flip();
@@ -141,7 +146,7 @@ public final class LaneTransport implements Transport {
       if (n == 0) n = -1; // readable with nothing to read: junixsocket's end of stream
     }
     peeked.flip();
-    if (n < 0 && !peeked.hasRemaining()) return null;
+    if (n < 0) return null;
     byte[] first = new byte[peeked.remaining()];
     peeked.get(0, first);
     return first;
@@ -165,6 +170,14 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (peeked != null) return takePeeked(dst);
     if (l == null) return readPlain(dst, deadline);
+    try {
+      return readLane(l, dst, deadline);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
+  }
+
+  private int readLane(Lane l, ByteBuffer dst, long deadline) throws IOException {
     int n = take(l, dst);
     if (n != 0 || !dst.hasRemaining()) return n;
     n = spin(l, dst, deadline);
@@ -207,9 +220,13 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (peeked != null) return takePeeked(dst);
     if (l == null) return socket.readNow(dst);
-    int n = take(l, dst);
-    if (n != 0 || !dst.hasRemaining()) return n;
-    return lookAgain(l, dst);
+    try {
+      int n = take(l, dst);
+      if (n != 0 || !dst.hasRemaining()) return n;
+      return lookAgain(l, dst);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
   }
 
   private int take(Lane l, ByteBuffer dst) throws IOException {
@@ -225,14 +242,15 @@ public final class LaneTransport implements Transport {
   /**
    * Reads the bells the writer rang for bytes now taken: left in the socket, they would make
    * wait sets and event loops see a readiness with nothing behind it. A bell counted but still on
-   * its way is waited for a moment (the writer counts it just before sending it).
+   * its way is waited for a moment (the writer counts it just before sending it). A count over
+   * {@link #MAX_BELL_LAG} ahead is scribbled (LANE.md 7): what came is drained, nothing waited for.
    */
   private void drainBells(Lane l) throws IOException {
     long until = System.nanoTime() + BELL_PATIENCE_NANOS;
-    while (!peerGone && bellsDrained < l.in.bells()) {
+    for (long lag; !peerGone && (lag = l.in.bells() - bellsDrained) > 0; ) {
       if (drainSocket(l)) continue;
       long left = until - System.nanoTime();
-      if (left <= 0 || !socket.awaitReadable(System.nanoTime() + Math.min(left, 1_000_000))) return;
+      if (lag > MAX_BELL_LAG || left <= 0 || !socket.awaitReadable(System.nanoTime() + Math.min(left, 1_000_000))) return;
       if (!drainSocket(l) && socketEnded(l)) peerGone = true;
     }
   }
@@ -247,6 +265,7 @@ public final class LaneTransport implements Transport {
     long left = deadline == Deadlines.NONE ? Long.MAX_VALUE : deadline - start;
     long spinEnd = Math.min(spinNanos, left);
     long yieldEnd = Math.min(spinNanos + yieldNanos, left);
+    readPacer.start();
     l.in.arm(false);
     try {
       for (long spent = 0; spent < yieldEnd; spent = System.nanoTime() - start) {
@@ -254,7 +273,9 @@ public final class LaneTransport implements Transport {
         if (n != 0) return n;
         // The interrupt is the sleeping wait's to report; a closing writer's end, the socket's.
         if (Thread.currentThread().isInterrupted() || l.in.writerClosed()) return 0;
-        if (spent < spinEnd) Thread.onSpinWait(); else Thread.yield();
+        // A killed peer's end (or a bell, a record) is on the socket: lookAgain reads it.
+        if (readPacer.probeDue(spent) && socket.awaitReadable(System.nanoTime() - 1)) return 0;
+        readPacer.pause(spent, spent < spinEnd);
       }
       return 0;
     } finally {
@@ -344,7 +365,11 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (peeked != null) return true;
     if (l == null) return socket.hasBufferedInput();
-    return peerGone || l.in.available() > 0;
+    try {
+      return peerGone || l.in.available() > 0;
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
   }
 
   @Override
@@ -377,6 +402,14 @@ public final class LaneTransport implements Transport {
       socket.writeFully(src);
       return;
     }
+    try {
+      writeLane(l, src);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
+  }
+
+  private void writeLane(Lane l, ByteBuffer src) throws IOException {
     long fullSince = 0; // when the ring was found full, 0 while it has room
     while (src.hasRemaining()) {
       checkOpen();
@@ -385,7 +418,10 @@ public final class LaneTransport implements Transport {
       if ((fullSince == 0 || roomFor(l, src.remaining())) && publish(l, src) > 0) {
         fullSince = 0;
       } else {
-        if (fullSince == 0) fullSince = System.nanoTime();
+        if (fullSince == 0) {
+          fullSince = System.nanoTime();
+          writePacer.start();
+        }
         awaitRoom(System.nanoTime() - fullSince);
       }
     }
@@ -409,31 +445,24 @@ public final class LaneTransport implements Transport {
   /**
    * The ring has been full for {@code waited} ns: spins, then yields, for the receive budgets (at
    * least {@link #MIN_YIELD_NANOS}: a reader that drains the ring takes about that), then sleeps
-   * for a quarter of the time waited so far, from {@link #MIN_BACKOFF_NANOS} up to
-   * {@link #MAX_BACKOFF_NANOS}. Sleeping that long, it also sends a bell (harmless: a bell only
-   * says "look"), which fails once the peer is gone.
+   * ({@link SpinPacer#sleep}). Each millisecond of it, spinning, yielding or sleeping (up to a
+   * second of budgets), it sends a bell, which fails once the peer is gone.
    */
   private void awaitRoom(long waited) throws IOException {
     writeWaits++;
-    if (waited < spinNanos) {
-      Thread.onSpinWait();
-      return;
-    }
+    if (writePacer.probeDue(waited)) probe();
     if (waited < Math.max(MIN_YIELD_NANOS, spinNanos + yieldNanos)) {
-      Thread.yield();
-      return;
+      writePacer.pause(waited, waited < spinNanos);
+    } else {
+      writePacer.sleep(waited);
     }
-    long nanos = Math.min(Math.max(waited / 4, MIN_BACKOFF_NANOS), MAX_BACKOFF_NANOS);
-    LockSupport.parkNanos(nanos);
-    if (Thread.interrupted()) {
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException("interrupted while the ring was full");
-    }
-    if (nanos == MAX_BACKOFF_NANOS) {
-      bell.clear().put(0, BELL);
-      // Counted once sent: a full socket means the peer has bells to read anyway.
-      if (socket.writeNow(bell) == 1) lane.out.countBell();
-    }
+  }
+
+  /** A bell (harmless: it only says "look") whose send fails once the peer is gone. */
+  private void probe() throws IOException {
+    bell.clear().put(0, BELL);
+    // Counted once sent: a full socket means the peer has bells to read anyway.
+    if (socket.writeNow(bell) == 1) lane.out.countBell();
   }
 
   @Override
@@ -446,7 +475,11 @@ public final class LaneTransport implements Transport {
     Lane l = lane;
     if (l == null) return socket.writeNow(src);
     checkOpen();
-    return publish(l, src);
+    try {
+      return publish(l, src);
+    } catch (InternalError e) {
+      throw faulted(e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -467,12 +500,32 @@ public final class LaneTransport implements Transport {
     if (closed) return;
     closed = true;
     Lane l = lane;
-    if (l != null) l.out.markClosed();
     try {
+      if (l != null && !faulted) l.out.markClosed();
       socket.close();
+    } catch (InternalError e) { // markClosed's fault, maybe delivered late (see faulted)
+      faulted = true;
+      socket.close(); // the peer learns of our end from the socket's
     } finally {
       records.closeAll();
     }
+  }
+
+  /**
+   * The peer shrank the region's file under our mapping (unsealed: JDK 17's, a hostile peer's);
+   * the JVM turned the SIGBUS into an InternalError, in compiled code a little after the access.
+   * Closes, never touching the region again, and reports it as any bad ring.
+   */
+  private FramingException faulted(InternalError e) {
+    faulted = true;
+    try {
+      close();
+    } catch (IOException | InternalError ignored) { // best effort: the fault is the news
+    }
+    FramingException f = new FramingException(
+        "shared-memory lane: the shared memory faulted (its file shrank under the mapping)");
+    f.initCause(e);
+    return f;
   }
 
   private void checkOpen() throws ConnectionClosedException {
