@@ -243,10 +243,17 @@ class BulkTest {
     }
   }
 
+  /** A plain file on disk, the descriptor that is not shared memory; removed when the JVM exits. */
+  private static RandomAccessFile diskFile() throws IOException {
+    java.io.File file = Files.createTempFile("ferry-disk-", "").toFile();
+    file.deleteOnExit();
+    return new RandomAccessFile(file, "rw");
+  }
+
   @Test
   void lyingPeersGetClearErrorsAndTheStreamStaysInStep() throws Exception {
     try (Pipe.Duplex pipe = Pipe.duplex(); SharedBuffer small = SharedBuffer.allocate(4096);
-        RandomAccessFile disk = new RandomAccessFile(Files.createTempFile("ferry-disk-", "").toFile(), "rw")) {
+        RandomAccessFile disk = diskFile()) {
       DescriptorChannel to = DescriptorChannel.of(pipe.first());
       byte[] pickle = PickleCodec.standard().dumps("next");
       long[] before = javaCounts();
@@ -278,7 +285,7 @@ class BulkTest {
   @ValueSource(strings = {"3.8.18", "3.13.0"})
   void lyingJavaPeersGetClearErrorsInPython(String version) throws Exception {
     try (ChildProcess child = start(version, "hostile", "5"); SharedBuffer small = SharedBuffer.allocate(4096);
-        RandomAccessFile disk = new RandomAccessFile(Files.createTempFile("ferry-disk-", "").toFile(), "rw")) {
+        RandomAccessFile disk = diskFile()) {
       DescriptorChannel to = DescriptorChannel.of(child.connection());
       List<Object[]> lies = lies(small.descriptor(), disk.getFD());
       for (int i : new int[] {0, 3, 4, 7}) to.sendWithDescriptors((byte[]) lies.get(i)[0], (FileDescriptor[]) lies.get(i)[1]);
