@@ -2,6 +2,7 @@ package dev.ferry.cli;
 
 import dev.ferry.Authentication;
 import dev.ferry.Connection;
+import dev.ferry.Address;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.handle.Access;
@@ -126,7 +127,14 @@ final class ServeCommand {
       }
       options = options.toBuilder().receiveSpin(Duration.ofNanos(spin * 1_000L)).build();
     }
-    if (serve.sharedMemory) options = SharedMemoryOption.apply(options, spin);
+    if (serve.sharedMemory) {
+      // null: --fd, whose one connection is served as it comes
+      if (endpoint.address instanceof Address.Tcp tcp) {
+        throw new ParameterException(spec.commandLine(), "--shared-memory needs a unix address"
+            + " (unix:PATH or unix:@NAME): a lane's memory cannot travel over " + tcp);
+      }
+      options = SharedMemoryOption.apply(options, spin);
+    }
     return options;
   }
 

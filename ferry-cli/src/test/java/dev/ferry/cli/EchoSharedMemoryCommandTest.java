@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -60,5 +61,15 @@ class EchoSharedMemoryCommandTest {
       assertArrayEquals(new byte[] {1, 2, 3}, stock.receiveBytes());
     }
     assertEquals(0, echo.awaitExit().exitCode());
+  }
+
+  @Test
+  void aTcpAddressIsRefusedByName() {
+    for (String command : new String[] {"echo", "listen"}) {
+      Cli.Result r = Cli.run(command, "--address", "tcp:127.0.0.1:0", "--shared-memory");
+      assertEquals(2, r.exitCode(), command);
+      assertTrue(r.err().startsWith("--shared-memory needs a unix address (unix:PATH or"
+          + " unix:@NAME): a lane's memory cannot travel over tcp:127.0.0.1:0"), r.err());
+    }
   }
 }
