@@ -1,13 +1,11 @@
 package dev.ferry.bench;
 
 import dev.ferry.Address;
-import dev.ferry.AuthKey;
 import dev.ferry.Client;
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.Pipe;
-import dev.ferry.Receiver;
 import dev.ferry.Wait;
 import dev.ferry.WaitSet;
 import dev.ferry.pickle.PickleCodec;
@@ -285,7 +283,7 @@ public final class BenchRunner {
     String handshake = "handshake, connect + auth";
     int connects = handshakes();
     cases.add(new Case(handshake, "Ferry abstract name, sha256", List.of(Metric.OPS_PER_S),
-        () -> new double[] {perSecond(connects, handshakeLoop(connects))}));
+        () -> new double[] {perSecond(connects, ListenerLoops.handshakeLoop(connects))}));
     pythons.forEach((minor, py) -> addPython(handshake, "CPython " + minor + " abstract name",
         script, List.of(Metric.OPS_PER_S), s -> new double[] {perSecond(connects, References.field(
             References.run(References.command(py, s, "handshake", connects)), "elapsed_ns"))}));
@@ -298,10 +296,10 @@ public final class BenchRunner {
       // Each pipe holds two descriptors; leave room for the rest of the process.
       String tooFew = 2L * n + 256 > fdLimit
           ? "skipped: needs " + (2L * n + 256) + " descriptors, ulimit -n is " + fdLimit : null;
-      Trial ferry = () -> new double[] {waitLoop(n, calls, false) / 1e3 / calls};
+      Trial ferry = () -> new double[] {ListenerLoops.waitLoop(n, calls, false) / 1e3 / calls};
       cases.add(new Case(workload, "Ferry Wait over Pipes", List.of(Metric.US_PER_CALL),
           tooFew == null ? ferry : skip(tooFew)));
-      Trial set = () -> new double[] {waitLoop(n, calls, true) / 1e3 / calls};
+      Trial set = () -> new double[] {ListenerLoops.waitLoop(n, calls, true) / 1e3 / calls};
       cases.add(new Case(workload, "Ferry WaitSet over Pipes", List.of(Metric.US_PER_CALL),
           tooFew == null ? set : skip(tooFew + " (ferry bench --scale 10000 runs it with the"
               + " client ends in a child JVM)")));
@@ -332,11 +330,11 @@ public final class BenchRunner {
       cases.add(new Case(clients, "CPython", List.of(Metric.MESSAGES_PER_S),
           skip("skipped: no CPython 3.11 or 3.13 under $(pyenv root)/versions")));
     }
-    new LaneBench(this, dir, cases::add).plan(cref, pythons);
+    new LaneBench(this, dir).plan(cref, pythons);
     BulkBench.plan(this, dir, Optional.ofNullable(pythons.get("3.11")), options.quick());
   }
 
-  /** Adds a case that another class plans ({@link BulkBench}). */
+  /** Adds a case that another class plans ({@link BulkBench}, {@link LaneBench}). */
   void addCase(String workload, String configuration, List<Metric> metrics, Trial trial) {
     cases.add(new Case(workload, configuration, metrics, trial));
   }
@@ -496,56 +494,6 @@ public final class BenchRunner {
     return elapsed;
   }
 
-  private static long handshakeLoop(int count) throws Exception {
-    ConnectionOptions keyed = ConnectionOptions.builder()
-        .authKey(AuthKey.of("ferry-bench-key".getBytes(StandardCharsets.US_ASCII))).build();
-    Address address = new Address.Abstract("ferry-bench-hs-" + ProcessHandle.current().pid());
-    try (Listener listener = Listener.bind(address, keyed)) {
-      Thread server = startThread("ferry-bench-accept", () -> {
-        try {
-          for (int i = 0; i < count; i++) listener.accept().close();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-      long start = System.nanoTime();
-      for (int i = 0; i < count; i++) Client.connect(address, keyed).close();
-      server.join();
-      return System.nanoTime() - start;
-    }
-  }
-
-  /**
-   * Nanoseconds for {@code calls} waits over {@code n} pipes of which the last is readable, with
-   * {@link Wait#ready} or with one {@link WaitSet} kept across calls.
-   */
-  private static long waitLoop(int n, int calls, boolean keepSet) throws IOException {
-    List<Pipe.Duplex> pipes = new ArrayList<>(n);
-    try (WaitSet<Receiver> set = WaitSet.open()) {
-      for (int i = 0; i < n; i++) pipes.add(Pipe.duplex());
-      pipes.get(n - 1).second().sendBytes(new byte[] {1});
-      List<Receiver> receivers = new ArrayList<>(n);
-      for (Pipe.Duplex pipe : pipes) receivers.add(pipe.first());
-      for (Receiver r : receivers) set.add(r);
-      Trial wait = keepSet ? () -> new double[] {set.ready().size()}
-          : () -> new double[] {Wait.ready(receivers).size()};
-      try {
-        for (int i = 0; i < Math.max(1, calls / 4); i++) wait.run(); // warm-up
-        long start = System.nanoTime();
-        for (int i = 0; i < calls; i++) {
-          if (wait.run()[0] != 1) throw new IOException("expected one ready");
-        }
-        return System.nanoTime() - start;
-      } catch (IOException | RuntimeException e) {
-        throw e;
-      } catch (Exception e) {
-        throw new IOException(e);
-      }
-    } finally {
-      for (Pipe.Duplex pipe : pipes) pipe.close();
-    }
-  }
-
   private long pythonClientAgainstFerry(Path python, Path script, int count,
       ConnectionOptions options) throws Exception {
     Address address = new Address.Unix(dir.resolve("ferry-echo.sock"));
@@ -684,7 +632,7 @@ public final class BenchRunner {
     progress.flush();
   }
 
-  private static Thread startThread(String name, Runnable body) {
+  static Thread startThread(String name, Runnable body) {
     Thread thread = new Thread(body, name);
     thread.setDaemon(true);
     thread.start();

@@ -15,8 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * The shared-memory lane's rows (issue #17, docs/LANE.md), beside the C socketpair and Ferry's
@@ -51,12 +51,10 @@ final class LaneBench {
 
   private final BenchRunner runner;
   private final Path dir;
-  private final Consumer<BenchRunner.Case> cases;
 
-  LaneBench(BenchRunner runner, Path dir, Consumer<BenchRunner.Case> cases) {
+  LaneBench(BenchRunner runner, Path dir) {
     this.runner = runner;
     this.dir = dir;
-    this.cases = cases;
   }
 
   void plan(Optional<Path> cref, Map<String, Path> pythons) throws InterruptedException {
@@ -133,18 +131,14 @@ final class LaneBench {
   private void planPython(Map<String, Path> pythons) {
     String workload = "CPython client, 64 B echo";
     int echoes = runner.roundTrips() / 2;
-    URL module = LaneBench.class.getClassLoader().getResource(FERRY_SHM);
+    // ferry-core ships it beside ferry_child.py
+    URL module = Objects.requireNonNull(LaneBench.class.getClassLoader().getResource(FERRY_SHM),
+        FERRY_SHM);
     pythons.forEach((minor, python) -> {
       String configuration = "CPython " + minor + " ferry_shm client → Ferry server, shared-memory lane";
       runner.referenceOf(workload, configuration, "CPython " + minor + " client → Ferry server");
-      if (module == null) {
-        cases.accept(new BenchRunner.Case(workload, configuration, List.of(Metric.MESSAGES_PER_S),
-            BenchRunner.skip("skipped: no " + FERRY_SHM + " in this build (the Python side of"
-                + " issue #17)")));
-        return;
-      }
-      cases.accept(new BenchRunner.Case(workload, configuration, List.of(Metric.MESSAGES_PER_S),
-          () -> new double[] {BenchRunner.perSecond(echoes, pythonLaneClient(python, module, echoes))}));
+      runner.addCase(workload, configuration, List.of(Metric.MESSAGES_PER_S),
+          () -> new double[] {BenchRunner.perSecond(echoes, pythonLaneClient(python, module, echoes))});
     });
   }
 
