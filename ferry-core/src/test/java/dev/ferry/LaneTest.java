@@ -234,29 +234,8 @@ class LaneTest {
 
   @Test
   void killedPeerEndsAParkedReceiveWithinASecond() throws Exception {
-    Process child = startPeer("echo");
-    try (Connection c = connectToPeer(child)) {
-      assertTrue(lane(c));
-      c.sendBytes(new byte[] {5});
-      assertArrayEquals(new byte[] {5}, c.receiveBytes());
-      CompletableFuture<Long> ended = CompletableFuture.supplyAsync(() -> {
-        try {
-          c.receiveBytes();
-          return -1L;
-        } catch (EOFException e) {
-          return System.nanoTime();
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
-      Thread.sleep(200);
-      long killed = System.nanoTime();
-      child.destroyForcibly();
-      long at = ended.get(5, TimeUnit.SECONDS);
-      assertTrue(at > 0 && at - killed < TimeUnit.SECONDS.toNanos(1), "eof after " + (at - killed));
-    } finally {
-      child.destroyForcibly().waitFor();
-    }
+    long eofAfter = nanosFromKillToEof(null, 200);
+    assertTrue(eofAfter < TimeUnit.SECONDS.toNanos(1), "eof after " + eofAfter);
   }
 
   /**
@@ -265,10 +244,20 @@ class LaneTest {
    */
   @Test
   void killedPeerEndsASpinningReceiveWithinMilliseconds() throws Exception {
-    Process child = startPeer("echo");
     ConnectionOptions spinning = ConnectionOptions.builder().sharedMemoryLane(
         SharedMemoryLane.builder().ringSize(4096).spin(Duration.ofSeconds(1)).build()).build();
-    try (Connection c = connectToPeer(child, spinning)) {
+    long eofAfter = nanosFromKillToEof(spinning, 400);
+    assertTrue(eofAfter < TimeUnit.MILLISECONDS.toNanos(300), "eof after " + eofAfter / 1000 + " us");
+  }
+
+  /**
+   * Connects to an echo peer JVM (with {@code options}, or the default lane if null), checks one
+   * echo, leaves a receive waiting for {@code settleMillis}, SIGKILLs the peer and returns how long
+   * the receive took to end with EOF.
+   */
+  private long nanosFromKillToEof(ConnectionOptions options, long settleMillis) throws Exception {
+    Process child = startPeer("echo");
+    try (Connection c = options == null ? connectToPeer(child) : connectToPeer(child, options)) {
       assertTrue(lane(c));
       c.sendBytes(new byte[] {5});
       assertArrayEquals(new byte[] {5}, c.receiveBytes());
@@ -282,12 +271,12 @@ class LaneTest {
           throw new java.io.UncheckedIOException(e);
         }
       });
-      Thread.sleep(400);
+      Thread.sleep(settleMillis);
       long killed = System.nanoTime();
       child.destroyForcibly();
       long at = ended.get(5, TimeUnit.SECONDS);
-      assertTrue(at > 0 && at - killed < TimeUnit.MILLISECONDS.toNanos(300),
-          "eof after " + (at - killed) / 1000 + " us");
+      assertTrue(at > 0, "the receive returned a message instead of EOF");
+      return at - killed;
     } finally {
       child.destroyForcibly().waitFor();
     }
