@@ -72,7 +72,9 @@ def main():
         answer_challenge(a, key)
         deliver_challenge(a, key)
     except AuthenticationError as e:
-        print("parent: %s" % e)
+        # One write: the child prints its own line to the same stdout at this moment, and 2.7's
+        # print writes the text and the newline separately, so the lines could interleave.
+        sys.stdout.write("parent: %s\n" % e)
         sys.stdout.flush()
         a.close()
         print("child exit %d" % wait(child))
