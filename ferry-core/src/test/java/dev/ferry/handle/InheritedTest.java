@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.Connection;
+import dev.ferry.ConnectionClosedException;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.LeakCheck;
 import dev.ferry.Pythons;
@@ -15,13 +16,16 @@ import dev.ferry.internal.transport.SocketPairs;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -99,6 +103,53 @@ class InheritedTest {
         assertArrayEquals(new byte[] {'h', 'o'}, adopted.receiveBytes());
       }
       assertFalse(nonBlocking(parents.getFileDescriptor()));
+    }
+  }
+
+  /**
+   * A close from another thread while a receive waits in poll: the close puts the parent's copy
+   * back in blocking mode, which takes a select on the receiver's own selector. Done while the
+   * receiver still selected, that hung both threads about one time in six (junixsocket's selector
+   * is not safe for two concurrent selects): a SIGTERM'd {@code ferry echo --fd} never exited.
+   */
+  @Test
+  void closeFromAnotherThreadWhileAReceiveWaitsEndsBothAndLeavesTheCopyBlocking()
+      throws Exception {
+    for (int round = 0; round < 40; round++) {
+      AFUNIXSocketChannel[] pair = SocketPairs.open();
+      try (AFUNIXSocketChannel parents = pair[0]; AFUNIXSocketChannel peer = pair[1]) {
+        FileDescriptor copy = FileDescriptorCast.duplicating(parents.getFileDescriptor())
+            .getFileDescriptor();
+        Connection adopted = Inherited.connection(InheritedDescriptors.number(copy),
+            Access.DUPLEX, ConnectionOptions.defaults());
+        AtomicReference<Throwable> received = new AtomicReference<>();
+        Thread receiver = new Thread(() -> {
+          try {
+            adopted.receiveBytes();
+          } catch (Throwable t) {
+            received.set(t);
+          }
+        }, "receiver");
+        Thread closer = new Thread(() -> {
+          try {
+            adopted.close();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }, "closer");
+        receiver.start();
+        Thread.sleep(round % 4); // 0 to 3 ms: the close meets the receive before, in, after poll
+        closer.start();
+        for (Thread t : List.of(closer, receiver)) {
+          t.join(5_000);
+          int r = round;
+          assertFalse(t.isAlive(), () -> "round " + r + ": " + t.getName() + " stuck at "
+              + Arrays.toString(t.getStackTrace()));
+        }
+        Throwable t = received.get();
+        assertTrue(t instanceof ConnectionClosedException, "round " + round + ": " + t);
+        assertFalse(nonBlocking(parents.getFileDescriptor()), "round " + round);
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -53,6 +54,8 @@ final class ChannelModes {
     try {
       for (SelectionKey key : selector.keys()) key.cancel();
       selector.selectNow();
+    } catch (ClosedSelectorException e) {
+      // Closed already: nothing to deregister from it.
     } finally {
       selector.close();
     }

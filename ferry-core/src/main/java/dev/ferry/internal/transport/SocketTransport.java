@@ -18,6 +18,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
@@ -158,9 +159,10 @@ public final class SocketTransport implements Transport {
 
   @Override
   public int readNow(ByteBuffer dst) throws IOException {
-    checkOpen();
-    if (channel.isBlocking()) ensureNonBlocking();
+    reading.lock();
     try {
+      checkOpen();
+      if (channel.isBlocking()) ensureNonBlocking();
       int n = read(dst);
       if (n > 0) afterRead(n);
       if (n < 0) checkOpen(); // our own close, from another thread, is not the peer's end
@@ -169,6 +171,8 @@ public final class SocketTransport implements Transport {
       throw interrupted(); // junixsocket's non-blocking read closes the channel on an interrupt too
     } catch (IOException e) {
       throw closedOr(e);
+    } finally {
+      reading.unlock();
     }
   }
 
@@ -199,9 +203,27 @@ public final class SocketTransport implements Transport {
         virtualReader = null;
       }
     }
-    if (readSelector == null) readSelector = register(SelectionKey.OP_READ);
-    return await(readSelector, deadline);
+    reading.lock();
+    try {
+      if (readSelector == null) readSelector = register(SelectionKey.OP_READ);
+      return await(readSelector, deadline);
+    } finally {
+      reading.unlock();
+    }
   }
+
+  /**
+   * Held while this side's reader (writer) uses the socket: selects on {@link #readSelector}
+   * ({@link #writeSelector}), reads (writes) without waiting. Only close contends, and only for a
+   * passed socket, which it puts back in blocking mode: it waits for the woken thread to leave
+   * first. Otherwise close would select on the thread's selector while the thread still did, and
+   * junixsocket 2.10.1's selector is not safe for that (both polls see its wake-up byte, one reads
+   * it, and the other blocks reading the empty wake-up pipe while holding the monitor close needs:
+   * a SIGTERM'd {@code ferry echo --fd} hung so, 7 times in 40); or a read that had just found the
+   * socket non-blocking would wait in read(2) on a socket close made blocking, which nothing wakes.
+   */
+  private final ReentrantLock reading = new ReentrantLock();
+  private final ReentrantLock writing = new ReentrantLock();
 
   /** A virtual thread waiting in {@link VirtualWaits}, for close() to wake. */
   private volatile Thread virtualReader;
@@ -232,10 +254,12 @@ public final class SocketTransport implements Transport {
 
   @Override
   public void writeFully(ByteBuffer src) throws IOException {
-    checkOpen();
-    // A passed socket waits for room in poll, which close wakes; a blocked write(2) nothing wakes.
-    if (keepPeerCopies && channel.isBlocking()) ensureNonBlocking();
+    writing.lock();
     try {
+      checkOpen();
+      // A passed socket waits for room in poll, which close wakes; a blocked write(2) nothing
+      // wakes.
+      if (keepPeerCopies && channel.isBlocking()) ensureNonBlocking();
       while (src.hasRemaining()) {
         // In blocking mode the write itself waits for room; in non-blocking mode 0 means full.
         if (write(src) == 0) awaitWritable(Deadlines.NONE);
@@ -244,6 +268,8 @@ public final class SocketTransport implements Transport {
       throw interrupted();
     } catch (IOException e) {
       throw closedOr(e);
+    } finally {
+      writing.unlock();
     }
   }
 
@@ -334,9 +360,11 @@ public final class SocketTransport implements Transport {
       modeLock.unlock();
     }
     writeWaits++;
+    writing.lock();
     try {
       return await(writeSelector, deadline);
     } finally {
+      writing.unlock();
       modeLock.lock();
       writerWaiting = false;
       modeLock.unlock();
@@ -483,7 +511,7 @@ public final class SocketTransport implements Transport {
     }
     if (closed) {
       // close() ran between checkOpen and now and could not see this selector to wake it.
-      selector.close();
+      ChannelModes.deregister(selector);
       throw new ConnectionClosedException("connection is closed");
     }
     return selector;
@@ -492,8 +520,9 @@ public final class SocketTransport implements Transport {
   private boolean await(Selector selector, long deadline) throws IOException {
     while (true) {
       if (closed) {
-        // close() may have run before this thread published the selector: close it here too.
-        selector.close();
+        // close() may have run before this thread published the selector: close it here too,
+        // deregistered, so that close can still put a passed socket back in blocking mode.
+        ChannelModes.deregister(selector);
         throw new ConnectionClosedException("connection is closed");
       }
       if (ChannelModes.hungUp(selector)) return true; // the next read sees the end of stream, a write fails
@@ -505,6 +534,10 @@ public final class SocketTransport implements Transport {
         ready = millis < 0 ? selector.selectNow() : Deadlines.select(selector, millis);
       } catch (ClosedSelectorException e) {
         throw new ConnectionClosedException("connection closed while waiting");
+      } catch (IOException e) {
+        // junixsocket's select reads its wake-up pipe, which close may have closed under it.
+        if (closed) throw new ConnectionClosedException("connection closed while waiting");
+        throw e;
       }
       if (closed) throw new ConnectionClosedException("connection closed while waiting");
       if (Thread.interrupted()) {
@@ -546,7 +579,7 @@ public final class SocketTransport implements Transport {
     if (v != null) LockSupport.unpark(v);
     try {
       if (keepPeerCopies) {
-        leaveBlockingForPeers(r, w);
+        leaveBlockingForPeers();
         releaseDescriptorOnly();
       }
       channel.close();
@@ -563,16 +596,38 @@ public final class SocketTransport implements Transport {
   /**
    * Puts a socket other processes still hold back in blocking mode, which CPython's Connection
    * expects (O_NONBLOCK is shared by every copy), once this side's own selectors are gone; one
-   * that someone else's selector still holds (a Wait, an event loop) stays as it is.
+   * that someone else's selector still holds (a Wait, an event loop) stays as it is. Each of this
+   * side's selectors is deregistered only once the thread that close woke has left it (at once:
+   * it sees {@link #closed}); a thread that does not leave within a second keeps the socket
+   * registered, and so non-blocking, rather than hang the close. The mode changes under
+   * {@link #modeLock}, after {@link #closed}: no reader switches it back afterwards.
    */
-  private void leaveBlockingForPeers(Selector r, Selector w) {
+  private void leaveBlockingForPeers() {
+    boolean reads = leftWithin(reading);
+    boolean writes = leftWithin(writing);
+    modeLock.lock();
     try {
-      ChannelModes.deregister(r);
-      ChannelModes.deregister(w);
+      if (reads) ChannelModes.deregister(readSelector);
+      if (writes) ChannelModes.deregister(writeSelector);
       if (!channel.isRegistered()) channel.configureBlocking(true);
     } catch (IOException | IllegalBlockingModeException | ClosedSelectorException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not leave a passed socket in blocking mode", e);
+    } finally {
+      modeLock.unlock();
+      if (writes) writing.unlock();
+      if (reads) reading.unlock();
     }
+  }
+
+  /** Takes {@code wait}, held by a thread in select, once that thread has left; false if not in 1 s. */
+  private static boolean leftWithin(ReentrantLock wait) {
+    try {
+      if (wait.tryLock(1, TimeUnit.SECONDS)) return true;
+      LOG.log(System.Logger.Level.DEBUG, "a waiting thread did not leave its selector in time");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -684,12 +739,15 @@ public final class SocketTransport implements Transport {
   /** Writes what the socket takes without waiting; returns the count, possibly 0. */
   @Override
   public int writeNow(ByteBuffer src) throws IOException {
-    checkOpen();
-    if (channel.isBlocking()) ensureNonBlocking();
+    writing.lock();
     try {
+      checkOpen();
+      if (channel.isBlocking()) ensureNonBlocking();
       return write(src);
     } catch (IOException e) {
       throw closedOr(e);
+    } finally {
+      writing.unlock();
     }
   }
 
