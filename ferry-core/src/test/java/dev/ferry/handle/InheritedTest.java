@@ -16,7 +16,7 @@ import dev.ferry.internal.transport.SocketPairs;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,8 +25,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,10 +92,7 @@ class InheritedTest {
     try (AFUNIXSocketChannel parents = pair[0]; AFUNIXSocketChannel peer = pair[1]) {
       // The parent keeps its copy (pass_fds), which shares the open file description, and with
       // it O_NONBLOCK: CPython's Connection on a non-blocking socket fails with EAGAIN.
-      FileDescriptor copy = FileDescriptorCast.duplicating(parents.getFileDescriptor())
-          .getFileDescriptor();
-      try (Connection adopted = Inherited.connection(InheritedDescriptors.number(copy),
-          Access.DUPLEX, ConnectionOptions.defaults())) {
+      try (Connection adopted = adoptCopyOf(parents)) {
         assertFalse(nonBlocking(parents.getFileDescriptor()));
         // While this side waits in poll, the copies are non-blocking; afterwards no longer.
         adopted.sendBytes(new byte[] {'h', 'i'});
@@ -118,38 +115,124 @@ class InheritedTest {
     for (int round = 0; round < 40; round++) {
       AFUNIXSocketChannel[] pair = SocketPairs.open();
       try (AFUNIXSocketChannel parents = pair[0]; AFUNIXSocketChannel peer = pair[1]) {
-        FileDescriptor copy = FileDescriptorCast.duplicating(parents.getFileDescriptor())
-            .getFileDescriptor();
-        Connection adopted = Inherited.connection(InheritedDescriptors.number(copy),
-            Access.DUPLEX, ConnectionOptions.defaults());
+        Connection adopted = adoptCopyOf(parents);
         AtomicReference<Throwable> received = new AtomicReference<>();
-        Thread receiver = new Thread(() -> {
-          try {
-            adopted.receiveBytes();
-          } catch (Throwable t) {
-            received.set(t);
-          }
-        }, "receiver");
-        Thread closer = new Thread(() -> {
-          try {
-            adopted.close();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }, "closer");
-        receiver.start();
+        Thread receiver = started("receiver", received, adopted::receiveBytes);
         Thread.sleep(round % 4); // 0 to 3 ms: the close meets the receive before, in, after poll
-        closer.start();
-        for (Thread t : List.of(closer, receiver)) {
-          t.join(5_000);
-          int r = round;
-          assertFalse(t.isAlive(), () -> "round " + r + ": " + t.getName() + " stuck at "
-              + Arrays.toString(t.getStackTrace()));
-        }
+        Thread closer = started("closer", new AtomicReference<>(), adopted::close);
+        joinAll(round, closer, receiver);
         Throwable t = received.get();
         assertTrue(t instanceof ConnectionClosedException, "round " + round + ": " + t);
         assertFalse(nonBlocking(parents.getFileDescriptor()), "round " + round);
       }
+    }
+  }
+
+  /** A user closes (try-with-resources, a finally) on a thread whose interrupt status is set. */
+  @Test
+  void closeOnAnInterruptedThreadLeavesTheCopyBlocking() throws Exception {
+    AFUNIXSocketChannel[] pair = SocketPairs.open();
+    try (AFUNIXSocketChannel parents = pair[0]; AFUNIXSocketChannel peer = pair[1]) {
+      Connection adopted = adoptCopyOf(parents);
+      assertFalse(adopted.poll(Duration.ofMillis(5))); // waits in poll: opens the read selector
+      Thread.currentThread().interrupt();
+      try {
+        adopted.close();
+      } finally {
+        assertTrue(Thread.interrupted(), "close kept the interrupt");
+      }
+      assertFalse(nonBlocking(parents.getFileDescriptor()),
+          "the parent's copy was left O_NONBLOCK by a close on an interrupted thread");
+    }
+  }
+
+  /**
+   * No user code involved: a receive interrupted inside a frame closes the connection itself
+   * (FrameReceiver.unlockReceive), on the interrupted thread.
+   */
+  @Test
+  void receiveInterruptedInsideAFrameLeavesTheCopyBlocking() throws Exception {
+    AFUNIXSocketChannel[] pair = SocketPairs.open();
+    try (AFUNIXSocketChannel parents = pair[0]; AFUNIXSocketChannel peer = pair[1]) {
+      Connection adopted = adoptCopyOf(parents);
+      try (adopted) {
+        peer.write(ByteBuffer.wrap(new byte[] {0, 0, 0, 10, 'h', 'a', 'l', 'f'})); // 4 of 10
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread receiver = started("receiver", failure, adopted::receiveBytes);
+        Thread.sleep(300); // in poll, mid-frame
+        receiver.interrupt();
+        joinAll(0, receiver);
+        assertTrue(failure.get() instanceof InterruptedIOException, String.valueOf(failure.get()));
+        assertTrue(adopted.isClosed(), "a receive cut inside a frame closes the connection");
+      }
+      assertFalse(nonBlocking(parents.getFileDescriptor()),
+          "the parent's copy was left O_NONBLOCK after an interrupted receive closed it");
+    }
+  }
+
+  /**
+   * A writer waiting for room and a reader waiting in poll at once, then a close from a third
+   * thread: both end with ConnectionClosedException, close does not wait out its second for
+   * either, and the parent's copy is blocking again.
+   */
+  @Test
+  void closeWithAWriterWaitingForRoomAndAReaderInPoll() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      AFUNIXSocketChannel[] pair = SocketPairs.open();
+      try (AFUNIXSocketChannel parents = pair[0]; AFUNIXSocketChannel peer = pair[1]) {
+        Connection adopted = adoptCopyOf(parents);
+        AtomicReference<Throwable> sent = new AtomicReference<>();
+        AtomicReference<Throwable> received = new AtomicReference<>();
+        // The peer never reads: the sender waits for room.
+        Thread sender = started("sender", sent, () -> adopted.sendBytes(new byte[8 << 20]));
+        Thread receiver = started("receiver", received, adopted::receiveBytes);
+        Thread.sleep(100 + round % 3);
+        long start = System.nanoTime();
+        adopted.close();
+        long closeMillis = (System.nanoTime() - start) / 1_000_000;
+        joinAll(round, sender, receiver);
+        // Not the second that close waits, at most, for a thread that does not leave its selector.
+        assertTrue(closeMillis < 1000, "round " + round + ": close took " + closeMillis + " ms");
+        assertTrue(sent.get() instanceof ConnectionClosedException,
+            "round " + round + ": " + sent.get());
+        assertTrue(received.get() instanceof ConnectionClosedException,
+            "round " + round + ": " + received.get());
+        assertFalse(nonBlocking(parents.getFileDescriptor()), "round " + round);
+      }
+    }
+  }
+
+  /** A connection on a copy of {@code parents}, adopted as a child adopts what its parent passed. */
+  private static Connection adoptCopyOf(AFUNIXSocketChannel parents) throws IOException {
+    FileDescriptor copy = FileDescriptorCast.duplicating(parents.getFileDescriptor())
+        .getFileDescriptor();
+    return Inherited.connection(InheritedDescriptors.number(copy), Access.DUPLEX,
+        ConnectionOptions.defaults());
+  }
+
+  private interface Call {
+    void run() throws Exception;
+  }
+
+  /** A started thread that runs {@code call} and keeps what it throws in {@code failure}. */
+  private static Thread started(String name, AtomicReference<Throwable> failure, Call call) {
+    Thread thread = new Thread(() -> {
+      try {
+        call.run();
+      } catch (Throwable t) {
+        failure.set(t);
+      }
+    }, name);
+    thread.start();
+    return thread;
+  }
+
+  /** Waits for each thread up to 5 s; one still running fails the test, saying where it is. */
+  private static void joinAll(int round, Thread... threads) throws InterruptedException {
+    for (Thread t : threads) {
+      t.join(5_000);
+      assertFalse(t.isAlive(), () -> "round " + round + ": " + t.getName() + " stuck at "
+          + Arrays.toString(t.getStackTrace()));
     }
   }
 

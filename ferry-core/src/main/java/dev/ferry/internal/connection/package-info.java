@@ -19,8 +19,12 @@
  *       FrameSender}); no thread holds both. Blocking callers wait for them; an event loop
  *       only tries the send lock (and retries later) and holds the receive lock for one
  *       non-blocking step.
- *   <li>The transport's locks: {@code SocketTransport}'s mode lock, {@code TlsTransport}'s output
- *       lock.
+ *   <li>The transport's locks: {@code SocketTransport}'s close lock, then its reader's and its
+ *       writer's wait locks ({@code SelectorWait}: held while that thread selects or moves bytes
+ *       without waiting; close takes them only for a passed socket, waiting at most a second for
+ *       each), then its mode lock; {@code TlsTransport}'s output lock. A reader or writer that
+ *       closes from inside its call (an interrupt, a lost read) while another thread closes
+ *       takes them the other way round: that costs the other close its second, never a deadlock.
  *   <li>Leaves, which call out to nothing: {@code ReceivedDescriptors}' monitor, the wait-set hooks'
  *       list ({@code WaitWatchers}).
  * </ol>

@@ -15,10 +15,8 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.spi.SelectorProvider;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
@@ -29,8 +27,8 @@ import org.newsclub.net.unix.AFUNIXSocketChannel;
  * readiness on a selector of their own.
  *
  * <p>Threading: one thread at a time reads ({@link #read}, {@link #awaitReadable}) and one thread at
- * a time writes; the caller's read and write locks guarantee it. {@link #close()} may come from any
- * thread and wakes both.
+ * a time writes; the caller's read and write locks guarantee it. Each waits on a selector of its
+ * own ({@link SelectorWait}). {@link #close()} may come from any thread and wakes both.
  *
  * <p><b>Blocking reads.</b> On a Unix socket, a read without a deadline on a platform thread,
  * while no selector holds the socket, puts the channel in blocking mode and makes one
@@ -71,7 +69,7 @@ public final class SocketTransport implements Transport {
   /** How many holders need the channel non-blocking (Wait calls, an event loop); guarded by modeLock. */
   private int pins;
 
-  /** Whether a writer is waiting on {@link #writeSelector}; guarded by modeLock. */
+  /** Whether a writer is waiting on its selector; guarded by modeLock. */
   private boolean writerWaiting;
   private long writeWaits; // writing thread only: see writeWaits()
 
@@ -81,11 +79,11 @@ public final class SocketTransport implements Transport {
    */
   private boolean lastWaitHadDeadline;
 
-  /** Opened on first blocking read; used only by the thread holding the caller's read lock. */
-  private volatile Selector readSelector;
+  /** The reader's waits; used only by the thread holding the caller's read lock. */
+  private final SelectorWait reads;
 
-  /** Opened on first blocking write; used only by the thread holding the caller's write lock. */
-  private volatile Selector writeSelector;
+  /** The writer's waits; used only by the thread holding the caller's write lock. */
+  private final SelectorWait writes;
 
   private volatile boolean closed;
 
@@ -96,6 +94,8 @@ public final class SocketTransport implements Transport {
     this.channel = channel;
     this.jdkChannel = channel.provider() == SelectorProvider.provider();
     channel.configureBlocking(false);
+    reads = new SelectorWait(channel, SelectionKey.OP_READ, this::isClosed);
+    writes = new SelectorWait(channel, SelectionKey.OP_WRITE, this::isClosed);
     if (channel instanceof AFUNIXSocketChannel unix) {
       // Without room for ancillary data the kernel drops (and closes) descriptors a peer sends.
       unix.setAncillaryReceiveBufferSize(ReceivedDescriptors.ANCILLARY_BUFFER_SIZE);
@@ -159,7 +159,7 @@ public final class SocketTransport implements Transport {
 
   @Override
   public int readNow(ByteBuffer dst) throws IOException {
-    reading.lock();
+    reads.lock.lock();
     try {
       checkOpen();
       if (channel.isBlocking()) ensureNonBlocking();
@@ -172,7 +172,7 @@ public final class SocketTransport implements Transport {
     } catch (IOException e) {
       throw closedOr(e);
     } finally {
-      reading.unlock();
+      reads.lock.unlock();
     }
   }
 
@@ -203,27 +203,13 @@ public final class SocketTransport implements Transport {
         virtualReader = null;
       }
     }
-    reading.lock();
+    reads.lock.lock();
     try {
-      if (readSelector == null) readSelector = register(SelectionKey.OP_READ);
-      return await(readSelector, deadline);
+      return reads.await(deadline);
     } finally {
-      reading.unlock();
+      reads.lock.unlock();
     }
   }
-
-  /**
-   * Held while this side's reader (writer) uses the socket: selects on {@link #readSelector}
-   * ({@link #writeSelector}), reads (writes) without waiting. Only close contends, and only for a
-   * passed socket, which it puts back in blocking mode: it waits for the woken thread to leave
-   * first. Otherwise close would select on the thread's selector while the thread still did, and
-   * junixsocket 2.10.1's selector is not safe for that (both polls see its wake-up byte, one reads
-   * it, and the other blocks reading the empty wake-up pipe while holding the monitor close needs:
-   * a SIGTERM'd {@code ferry echo --fd} hung so, 7 times in 40); or a read that had just found the
-   * socket non-blocking would wait in read(2) on a socket close made blocking, which nothing wakes.
-   */
-  private final ReentrantLock reading = new ReentrantLock();
-  private final ReentrantLock writing = new ReentrantLock();
 
   /** A virtual thread waiting in {@link VirtualWaits}, for close() to wake. */
   private volatile Thread virtualReader;
@@ -254,7 +240,7 @@ public final class SocketTransport implements Transport {
 
   @Override
   public void writeFully(ByteBuffer src) throws IOException {
-    writing.lock();
+    writes.lock.lock();
     try {
       checkOpen();
       // A passed socket waits for room in poll, which close wakes; a blocked write(2) nothing
@@ -269,7 +255,7 @@ public final class SocketTransport implements Transport {
     } catch (IOException e) {
       throw closedOr(e);
     } finally {
-      writing.unlock();
+      writes.lock.unlock();
     }
   }
 
@@ -354,17 +340,17 @@ public final class SocketTransport implements Transport {
     modeLock.lock();
     try {
       if (channel.isBlocking()) return true; // a reader switched modes: the next write waits itself
-      if (writeSelector == null) writeSelector = register(SelectionKey.OP_WRITE);
-      writerWaiting = true;
+      checkOpen();
+      writerWaiting = true; // from now on no reader switches to blocking mode
     } finally {
       modeLock.unlock();
     }
     writeWaits++;
-    writing.lock();
+    writes.lock.lock();
     try {
-      return await(writeSelector, deadline);
+      return writes.await(deadline);
     } finally {
-      writing.unlock();
+      writes.lock.unlock();
       modeLock.lock();
       writerWaiting = false;
       modeLock.unlock();
@@ -427,7 +413,7 @@ public final class SocketTransport implements Transport {
       return false;
     }
     if (channel.isBlocking()) return true;
-    if (lastWaitHadDeadline && readSelector != null) {
+    if (lastWaitHadDeadline && reads.hasSelector()) {
       lastWaitHadDeadline = false;
       return false;
     }
@@ -436,15 +422,9 @@ public final class SocketTransport implements Transport {
       checkOpen();
       // Again under the lock: keepPeerCopiesOnClose may have run since the check above.
       if (pins > 0 || keepPeerCopies) return false;
-      if (readSelector != null) {
-        ChannelModes.dropSelector(readSelector);
-        readSelector = null;
-      }
-      if (writeSelector != null) {
-        if (writerWaiting) return false;
-        ChannelModes.dropSelector(writeSelector);
-        writeSelector = null;
-      }
+      if (writerWaiting) return false;
+      reads.drop();
+      writes.drop();
       // Someone else's selector (the accept loop's, not yet done deregistering): next time.
       if (channel.isRegistered()) return false;
       channel.configureBlocking(true);
@@ -500,60 +480,6 @@ public final class SocketTransport implements Transport {
     }
   }
 
-  private Selector register(int ops) throws IOException {
-    checkOpen();
-    Selector selector = channel.provider().openSelector();
-    try {
-      channel.register(selector, ops);
-    } catch (IOException | RuntimeException e) {
-      selector.close();
-      throw closedOr(e instanceof IOException io ? io : new IOException(e));
-    }
-    if (closed) {
-      // close() ran between checkOpen and now and could not see this selector to wake it.
-      ChannelModes.deregister(selector);
-      throw new ConnectionClosedException("connection is closed");
-    }
-    return selector;
-  }
-
-  private boolean await(Selector selector, long deadline) throws IOException {
-    while (true) {
-      if (closed) {
-        // close() may have run before this thread published the selector: close it here too,
-        // deregistered, so that close can still put a passed socket back in blocking mode.
-        ChannelModes.deregister(selector);
-        throw new ConnectionClosedException("connection is closed");
-      }
-      if (ChannelModes.hungUp(selector)) return true; // the next read sees the end of stream, a write fails
-      long millis = Deadlines.selectMillis(deadline);
-      int ready;
-      try {
-        // Out of time still gets one look: a zero-timeout poll must see an end of stream that
-        // junixsocket's read reports as 0 bytes, not -1.
-        ready = millis < 0 ? selector.selectNow() : Deadlines.select(selector, millis);
-      } catch (ClosedSelectorException e) {
-        throw new ConnectionClosedException("connection closed while waiting");
-      } catch (IOException e) {
-        // junixsocket's select reads its wake-up pipe, which close may have closed under it.
-        if (closed) throw new ConnectionClosedException("connection closed while waiting");
-        throw e;
-      }
-      if (closed) throw new ConnectionClosedException("connection closed while waiting");
-      if (Thread.interrupted()) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while waiting for the peer");
-      }
-      if (ready > 0) {
-        selector.selectedKeys().clear();
-        return true;
-      }
-      if (millis < 0) return false;
-      // A select with a timeout can wake early (wakeup, spurious): go round until the deadline.
-      if (deadline != Deadlines.NONE && Deadlines.remaining(deadline) <= 0) return false;
-    }
-  }
-
   private void checkOpen() throws ConnectionClosedException {
     if (closed) throw new ConnectionClosedException("connection is closed");
   }
@@ -569,65 +495,60 @@ public final class SocketTransport implements Transport {
 
   @Override
   public void close() throws IOException {
-    if (closed) return;
-    closed = true;
-    Selector r = readSelector;
-    Selector w = writeSelector;
-    if (r != null) r.wakeup();
-    if (w != null) w.wakeup();
-    Thread v = virtualReader;
-    if (v != null) LockSupport.unpark(v);
+    // One close at a time, and a second returns once the first is done: by then a passed socket
+    // is back in blocking mode for the processes that hold it.
+    closeLock.lock();
     try {
-      if (keepPeerCopies) {
-        leaveBlockingForPeers();
-        releaseDescriptorOnly();
-      }
-      channel.close();
-    } finally {
+      if (closed) return;
+      closed = true;
+      reads.wakeup();
+      writes.wakeup();
+      Thread v = virtualReader;
+      if (v != null) LockSupport.unpark(v);
       try {
-        ChannelModes.closeSelector(r);
-        ChannelModes.closeSelector(w);
+        if (keepPeerCopies) {
+          leaveBlockingForPeers();
+          releaseDescriptorOnly();
+        }
+        channel.close();
       } finally {
-        if (descriptors != null) descriptors.closeAll();
+        try {
+          reads.close();
+          writes.close();
+        } finally {
+          if (descriptors != null) descriptors.closeAll();
+        }
       }
+    } finally {
+      closeLock.unlock();
     }
   }
+
+  private final ReentrantLock closeLock = new ReentrantLock();
 
   /**
    * Puts a socket other processes still hold back in blocking mode, which CPython's Connection
    * expects (O_NONBLOCK is shared by every copy), once this side's own selectors are gone; one
-   * that someone else's selector still holds (a Wait, an event loop) stays as it is. Each of this
-   * side's selectors is deregistered only once the thread that close woke has left it (at once:
-   * it sees {@link #closed}); a thread that does not leave within a second keeps the socket
-   * registered, and so non-blocking, rather than hang the close. The mode changes under
+   * that someone else's selector still holds (a Wait, an event loop) stays as it is. Each
+   * direction's selector goes once its woken thread has left it ({@link SelectorWait}); a thread
+   * that does not leave keeps the socket registered, and so non-blocking. The mode changes under
    * {@link #modeLock}, after {@link #closed}: no reader switches it back afterwards.
    */
   private void leaveBlockingForPeers() {
-    boolean reads = leftWithin(reading);
-    boolean writes = leftWithin(writing);
+    boolean readsLeft = reads.lockOnceLeft();
+    boolean writesLeft = writes.lockOnceLeft();
     modeLock.lock();
     try {
-      if (reads) ChannelModes.deregister(readSelector);
-      if (writes) ChannelModes.deregister(writeSelector);
+      if (readsLeft) reads.deregister();
+      if (writesLeft) writes.deregister();
       if (!channel.isRegistered()) channel.configureBlocking(true);
     } catch (IOException | IllegalBlockingModeException | ClosedSelectorException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not leave a passed socket in blocking mode", e);
     } finally {
       modeLock.unlock();
-      if (writes) writing.unlock();
-      if (reads) reading.unlock();
+      if (writesLeft) writes.lock.unlock();
+      if (readsLeft) reads.lock.unlock();
     }
-  }
-
-  /** Takes {@code wait}, held by a thread in select, once that thread has left; false if not in 1 s. */
-  private static boolean leftWithin(ReentrantLock wait) {
-    try {
-      if (wait.tryLock(1, TimeUnit.SECONDS)) return true;
-      LOG.log(System.Logger.Level.DEBUG, "a waiting thread did not leave its selector in time");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    return false;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -739,7 +660,7 @@ public final class SocketTransport implements Transport {
   /** Writes what the socket takes without waiting; returns the count, possibly 0. */
   @Override
   public int writeNow(ByteBuffer src) throws IOException {
-    writing.lock();
+    writes.lock.lock();
     try {
       checkOpen();
       if (channel.isBlocking()) ensureNonBlocking();
@@ -747,7 +668,7 @@ public final class SocketTransport implements Transport {
     } catch (IOException e) {
       throw closedOr(e);
     } finally {
-      writing.unlock();
+      writes.lock.unlock();
     }
   }
 
