@@ -58,7 +58,7 @@ final class SelectorWait {
       if (closed.getAsBoolean()) {
         // close() may have run before this thread published the selector: close it here too,
         // deregistered, so that close can still put a passed socket back in blocking mode.
-        ChannelModes.deregister(s);
+        deregisterQuietly(s);
         throw new ConnectionClosedException("connection is closed");
       }
       if (ChannelModes.hungUp(s)) return true; // the next read sees the end of stream, a write fails
@@ -95,6 +95,11 @@ final class SelectorWait {
     }
   }
 
+  /** Opens and registers the selector if there is none yet; {@link #await} does it too. */
+  void ensureRegistered() throws IOException {
+    if (selector == null) selector = register();
+  }
+
   private Selector register() throws IOException {
     if (closed.getAsBoolean()) throw new ConnectionClosedException("connection is closed");
     Selector s = channel.provider().openSelector();
@@ -109,10 +114,23 @@ final class SelectorWait {
     }
     if (closed.getAsBoolean()) {
       // close() ran between the check above and now and could not see this selector to wake it.
-      ChannelModes.deregister(s);
+      deregisterQuietly(s);
       throw new ConnectionClosedException("connection is closed");
     }
     return s;
+  }
+
+  /**
+   * Deregisters after a close, which may be closing the same selector at this moment: it waits for
+   * this thread only for a passed socket. Whatever junixsocket then throws (its wake-up pipe closed
+   * under the select) only says so.
+   */
+  private static void deregisterQuietly(Selector s) {
+    try {
+      ChannelModes.deregister(s);
+    } catch (IOException | RuntimeException e) {
+      // Closed by close() meanwhile: nothing is left to deregister.
+    }
   }
 
   /** Wakes the thread in {@link #await}, if any; close calls it first. */

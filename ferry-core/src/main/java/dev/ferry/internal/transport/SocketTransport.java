@@ -340,7 +340,9 @@ public final class SocketTransport implements Transport {
     modeLock.lock();
     try {
       if (channel.isBlocking()) return true; // a reader switched modes: the next write waits itself
-      checkOpen();
+      // Registered under the mode lock: keepPeerCopiesOnClose, which switches a socket that no
+      // selector holds to blocking mode, then sees it held.
+      writes.ensureRegistered();
       writerWaiting = true; // from now on no reader switches to blocking mode
     } finally {
       modeLock.unlock();
@@ -628,6 +630,9 @@ public final class SocketTransport implements Transport {
         // socket some selector still holds (a Wait, an event loop, an earlier timed receive)
         // cannot switch, and stays as it is.
         if (!channel.isRegistered()) channel.configureBlocking(true);
+      } catch (IllegalBlockingModeException e) {
+        // A reader registered its selector just now (outside this lock): the socket stays
+        // non-blocking while this side waits, as for any selector that holds it.
       } catch (IOException e) {
         throw new IllegalStateException("connection is closed", e);
       } finally {
