@@ -23,8 +23,8 @@
  *       writer's wait locks ({@code SelectorWait}: held while that thread selects or moves bytes
  *       without waiting; close takes them only for a passed socket, waiting at most a second for
  *       each), then its mode lock; {@code TlsTransport}'s output lock. A reader or writer that
- *       closes from inside its call (an interrupt, a lost read) while another thread closes
- *       takes them the other way round: that costs the other close its second, never a deadlock.
+ *       closes from inside its call (an interrupt, a lost read) holds its wait lock already: it
+ *       only tries the close lock, and leaves the close to a thread that holds it.
  *   <li>Leaves, which call out to nothing: {@code ReceivedDescriptors}' monitor, the wait-set hooks'
  *       list ({@code WaitWatchers}).
  * </ol>

@@ -498,8 +498,14 @@ public final class SocketTransport implements Transport {
   @Override
   public void close() throws IOException {
     // One close at a time, and a second returns once the first is done: by then a passed socket
-    // is back in blocking mode for the processes that hold it.
-    closeLock.lock();
+    // is back in blocking mode for the processes that hold it. Except a reader or writer closing
+    // from inside its own call (an interrupt, a lost read) while another close runs: that close
+    // waits for this thread's wait lock, so this thread leaves it the work and unwinds.
+    if (reads.lock.isHeldByCurrentThread() || writes.lock.isHeldByCurrentThread()) {
+      if (!closeLock.tryLock()) return;
+    } else {
+      closeLock.lock();
+    }
     try {
       if (closed) return;
       closed = true;
