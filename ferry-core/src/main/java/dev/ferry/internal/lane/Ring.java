@@ -72,11 +72,7 @@ public final class Ring {
   /** Bytes published and not yet consumed, checked. */
   public long available() throws FramingException {
     long t = (long) LONG.getAcquire(region, control + TAIL);
-    long ahead = t - head;
-    if (Long.compareUnsigned(t, tail) < 0 || ahead < 0 || ahead > capacity) {
-      throw new FramingException("shared-memory lane: tail " + Long.toUnsignedString(t)
-          + " out of range (head " + head + ", capacity " + capacity + ")");
-    }
+    long ahead = checked("tail", t, tail, t - head, "head", head);
     tail = t;
     return ahead;
   }
@@ -162,13 +158,24 @@ public final class Ring {
   /** Bytes published and not yet consumed by the reader, checked; 0 means empty. */
   public long readerLag() throws FramingException {
     long h = (long) LONG.getAcquire(region, control + HEAD);
-    long lag = tail - h;
-    if (Long.compareUnsigned(h, head) < 0 || lag < 0 || lag > capacity) {
-      throw new FramingException("shared-memory lane: head " + Long.toUnsignedString(h)
-          + " out of range (tail " + tail + ", capacity " + capacity + ")");
-    }
+    long lag = checked("head", h, head, tail - h, "tail", tail);
     head = h;
     return lag;
+  }
+
+  /**
+   * {@code distance}, the bytes between this side's position and the peer's {@code seen} value
+   * of {@code what}, once checked: the peer's position never goes back from {@code lastSeen},
+   * and no more than the ring's capacity lies between the two. A peer that breaks either is
+   * hostile or broken.
+   */
+  private long checked(String what, long seen, long lastSeen, long distance, String own,
+      long ownValue) throws FramingException {
+    if (Long.compareUnsigned(seen, lastSeen) < 0 || distance < 0 || distance > capacity) {
+      throw new FramingException("shared-memory lane: " + what + " " + Long.toUnsignedString(seen)
+          + " out of range (" + own + " " + ownValue + ", capacity " + capacity + ")");
+    }
+    return distance;
   }
 
   /** Bytes this writer has published: its stream position. */

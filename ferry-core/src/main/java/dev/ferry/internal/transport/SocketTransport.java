@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.IllegalBlockingModeException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -550,7 +549,7 @@ public final class SocketTransport implements Transport {
       if (readsLeft) reads.deregister();
       if (writesLeft) writes.deregister();
       if (!channel.isRegistered()) channel.configureBlocking(true);
-    } catch (IOException | IllegalBlockingModeException | ClosedSelectorException e) {
+    } catch (IOException | IllegalBlockingModeException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not leave a passed socket in blocking mode", e);
     } finally {
       modeLock.unlock();
