@@ -99,13 +99,16 @@ def main():
     elif mode == "hostile":
         # Java sends lying messages; each must fail cleanly and leave the stream in step.
         results = []
+        before = counts()[0]
         for i in range(int(sys.argv[2])):
             try:
                 ferry_bulk.recv(conn)
                 results.append("ok")
             except ferry_bulk.BulkError as e:
                 results.append("BulkError: %s" % e)
-        results.append("fds %d" % counts()[0])
+        after = counts()[0]
+        # The descriptors that came with the lies are closed: as many open as before.
+        results.append("fds same" if after == before else "fds %d -> %d" % (before, after))
         conn.send_bytes("\n".join(results).encode())
     conn.close()
 

@@ -28,9 +28,7 @@ class FerryShmSelfTest {
   @ParameterizedTest(name = "python {0}")
   @ValueSource(strings = {"3.8", "3.11", "3.13"})
   void ferryShmPassesItsSelfTest(String version) throws Exception {
-    String arch = System.getProperty("os.arch");
-    assumeTrue(System.getProperty("os.name").equals("Linux")
-        && (arch.equals("amd64") || arch.equals("x86_64")), "a lane needs x86-64 Linux: " + arch);
+    assumeTrue(SharedMemoryLane.supported(), "a lane needs x86-64 Linux");
     Path python = Pythons.require(version);
     Path script = Pythons.script("/python/shm_selftest.py");
     Path module = Pythons.script("/dev/ferry/handle/ferry_shm.py");

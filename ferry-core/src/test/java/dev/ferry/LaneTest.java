@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -343,7 +342,7 @@ class LaneTest {
   }
 
   @Test
-  void refusesALaneBetweenMismatchedRingsNever() throws Exception {
+  void agreesOnALaneBetweenDifferentRingSizes() throws Exception {
     // Ring sizes are the offerer's choice: a listener with another size still accepts.
     ConnectionOptions server = ConnectionOptions.builder().sharedMemoryLane(SMALL).build();
     ConnectionOptions client = ConnectionOptions.builder()
@@ -362,6 +361,5 @@ class LaneTest {
     e = assertThrows(IllegalArgumentException.class, () -> SharedMemoryLane.builder()
         .spin(Duration.ofMillis(600)).yieldTime(Duration.ofMillis(600)).build());
     assertEquals("spin + yieldTime over 1 s: PT0.6S + PT0.6S", e.getMessage());
-    assertTrue(Files.isDirectory(Path.of("/dev/shm")));
   }
 }

@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ferry.LeakCheck;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,14 +123,9 @@ class BulkEchoCommandTest {
         + "descriptors cannot travel over tcp:127.0.0.1:0"), tcp.err());
   }
 
-  private static String run(Path python, String code, Path helpers, Path socket)
-      throws Exception {
-    Process process = new ProcessBuilder(python.toString(), "-c", code, helpers.toString(),
-        socket.toString()).redirectErrorStream(true).start();
-    process.getOutputStream().close();
-    String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(Cli.PATIENCE.toSeconds(), TimeUnit.SECONDS), printed);
-    assertEquals(0, process.exitValue(), printed);
-    return printed.strip();
+  private String run(Path python, String code, Path helpers, Path socket) throws Exception {
+    return Cli.finish(new ProcessBuilder(python.toString(), "-c", code, helpers.toString(),
+        socket.toString()), dir.resolve("output"));
   }
+
 }

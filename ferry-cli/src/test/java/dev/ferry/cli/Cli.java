@@ -1,11 +1,15 @@
 package dev.ferry.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -21,6 +25,25 @@ final class Cli {
   private Cli() {}
 
   record Result(int exitCode, String out, String err) {}
+
+  /**
+   * Runs {@code command} to its end, stdout and stderr together into {@code output} (a file: a
+   * pipe read to its end would wait for a hung process before any timeout could fail it); asserts
+   * exit 0 within {@link #PATIENCE} and returns what it printed, stripped.
+   */
+  static String finish(ProcessBuilder command, Path output) throws Exception {
+    Process process = command.redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    try {
+      process.getOutputStream().close();
+      boolean exited = process.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+      String printed = Files.readString(output);
+      assertTrue(exited, "no exit within " + PATIENCE + "; so far: " + printed);
+      assertEquals(0, process.exitValue(), printed);
+      return printed.strip();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
 
   static Result run(String... args) {
     return runWithInput("", args);

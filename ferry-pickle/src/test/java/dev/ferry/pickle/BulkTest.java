@@ -299,6 +299,7 @@ class BulkTest {
       assertTrue(results[3].matches("BulkError: bulk buffer 0: descriptor \\d+ is not shared memory:"
           + " /tmp/ferry-disk-.*"), results[3]);
       assertEquals("ok", results[4]);
+      assertEquals("fds same", results[5]);
       assertEquals(0, child.closeAndWait(Duration.ofSeconds(30)));
     }
   }

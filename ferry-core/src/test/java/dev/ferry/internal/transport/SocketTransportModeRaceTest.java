@@ -57,6 +57,7 @@ class SocketTransportModeRaceTest {
           passFailure.set(e);
         }
         writer.join(5_000);
+        if (writer.isAlive()) seen.merge("STUCK", 1, Integer::sum);
         t.close();
         if (failure.get() != null) seen.merge("writer: " + failure.get(), 1, Integer::sum);
         if (passFailure.get() != null) seen.merge("pass: " + passFailure.get(), 1, Integer::sum);
