@@ -1,5 +1,6 @@
 package dev.ferry;
 
+import dev.ferry.internal.lane.LaneRegion;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -97,11 +98,7 @@ public final class SharedMemoryLane {
      * @throws IllegalArgumentException otherwise, naming the size
      */
     public Builder ringSize(int bytes) {
-      if (bytes < 4096 || bytes > (256 << 20) || Integer.bitCount(bytes) != 1) {
-        throw new IllegalArgumentException("ringSize " + bytes
-            + " is not a power of two from 4096 to 268435456");
-      }
-      this.ringSize = bytes;
+      this.ringSize = LaneRegion.checkCapacity(bytes, "ringSize");
       return this;
     }
 

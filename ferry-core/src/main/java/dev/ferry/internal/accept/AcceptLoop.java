@@ -389,7 +389,7 @@ final class AcceptLoop implements Runnable {
         accepted(p.endpoint, System.nanoTime() - p.startedNanos, "none");
         continue;
       }
-      fail(k, pending.get(k).endpoint, new SocketTimeoutException("handshake timed out after "
+      fail(k, p.endpoint, new SocketTimeoutException("handshake timed out after "
           + options.handshakeTimeout().toMillis() + " ms on " + address));
     }
   }

@@ -6,10 +6,10 @@ import dev.ferry.SharedMemoryLane;
 import dev.ferry.internal.lane.LaneRegion;
 import dev.ferry.internal.memory.SharedMemory;
 import dev.ferry.internal.transport.LaneTransport;
+import dev.ferry.internal.transport.ReceivedDescriptors;
 import dev.ferry.internal.transport.SocketTransport;
 import java.io.EOFException;
 import java.io.FileDescriptor;
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -59,8 +59,9 @@ public final class LaneSetup {
           + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     }
     int capacity = lane.ringSize();
-    try (SharedMemory memory = SharedMemory.create(LaneRegion.size(capacity))) {
-      MappedByteBuffer region = memory.map(FileChannel.MapMode.READ_WRITE, 0, LaneRegion.size(capacity));
+    long size = LaneRegion.size(capacity);
+    try (SharedMemory memory = SharedMemory.create(size)) {
+      MappedByteBuffer region = memory.map(FileChannel.MapMode.READ_WRITE, 0, size);
       LaneRegion.initialize(region, capacity);
       first.useLane(region, capacity, 0);
       second.useLane(region, capacity, 1);
@@ -179,7 +180,7 @@ public final class LaneSetup {
     try {
       refusal = tryToMap(transport, offer, fds);
     } finally {
-      for (FileDescriptor fd : fds) closeQuietly(fd);
+      ReceivedDescriptors.closeQuietly(fds);
     }
     byte[] reason = refusal == null ? new byte[0] : refusal.getBytes(StandardCharsets.UTF_8);
     int length = REPLY_LENGTH + Math.min(reason.length, MAX_REASON);
@@ -211,14 +212,6 @@ public final class LaneSetup {
       // The client shrank its file between the size check and validate's reads: the JVM turned
       // the SIGBUS into this. Refuse, and keep the accept loop's thread alive.
       return "the region faulted: " + e.getMessage();
-    }
-  }
-
-  private static void closeQuietly(FileDescriptor fd) {
-    try {
-      if (fd.valid()) new FileInputStream(fd).close();
-    } catch (IOException e) {
-      // Already closed: nothing left to release.
     }
   }
 }

@@ -42,10 +42,10 @@ public final class LaneRegion {
     return index == 0 ? HEADER_SIZE : HEADER_SIZE + CONTROL_SIZE + capacity;
   }
 
-  /** Checks a ring capacity a user asked for. */
-  public static int checkCapacity(long capacity) {
+  /** Checks a ring capacity, which the message calls {@code name}. */
+  public static int checkCapacity(long capacity, String name) {
     if (capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || Long.bitCount(capacity) != 1) {
-      throw new IllegalArgumentException("ring size " + capacity
+      throw new IllegalArgumentException(name + " " + capacity
           + " is not a power of two from " + MIN_CAPACITY + " to " + MAX_CAPACITY);
     }
     return (int) capacity;
@@ -79,7 +79,7 @@ public final class LaneRegion {
     if (b.getInt(8) != VERSION) throw new IllegalArgumentException("version " + b.getInt(8));
     if (b.getInt(12) != HEADER_SIZE) throw new IllegalArgumentException("header size " + b.getInt(12));
     long capacity = b.getLong(16);
-    int c = checkCapacity(capacity);
+    int c = checkCapacity(capacity, "ring size");
     if (size(c) != size) throw new IllegalArgumentException("region size " + size + " != " + size(c));
     if (b.getLong(24) != ringOffset(0, c) || b.getLong(32) != ringOffset(1, c)) {
       throw new IllegalArgumentException("ring offsets " + b.getLong(24) + ", " + b.getLong(32));

@@ -50,8 +50,7 @@ public final class SpinPacer {
   /** Sleeps a quarter of the {@code spent} ns, within the backoff's bounds. */
   public void sleep(long spent) throws InterruptedIOException {
     LockSupport.parkNanos(Math.min(Math.max(spent / 4, MIN_BACKOFF_NANOS), MAX_BACKOFF_NANOS));
-    if (Thread.interrupted()) {
-      Thread.currentThread().interrupt();
+    if (Thread.currentThread().isInterrupted()) {
       throw new InterruptedIOException("interrupted while the ring was full");
     }
   }

@@ -14,7 +14,6 @@ final class Memfd {
   static final int F_SEAL_SEAL = 1;
   static final int F_SEAL_SHRINK = 2;
   static final int F_SEAL_GROW = 4;
-  static final int F_SEAL_WRITE = 8;
   private static final int MFD_CLOEXEC = 1;
   private static final int MFD_ALLOW_SEALING = 2;
   private static final int F_ADD_SEALS = 1033;

@@ -71,7 +71,7 @@ public final class LaneTransport implements Transport {
   private final ReceivedDescriptors records = new ReceivedDescriptors();
 
   /** Send lock's. */
-  private final ByteBuffer bell = ByteBuffer.allocateDirect(1);
+  private final ByteBuffer bell = ByteBuffer.allocateDirect(1).put(0, BELL); // never written again
   private final ByteBuffer recordOut = ByteBuffer.allocateDirect(RECORD_LENGTH);
   private long writeWaits;
   private final SpinPacer writePacer = new SpinPacer();
@@ -436,7 +436,7 @@ public final class LaneTransport implements Transport {
     int n = l.out.write(src);
     if (l.out.bellDue()) {
       l.out.countBell();
-      bell.clear().put(0, BELL);
+      bell.clear();
       socket.writeFully(bell);
     }
     return n;
@@ -460,7 +460,7 @@ public final class LaneTransport implements Transport {
 
   /** A bell (harmless: it only says "look") whose send fails once the peer is gone. */
   private void probe() throws IOException {
-    bell.clear().put(0, BELL);
+    bell.clear();
     // Counted once sent: a full socket means the peer has bells to read anyway.
     if (socket.writeNow(bell) == 1) lane.out.countBell();
   }

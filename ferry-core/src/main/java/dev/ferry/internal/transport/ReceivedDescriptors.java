@@ -21,7 +21,7 @@ import org.newsclub.net.unix.FileDescriptorCast;
  *
  * <p>Not thread-safe: used under the connection's read lock, and by close.
  */
-final class ReceivedDescriptors {
+public final class ReceivedDescriptors {
   /** Room for about 250 descriptors per read. */
   static final int ANCILLARY_BUFFER_SIZE = 1024;
 
@@ -109,7 +109,7 @@ final class ReceivedDescriptors {
    * Closes descriptors nobody claimed. A plain close, not junixsocket's, which would shut the
    * socket down for the sender too.
    */
-  static void closeQuietly(FileDescriptor[] fds) {
+  public static void closeQuietly(FileDescriptor[] fds) {
     for (FileDescriptor fd : fds) {
       if (fd == null) continue;
       try {
