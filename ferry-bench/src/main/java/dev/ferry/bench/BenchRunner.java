@@ -1,13 +1,10 @@
 package dev.ferry.bench;
 
 import dev.ferry.Address;
-import dev.ferry.Client;
 import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.Pipe;
-import dev.ferry.Wait;
-import dev.ferry.WaitSet;
 import dev.ferry.pickle.PickleCodec;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -74,9 +71,10 @@ public final class BenchRunner {
   private final List<Case> cases = new ArrayList<>();
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
   private final PickleCodec codec = PickleCodec.standard();
+  final PeerLinks peers;
 
   /** One configuration of one workload: a trial gives one value per metric. */
-  record Case(String workload, String configuration, List<Metric> metrics, Trial trial) {}
+  private record Case(String workload, String configuration, List<Metric> metrics, Trial trial) {}
 
   @FunctionalInterface
   interface Trial {
@@ -87,6 +85,7 @@ public final class BenchRunner {
     this.options = options;
     this.progress = progress;
     this.dir = dir;
+    this.peers = new PeerLinks(dir, codec, this::say);
   }
 
   /**
@@ -174,25 +173,25 @@ public final class BenchRunner {
         () -> References.extract("cpython_bench.py", dir));
 
     Map<String, Optional<Link>> links = new LinkedHashMap<>();
-    links.put(JDK_UNIX, setUp(JDK_UNIX, this::jdkLink));
+    links.put(JDK_UNIX, setUp(JDK_UNIX, peers::jdkLink));
     links.put(FERRY_PIPE, setUp(FERRY_PIPE, () -> {
       Pipe.Duplex pipe = Pipe.duplex();
-      return inProcessPeer(FERRY_PIPE, pipe.first(), pipe.second());
+      return peers.inProcessPeer(FERRY_PIPE, pipe.first(), pipe.second());
     }));
     links.put(FERRY_UNIX, setUp(FERRY_UNIX,
-        () -> listenerLink(FERRY_UNIX, new Address.Unix(dir.resolve("ferry.sock")))));
-    links.put(FERRY_ABSTRACT, setUp(FERRY_ABSTRACT, () -> listenerLink(FERRY_ABSTRACT,
+        () -> peers.listenerLink(FERRY_UNIX, new Address.Unix(dir.resolve("ferry.sock")))));
+    links.put(FERRY_ABSTRACT, setUp(FERRY_ABSTRACT, () -> peers.listenerLink(FERRY_ABSTRACT,
         new Address.Abstract("ferry-bench-" + ProcessHandle.current().pid()))));
     links.put(FERRY_TCP, setUp(FERRY_TCP,
-        () -> listenerLink(FERRY_TCP, new Address.Tcp("127.0.0.1", 0))));
-    links.put(FERRY_PROCESS, setUp(FERRY_PROCESS, () -> processLink(FerryLink::new)));
+        () -> peers.listenerLink(FERRY_TCP, new Address.Tcp("127.0.0.1", 0))));
+    links.put(FERRY_PROCESS, setUp(FERRY_PROCESS, () -> peers.processLink(FerryLink::new)));
     // The same two with AsyncConnection sending: queued small frames leave in one write.
     Map<String, Optional<Link>> asyncLinks = new LinkedHashMap<>();
     asyncLinks.put(FERRY_UNIX + ASYNC_SENDS, setUp(FERRY_UNIX + ASYNC_SENDS,
-        () -> listenerLink(FERRY_UNIX + ASYNC_SENDS, new Address.Unix(dir.resolve("async.sock")),
+        () -> peers.listenerLink(FERRY_UNIX + ASYNC_SENDS, new Address.Unix(dir.resolve("async.sock")),
             AsyncSendLink::new)));
     asyncLinks.put(FERRY_PROCESS + ASYNC_SENDS, setUp(FERRY_PROCESS + ASYNC_SENDS,
-        () -> processLink(AsyncSendLink::new)));
+        () -> peers.processLink(AsyncSendLink::new)));
 
     String rtt = "64 B round trip";
     addC(rtt, C_PINGPONG, cref, List.of(Metric.MEDIAN_US, Metric.P99_US),
@@ -204,7 +203,7 @@ public final class BenchRunner {
     links.forEach((name, link) -> add(rtt, name, link, List.of(Metric.MEDIAN_US, Metric.P99_US),
         l -> roundTrip(l, roundTrips())));
     // Both ends spin: no thread sleeps between messages. Against the C pair, which sleeps.
-    Optional<Link> spinningLink = setUp(FERRY_UNIX + SPINNING, () -> listenerLink(
+    Optional<Link> spinningLink = setUp(FERRY_UNIX + SPINNING, () -> peers.listenerLink(
         FERRY_UNIX + SPINNING, new Address.Unix(dir.resolve("spin.sock")), SPIN, FerryLink::new));
     add(rtt, FERRY_UNIX + SPINNING, spinningLink, List.of(Metric.MEDIAN_US, Metric.P99_US),
         l -> roundTrip(l, roundTrips()));
@@ -339,11 +338,6 @@ public final class BenchRunner {
     cases.add(new Case(workload, configuration, metrics, trial));
   }
 
-  /** Makes {@code configuration} the reference of every row of {@code workload}. */
-  void addReference(String workload, String configuration) {
-    reference(workload, configuration);
-  }
-
   interface Setup<T> {
     T get() throws Exception;
   }
@@ -370,7 +364,7 @@ public final class BenchRunner {
     double[] run(Link link) throws Exception;
   }
 
-  interface PathTrial {
+  private interface PathTrial {
     double[] run(Path path) throws Exception;
   }
 
@@ -381,14 +375,14 @@ public final class BenchRunner {
         : skip(setupFailures.getOrDefault(configuration, "skipped: not set up"))));
   }
 
-  void addC(String workload, String configuration, Optional<Path> binary,
+  private void addC(String workload, String configuration, Optional<Path> binary,
       List<Metric> metrics, PathTrial trial) {
     cases.add(new Case(workload, configuration, metrics, binary.isPresent()
         ? () -> trial.run(binary.get())
         : skip(setupFailures.getOrDefault("compiling the C reference", "skipped: no C"))));
   }
 
-  void addPython(String workload, String configuration, Optional<Path> script,
+  private void addPython(String workload, String configuration, Optional<Path> script,
       List<Metric> metrics, PathTrial trial) {
     cases.add(new Case(workload, configuration, metrics, script.isPresent()
         ? () -> trial.run(script.get())
@@ -413,7 +407,7 @@ public final class BenchRunner {
   /** Makes {@code configuration} the reference of every row of {@code workload}. */
   private final Map<String, String> references = new LinkedHashMap<>();
 
-  private void reference(String workload, String configuration) {
+  void reference(String workload, String configuration) {
     references.put(workload, configuration);
   }
 
@@ -530,90 +524,6 @@ public final class BenchRunner {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Links and their peers
-
-  private Link jdkLink() throws IOException {
-    RawUnixLink[] pair = RawUnixLink.pair(dir.resolve("jdk.sock"));
-    return withPeerThread(JDK_UNIX, pair[0], pair[1]);
-  }
-
-  private Link inProcessPeer(String name, Connection local, Connection remote) {
-    return withPeerThread(name, new FerryLink(local), new FerryLink(remote));
-  }
-
-  private Link listenerLink(String name, Address address) throws IOException {
-    return listenerLink(name, address, FerryLink::new);
-  }
-
-  private Link listenerLink(String name, Address address, LinkMaker driver) throws IOException {
-    return listenerLink(name, address, ConnectionOptions.defaults(), driver);
-  }
-
-  /** A connection through a listener; {@code driver} makes the measuring side's link of it. */
-  private Link listenerLink(String name, Address address, ConnectionOptions options,
-      LinkMaker driver) throws IOException {
-    try (Listener listener = Listener.bind(address, options)) {
-      Connection local = Client.connect(listener.address(), options);
-      Connection remote = listener.accept(Duration.ofSeconds(10));
-      return withPeerThread(name, driver.make(local), new FerryLink(remote));
-    }
-  }
-
-  interface LinkMaker {
-    Link make(Connection connection) throws IOException;
-  }
-
-  /** Serves {@code remote} on a thread; closing the returned link quits and joins it. */
-  private Link withPeerThread(String name, Link local, Link remote) {
-    Thread peer = startThread("ferry-bench-peer " + name, () -> {
-      try (remote) {
-        PeerLoop.serve(remote, codec);
-      } catch (IOException e) {
-        say("peer " + name + " failed: " + e);
-      }
-    });
-    return new PeeredLink(local, () -> {
-      PeerLoop.quit(local);
-      peer.join(10_000);
-    });
-  }
-
-  private Link processLink(LinkMaker driver) throws IOException, InterruptedException {
-    return processLink(driver, ConnectionOptions.defaults(), "peer.sock");
-  }
-
-  /** A connection to a {@link Peer} JVM through a listener with {@code options}; so it connects. */
-  Link processLink(LinkMaker driver, ConnectionOptions options, String socket, String... peerArgs)
-      throws IOException, InterruptedException {
-    Address address = new Address.Unix(dir.resolve(socket));
-    try (Listener listener = Listener.bind(address, options)) {
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      if (Runtime.version().feature() >= 22) command.add("--enable-native-access=ALL-UNNAMED");
-      command.addAll(List.of("-cp", System.getProperty("java.class.path"), Peer.class.getName(),
-          address.toString()));
-      command.addAll(List.of(peerArgs));
-      // Our stdout carries the table: the peer's stdout is dropped, its stderr joins the progress.
-      Process process = new ProcessBuilder(command)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .redirectError(ProcessBuilder.Redirect.INHERIT)
-          .start();
-      Connection local;
-      try {
-        local = listener.accept(Duration.ofSeconds(30));
-      } catch (IOException e) {
-        process.destroyForcibly();
-        throw e;
-      }
-      Link link = driver.make(local);
-      return new PeeredLink(link, () -> {
-        PeerLoop.quit(link);
-        if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly();
-      });
-    }
-  }
-
   private void closeAll() {
     while (!resources.isEmpty()) {
       try {
@@ -639,7 +549,7 @@ public final class BenchRunner {
     return thread;
   }
 
-  static double[] latency(String json) throws IOException {
+  private static double[] latency(String json) throws IOException {
     return new double[] {References.field(json, "median_ns") / 1e3,
         References.field(json, "p99_ns") / 1e3};
   }

@@ -9,7 +9,6 @@ import dev.ferry.pickle.PickleCodec;
 import dev.ferry.pickle.SharedBuffer;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -62,21 +61,20 @@ final class BulkBench {
           () -> new double[] {numpyRoundTrip(python.get(), dir, "shared", roundTrips)});
       runner.addCase(NUMPY, IN_BAND, List.of(MILLIS),
           () -> new double[] {numpyRoundTrip(python.get(), dir, "inband", roundTrips)});
-      runner.addReference(NUMPY, IN_BAND);
+      runner.reference(NUMPY, IN_BAND);
     }
     runner.addCase(ONE_GIB, JAVA_BULK, List.of(MILLIS), () -> new double[] {javaBulk()});
     runner.addCase(ONE_GIB, MEMCPY, List.of(MILLIS), () -> new double[] {memcpy(true)});
     runner.addCase(ONE_GIB, MEMCPY_TOUCHED, List.of(MILLIS), () -> new double[] {memcpy(false)});
-    runner.addReference(ONE_GIB, MEMCPY);
+    runner.reference(ONE_GIB, MEMCPY);
   }
 
   /** Milliseconds per round trip, as the Python client measured them. */
   private static double numpyRoundTrip(Path python, Path dir, String mode, int count)
       throws Exception {
     Path helpers = Files.createDirectories(dir.resolve("bulk-helpers"));
-    extract(PickleCodec.class, "ferry_bulk.py", helpers);
-    Path script = helpers.resolve("bulk_bench.py");
-    if (!Files.exists(script)) References.extract("bulk_bench.py", helpers);
+    References.extract(PickleCodec.class, "ferry_bulk.py", helpers);
+    Path script = References.extract("bulk_bench.py", helpers);
     Path socket = dir.resolve("bulk-" + mode + ".sock");
     try (Listener listener = Listener.bind(new Address.Unix(socket))) {
       CompletableFuture<Void> served = CompletableFuture.runAsync(() -> serve(listener));
@@ -105,15 +103,6 @@ final class BulkBench {
       // the client is done
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static void extract(Class<?> owner, String file, Path dir) throws IOException {
-    Path target = dir.resolve(file);
-    if (Files.exists(target)) return;
-    try (InputStream in = owner.getResourceAsStream(file)) {
-      if (in == null) throw new IOException("missing resource: " + file);
-      Files.copy(in, target);
     }
   }
 

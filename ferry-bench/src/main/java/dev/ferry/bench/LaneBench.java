@@ -5,17 +5,15 @@ import dev.ferry.Connection;
 import dev.ferry.ConnectionOptions;
 import dev.ferry.Listener;
 import dev.ferry.SharedMemoryLane;
+import dev.ferry.handle.ChildProcess;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -47,7 +45,6 @@ final class LaneBench {
       .sharedMemoryLane(SharedMemoryLane.defaults()).build();
 
   private static final Metric CPU = new Metric("CPU", "% of a core", false);
-  private static final String FERRY_SHM = "dev/ferry/handle/ferry_shm.py";
 
   private final BenchRunner runner;
   private final Path dir;
@@ -58,11 +55,11 @@ final class LaneBench {
   }
 
   void plan(Optional<Path> cref, Map<String, Path> pythons) throws InterruptedException {
-    Optional<Link> lane = runner.setUp(LANE_PROCESS, () -> runner.processLink(FerryLink::new,
+    Optional<Link> lane = runner.setUp(LANE_PROCESS, () -> runner.peers.processLink(FerryLink::new,
         SPINNING_LANE, "lane.sock", "lane"));
     runner.add("64 B round trip", LANE_PROCESS, lane, List.of(Metric.MEDIAN_US, Metric.P99_US),
         l -> BenchRunner.roundTrip(l, runner.roundTrips()));
-    Optional<Link> yielding = runner.setUp(LANE_PROCESS_YIELDING, () -> runner.processLink(
+    Optional<Link> yielding = runner.setUp(LANE_PROCESS_YIELDING, () -> runner.peers.processLink(
         FerryLink::new, YIELDING_LANE, "lane-yield.sock", "lane-yield"));
     for (int size : new int[] {64, 4 * 1024, 1024 * 1024}) {
       String workload = "one-way " + BenchRunner.sizeName(size);
@@ -83,7 +80,7 @@ final class LaneBench {
    */
   private void planIdle() throws InterruptedException {
     String workload = "idle shared-memory lane connection, CPU of each side";
-    Optional<Link> idle = runner.setUp("idle " + LANE_PROCESS, () -> runner.processLink(
+    Optional<Link> idle = runner.setUp("idle " + LANE_PROCESS, () -> runner.peers.processLink(
         FerryLink::new, PARKING_LANE, "idle.sock"));
     for (String side : List.of("this JVM", "peer JVM")) {
       String configuration = "Ferry shared-memory lane, default idle strategy, " + side;
@@ -131,36 +128,28 @@ final class LaneBench {
   private void planPython(Map<String, Path> pythons) {
     String workload = "CPython client, 64 B echo";
     int echoes = runner.roundTrips() / 2;
-    // ferry-core ships it beside ferry_child.py
-    URL module = Objects.requireNonNull(LaneBench.class.getClassLoader().getResource(FERRY_SHM),
-        FERRY_SHM);
     pythons.forEach((minor, python) -> {
       String configuration = "CPython " + minor + " ferry_shm client → Ferry server, shared-memory lane";
       runner.referenceOf(workload, configuration, "CPython " + minor + " client → Ferry server");
       runner.addCase(workload, configuration, List.of(Metric.MESSAGES_PER_S),
-          () -> new double[] {BenchRunner.perSecond(echoes, pythonLaneClient(python, module, echoes))});
+          () -> new double[] {BenchRunner.perSecond(echoes, pythonLaneClient(python, echoes))});
     });
   }
 
-  private long pythonLaneClient(Path python, URL module, int count) throws Exception {
-    Path helpers = dir.resolve("helpers");
-    Files.createDirectories(helpers);
-    try (InputStream in = module.openStream()) {
-      Files.write(helpers.resolve("ferry_shm.py"), in.readAllBytes());
-    }
+  private long pythonLaneClient(Path python, int count) throws Exception {
+    Path helpers = Files.createDirectories(dir.resolve("helpers"));
+    References.extract(ChildProcess.class, "ferry_shm.py", helpers); // ferry-core ships it there
     Path script = dir.resolve("lane_client.py");
     Files.writeString(script, CLIENT, StandardCharsets.UTF_8);
     Path socket = dir.resolve("lane-echo.sock");
     try (Listener listener = Listener.bind(new Address.Unix(socket), SPINNING_LANE)) {
-      Thread server = new Thread(() -> {
+      Thread server = BenchRunner.startThread("ferry-bench-lane-echo", () -> {
         try (Connection c = listener.accept(Duration.ofSeconds(30))) {
           PeerLoop.echoUntilEnd(new FerryLink(c));
         } catch (IOException e) {
           runner.say("lane echo failed: " + e);
         }
-      }, "ferry-bench-lane-echo");
-      server.setDaemon(true);
-      server.start();
+      });
       String json = References.run(References.command(python, script, helpers, socket, count, 64));
       server.join(30_000);
       return References.field(json, "elapsed_ns");

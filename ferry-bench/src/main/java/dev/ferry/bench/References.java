@@ -27,8 +27,14 @@ final class References {
 
   /** Copies a resource of this package into {@code dir}. */
   static Path extract(String resource, Path dir) throws IOException {
+    return extract(References.class, resource, dir);
+  }
+
+  /** Copies {@code owner}'s resource {@code resource} into {@code dir}, unless it is there. */
+  static Path extract(Class<?> owner, String resource, Path dir) throws IOException {
     Path file = dir.resolve(resource);
-    try (InputStream in = References.class.getResourceAsStream(resource)) {
+    if (Files.exists(file)) return file;
+    try (InputStream in = owner.getResourceAsStream(resource)) {
       if (in == null) throw new IOException("missing resource: " + resource);
       Files.copy(in, file);
     }
