@@ -72,7 +72,7 @@ class BulkEchoCommandTest {
       "c = Client(sys.argv[2])",
       "r, w = os.pipe()",
       "payload = struct.pack('<8sIIQQ', ferry_bulk.MAGIC, 1, 0, 0, 16) + pickle.dumps(1, 5)",
-      "ferry_bulk._send_frame(c, payload, [r])",
+      "ferry_bulk._send_frame(c, [payload], [r])",
       "try:",
       "    c.recv_bytes()",
       "    print('answered')",

@@ -10,7 +10,6 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -206,7 +205,7 @@ public final class Bulk {
       this.bulk = bulk;
       this.protocol = protocol;
       this.memories = memories;
-      this.origins = origins.isEmpty() ? Map.of() : new IdentityHashMap<>(origins);
+      this.origins = origins.isEmpty() ? Map.of() : origins; // the reader's, dropped after
     }
 
     public Object value() {

@@ -172,7 +172,7 @@ def send(conn, obj, threshold=THRESHOLD):
         pickler.dump(obj)
         pickler.clear_memo()
         del pickler
-        data = out.getvalue()
+        data = out.getbuffer()  # no copy: the frame is joined once, below
         if not buffers:
             conn.send_bytes(data)
             return
@@ -188,8 +188,7 @@ def send(conn, obj, threshold=THRESHOLD):
                     shared = copies[-1], 0
                 fds.append(shared[0])
                 table.append(_ENTRY.pack(shared[1], m.nbytes))
-        payload = b"".join([_HEADER.pack(MAGIC, len(fds), 0)] + table + [data])
-        _send_frame(conn, payload, fds)
+        _send_frame(conn, [_HEADER.pack(MAGIC, len(fds), 0)] + table + [data], fds)
     finally:
         # Also when pickling failed: an export left behind would keep a bytearray from resizing.
         for fd in copies:
@@ -212,10 +211,11 @@ def _sealed_copy(m):
         raise
 
 
-def _send_frame(conn, payload, fds):
-    n = len(payload)
+def _send_frame(conn, parts, fds):
+    """Sends the payload made of parts (bytes-like) as one frame, fds attached to its first byte."""
+    n = sum(len(part) for part in parts)
     header = struct.pack("!i", n) if n <= 0x7fffffff else struct.pack("!iQ", -1, n)
-    frame = memoryview(header + payload)
+    frame = memoryview(b"".join([header] + parts))
     sock = socket.socket(fileno=conn.fileno())
     try:
         sent = sock.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
@@ -248,7 +248,7 @@ def recv(conn, map_unsealed=False, maxlength=None):
                 raise BulkError("plain message came with %d descriptors" % len(fds))
             return pickle.loads(payload)
         views, start = _views(payload, fds, map_unsealed, maxlength)
-        return pickle.loads(payload[start:], buffers=views)
+        return pickle.loads(memoryview(payload)[start:], buffers=views)
     finally:
         _close_all(fds)
 
