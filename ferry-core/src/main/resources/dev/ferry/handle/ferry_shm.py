@@ -157,11 +157,14 @@ def _check_ring_size(n):
     return n
 
 
-def _plain(sock, refused=None):
-    conn = _mpc.Connection(sock.detach())
+def _mark_plain(conn, refused=None):
     conn.lane = False
     conn.lane_refused = refused
     return conn
+
+
+def _plain(sock, refused=None):
+    return _mark_plain(_mpc.Connection(sock.detach()), refused)
 
 
 def _close_fds(fds):
@@ -1150,6 +1153,8 @@ def _serve_offer(sock, io_, spin_us, yield_us):
     fds, io_.fds = io_.fds, []
     region = None
     try:
+        if not lane_supported:
+            raise ValueError(unsupported_reason)
         if len(fds) != 1:
             raise ValueError("expected one descriptor with the offer, got %d" % len(fds))
         region = _Region.accept(fds[0], size)
@@ -1201,15 +1206,6 @@ def _offer_waiting(sock, handshake_timeout):
         time.sleep(0.001)  # a partial offer: readable at once, so poll cannot wait for the rest
 
 
-def _refuse_unsupported(sock, io_):
-    frame = io_.recv_exact(_OFFER_FRAME_LEN, ancillary=True)
-    if frame[:20] != _OFFER_HEAD:
-        raise LaneError("shared-memory lane: expected an offer, got %r" % frame[:20])
-    io_.send_bytes(_REPLY_REFUSE + unsupported_reason.encode("utf-8")[:200])
-    io_.done()
-    return _plain(sock, unsupported_reason)
-
-
 def _listener_authenticates(authkey):
     # Stock Listener.accept: `if self._authkey:` up to 3.12, `is not None` from 3.13 (b'').
     if sys.version_info >= (3, 13):
@@ -1239,10 +1235,7 @@ def Client(address, family=None, authkey=None, *, spin_us=0, yield_us=0,
     _budget(yield_us, "yield_us")
     _check_ring_size(ring_size)
     if family != "AF_UNIX" or not lane:
-        conn = _mpc.Client(address, family, authkey)
-        conn.lane = False
-        conn.lane_refused = None
-        return conn
+        return _mark_plain(_mpc.Client(address, family, authkey))
     sock = socket.socket(socket.AF_UNIX)
     try:
         sock.setblocking(True)
@@ -1311,10 +1304,7 @@ class Listener:
         multiprocessing.connection.Connection. Handshake errors propagate, as in the stock
         Listener; the listener stays usable."""
         if self._stock is not None:
-            conn = self._stock.accept()
-            conn.lane = False
-            conn.lane_refused = None
-            return conn
+            return _mark_plain(self._stock.accept())
         if self._sock is None:
             raise OSError("listener is closed")
         s, self._last_accepted = self._sock.accept()
@@ -1327,8 +1317,7 @@ class Listener:
                 if wanted and lane_supported:
                     return _serve_offer(s, io_, self._spin_us, self._yield_us)
             elif _offer_waiting(s, self._handshake_timeout):
-                if not lane_supported:
-                    return _refuse_unsupported(s, io_)
+                # Also where lanes are unsupported: it refuses, saying why.
                 return _serve_offer(s, io_, self._spin_us, self._yield_us)
             io_.done()
             return _plain(s)
