@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -94,10 +95,11 @@ final class DemoAiopipeCommand implements Callable<Integer> {
     }
   }
 
-  private static void copyResource(Class<?> owner, String name, Path target) throws IOException {
+  /** Copies {@code owner}'s resource {@code name} to {@code target}, replacing what is there. */
+  static void copyResource(Class<?> owner, String name, Path target) throws IOException {
     try (InputStream in = owner.getResourceAsStream(name)) {
       if (in == null) throw new IOException("missing resource " + name);
-      Files.copy(in, target);
+      Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
     }
   }
 

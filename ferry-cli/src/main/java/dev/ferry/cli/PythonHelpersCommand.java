@@ -3,12 +3,10 @@ package dev.ferry.cli;
 import dev.ferry.handle.ChildProcess;
 import dev.ferry.pickle.PickleCodec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -60,9 +58,8 @@ final class PythonHelpersCommand implements Callable<Integer> {
     PrintWriter out = context.out();
     for (Helper helper : HELPERS) {
       Path target = dir.resolve(helper.file());
-      try (InputStream in = helper.owner().getResourceAsStream(helper.file())) {
-        if (in == null) throw new IllegalStateException("missing resource " + helper.file());
-        Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+      try {
+        DemoAiopipeCommand.copyResource(helper.owner(), helper.file(), target);
       } catch (IOException e) {
         throw new CommandFailure("cannot write " + target + ": " + e.getMessage());
       }

@@ -4,6 +4,7 @@ import dev.ferry.Authentication;
 import dev.ferry.Connection;
 import dev.ferry.Address;
 import dev.ferry.ConnectionOptions;
+import dev.ferry.SharedMemoryLane;
 import dev.ferry.Listener;
 import dev.ferry.handle.Access;
 import dev.ferry.handle.Inherited;
@@ -120,12 +121,14 @@ final class ServeCommand {
       ServeOptions serve) {
     ConnectionOptions options = endpoint.connectionOptions();
     Integer spin = serve.receiveSpinMicros;
+    Duration spinTime = null;
     if (spin != null) {
       if (spin < 0 || spin > ServeOptions.MAX_SPIN_MICROS) {
         throw new ParameterException(spec.commandLine(), "--receive-spin-us must be 0 to "
             + ServeOptions.MAX_SPIN_MICROS + ": " + spin);
       }
-      options = options.toBuilder().receiveSpin(Duration.ofNanos(spin * 1_000L)).build();
+      spinTime = Duration.ofNanos(spin * 1_000L);
+      options = options.toBuilder().receiveSpin(spinTime).build();
     }
     if (serve.sharedMemory) {
       // null: --fd, whose one connection is served as it comes
@@ -133,7 +136,10 @@ final class ServeCommand {
         throw new ParameterException(spec.commandLine(), "--shared-memory needs a unix address"
             + " (unix:PATH or unix:@NAME): a lane's memory cannot travel over " + tcp);
       }
-      options = SharedMemoryOption.apply(options, spin);
+      // A lane receive spins as a socket receive does with --receive-spin-us (docs/LANE.md).
+      SharedMemoryLane.Builder lane = SharedMemoryLane.builder();
+      if (spinTime != null) lane.spin(spinTime);
+      options = options.toBuilder().sharedMemoryLane(lane.build()).build();
     }
     return options;
   }
