@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -22,8 +23,9 @@ final class BulkWriter implements OutOfBand, AutoCloseable {
   /** Received buffers by identity, with the memory they lie in; empty unless answering. */
   private final Map<Object, SharedBuffer> received;
   private final List<FileDescriptor> fds = new ArrayList<>();
-  private final List<Long> offsets = new ArrayList<>();
-  private final List<Long> lengths = new ArrayList<>();
+  // Where buffer i lies in fds.get(i); write() keeps the count within MAX_BUFFERS.
+  private final long[] offsets = new long[BulkFrame.MAX_BUFFERS];
+  private final long[] lengths = new long[BulkFrame.MAX_BUFFERS];
   private final List<SharedBuffer> copies = new ArrayList<>();
 
   BulkWriter(long threshold, Map<Object, SharedBuffer> received) {
@@ -95,9 +97,9 @@ final class BulkWriter implements OutOfBand, AutoCloseable {
   }
 
   private void add(FileDescriptor fd, long offset, long length) {
+    offsets[fds.size()] = offset;
+    lengths[fds.size()] = length;
     fds.add(fd);
-    offsets.add(offset);
-    lengths.add(length);
   }
 
   boolean isEmpty() {
@@ -110,9 +112,8 @@ final class BulkWriter implements OutOfBand, AutoCloseable {
 
   /** The payload: header, table, then {@code pickle}. */
   byte[] payload(byte[] pickle) {
-    long[] o = offsets.stream().mapToLong(Long::longValue).toArray();
-    long[] l = lengths.stream().mapToLong(Long::longValue).toArray();
-    return BulkFrame.encode(o, l, pickle);
+    int n = fds.size();
+    return BulkFrame.encode(Arrays.copyOf(offsets, n), Arrays.copyOf(lengths, n), pickle);
   }
 
   @Override
