@@ -44,7 +44,7 @@ class LaneHostileTest {
 
   private static Victim victim() throws Exception {
     AFUNIXSocketChannel[] pair = SocketPairs.open();
-    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0, 0);
+    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0);
     MappedByteBuffer region;
     try (SharedMemory memory = SharedMemory.create(LaneRegion.size(CAPACITY))) {
       region = memory.map(FileChannel.MapMode.READ_WRITE, 0, LaneRegion.size(CAPACITY));
@@ -125,7 +125,7 @@ class LaneHostileTest {
   @Test
   void aRegionShrunkUnderTheMappingIsAnIoErrorNotAnInternalError(@TempDir Path dir) throws Exception {
     AFUNIXSocketChannel[] pair = SocketPairs.open();
-    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0, 0);
+    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0);
     long size = LaneRegion.size(CAPACITY);
     try (RandomAccessFile file = new RandomAccessFile(dir.resolve("region").toFile(), "rw")) {
       file.setLength(size);

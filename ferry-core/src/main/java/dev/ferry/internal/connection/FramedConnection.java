@@ -82,7 +82,7 @@ public final class FramedConnection implements Connection, AsyncPort {
     this.maxSendSize = options.maxSendSize();
     this.peer = options.peerPython().map(v -> "python " + v).orElse("the peer");
     this.receiver = new FrameReceiver(transport, description, readable, writable,
-        transport instanceof LaneTransport ? 0 : options.receiveSpin().toNanos(), counters,
+        options.receiveSpin().toNanos(), counters,
         this::recordClose);
     this.sender = new FrameSender(transport, description, writable, this::closeQuietly, counters);
     this.descriptors = new DescriptorPassing(this, transport, receiver, sender, readable, options);

@@ -43,7 +43,7 @@ public final class LaneSetup {
       throws IOException {
     SharedMemoryLane lane = options.sharedMemoryLane().orElseThrow();
     return new LaneTransport(new SocketTransport(channel), lane.spin().toNanos(),
-        lane.yieldTime().toNanos(), options.receiveSpin().toNanos());
+        lane.yieldTime().toNanos());
   }
 
   /** Whether {@code options} ask for a lane and this platform can run one. */

@@ -367,7 +367,7 @@ public final class FrameReader {
       in.position(in.limit()).limit(in.capacity());
       int n;
       try {
-        n = spinNanos > 0 ? spin(deadline) : 0;
+        n = spinNanos > 0 ? transport.spinRead(in, spinNanos, deadline) : 0;
         if (n == 0) n = transport.read(in, deadline);
       } finally {
         in.limit(in.position()).position(start);
@@ -376,23 +376,6 @@ public final class FrameReader {
       if (n < 0) endOfStream = true;
     }
     return true;
-  }
-
-  /**
-   * Polls the socket for up to {@link #spinNanos}, no later than {@code deadline}: a count, or 0
-   * for nothing (or junixsocket's end of stream, which the transport's wait that follows tells).
-   */
-  private int spin(long deadline) throws IOException {
-    long start = System.nanoTime();
-    long spin = deadline == Deadlines.NONE ? spinNanos : Math.min(spinNanos, deadline - start);
-    do {
-      // An interrupt is the sleeping read's to report, as without spin.
-      if (Thread.currentThread().isInterrupted()) return 0;
-      int n = transport.readNow(in);
-      if (n != 0) return n;
-      Thread.onSpinWait();
-    } while (System.nanoTime() - start < spin);
-    return 0;
   }
 
   /**

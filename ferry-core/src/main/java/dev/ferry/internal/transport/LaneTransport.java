@@ -41,8 +41,6 @@ public final class LaneTransport implements Transport {
   private final SocketTransport socket;
   private final long spinNanos;
   private final long yieldNanos;
-  /** While plain: the spin of ConnectionOptions.receiveSpin, which the frame reader leaves to us. */
-  private final long socketSpinNanos;
 
   /**
    * A keyless server's look at the first bytes ({@link #peekFirst}): served before the socket's
@@ -82,14 +80,11 @@ public final class LaneTransport implements Transport {
 
   /**
    * A transport over a Unix {@code socket}, plain until {@link #useLane}. A receive spins
-   * {@code spinNanos}, then yields {@code yieldNanos}, before it sleeps on the socket; while
-   * plain, it polls the socket for {@code socketSpinNanos} first.
+   * {@code spinNanos}, then yields {@code yieldNanos}, before it sleeps on the socket.
    */
-  public LaneTransport(SocketTransport socket, long spinNanos, long yieldNanos,
-      long socketSpinNanos) {
+  public LaneTransport(SocketTransport socket, long spinNanos, long yieldNanos) {
     if (!socket.passesDescriptors()) throw new IllegalArgumentException("a lane needs a unix socket");
     this.socket = socket;
-    this.socketSpinNanos = socketSpinNanos;
     this.spinNanos = spinNanos;
     this.yieldNanos = yieldNanos;
   }
@@ -169,7 +164,7 @@ public final class LaneTransport implements Transport {
   public int readWithin(ByteBuffer dst, long deadline) throws IOException {
     Lane l = lane;
     if (peeked != null) return takePeeked(dst);
-    if (l == null) return readPlain(dst, deadline);
+    if (l == null) return socket.readWithin(dst, deadline);
     try {
       return readLane(l, dst, deadline);
     } catch (InternalError e) {
@@ -191,21 +186,12 @@ public final class LaneTransport implements Transport {
   }
 
   /**
-   * A plain socket's read, after the spin the connection's options ask for: the frame reader does
-   * not spin on a lane's transport (an empty ring's readNow costs system calls), so it is done here.
+   * The connection's receive spin, on the socket while plain; on a lane none: the ring's own spin
+   * and yield come in {@link #readWithin}, and an empty ring's readNow costs system calls.
    */
-  private int readPlain(ByteBuffer dst, long deadline) throws IOException {
-    if (socketSpinNanos > 0) {
-      long start = System.nanoTime();
-      long spin = deadline == Deadlines.NONE ? socketSpinNanos : Math.min(socketSpinNanos, deadline - start);
-      do {
-        if (Thread.currentThread().isInterrupted()) break;
-        int n = socket.readNow(dst);
-        if (n != 0) return n;
-        Thread.onSpinWait();
-      } while (System.nanoTime() - start < spin);
-    }
-    return socket.readWithin(dst, deadline);
+  @Override
+  public int spinRead(ByteBuffer dst, long spinNanos, long deadline) throws IOException {
+    return lane == null && peeked == null ? socket.spinRead(dst, spinNanos, deadline) : 0;
   }
 
   @Override

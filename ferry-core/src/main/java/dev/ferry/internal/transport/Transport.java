@@ -53,6 +53,24 @@ public sealed interface Transport permits SocketTransport, TlsTransport, LaneTra
   int readNow(ByteBuffer dst) throws IOException;
 
   /**
+   * Polls with {@link #readNow} for up to {@code spinNanos}, no later than {@code deadline}, before
+   * a read that would sleep (a connection's {@code receiveSpin}): a count, or 0 for nothing (or
+   * junixsocket's end of stream, which the read that follows tells).
+   */
+  default int spinRead(ByteBuffer dst, long spinNanos, long deadline) throws IOException {
+    long start = System.nanoTime();
+    long spin = deadline == Deadlines.NONE ? spinNanos : Math.min(spinNanos, deadline - start);
+    do {
+      // An interrupt is the sleeping read's to report, as without spin.
+      if (Thread.currentThread().isInterrupted()) return 0;
+      int n = readNow(dst);
+      if (n != 0) return n;
+      Thread.onSpinWait();
+    } while (System.nanoTime() - start < spin);
+    return 0;
+  }
+
+  /**
    * Whether a read of nothing right after a selector reported the socket readable means end of
    * stream. True for plain Unix sockets (junixsocket's non-blocking read returns 0 there, not -1);
    * false for TCP, whose JDK channel returns -1 at the end, and for TLS, where readable ciphertext
