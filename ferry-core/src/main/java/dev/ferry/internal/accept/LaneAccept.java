@@ -67,22 +67,13 @@ final class LaneAccept {
     if (first == null && offerStarted) {
       throw new java.io.EOFException("the client closed during its shared-memory lane offer");
     }
-    if (first == null || !couldBeOffer(first)) return true; // plain: the end, or a stock client
+    // Plain: the end, or a stock client.
+    if (first == null || !LaneSetup.mayStartOffer(first)) return true;
     offerStarted = true;
     if (first.length < OFFER_FRAME) return false;
     transport.dropPeeked();
     LaneSetup.answer(transport, Arrays.copyOfRange(first, 4, OFFER_FRAME),
         transport.takeDescriptors(0, Long.MAX_VALUE));
     return true;
-  }
-
-  /** Whether these first bytes may be the start of an OFFER frame (header 24, then the magic). */
-  private static boolean couldBeOffer(byte[] first) {
-    byte[] header = {0, 0, 0, 24};
-    int h = Math.min(first.length, 4);
-    if (!Arrays.equals(first, 0, h, header, 0, h)) return false;
-    if (first.length <= 4) return true;
-    byte[] payload = Arrays.copyOfRange(first, 4, first.length);
-    return LaneSetup.isOfferPrefix(payload);
   }
 }

@@ -34,6 +34,13 @@ public final class LaneSetup {
   private static final int REPLY_LENGTH = 16;
   private static final int MAX_REASON = 200;
 
+  /**
+   * The OFFER frame's first bytes, the same in every offer: header, magic, version, kind. They are
+   * what {@link #announce} sends ahead and what a keyless listener recognises an offer by.
+   */
+  private static final byte[] OFFER_START = ByteBuffer.allocate(4 + 14)
+      .putInt(OFFER_LENGTH).put(MAGIC).put(VERSION).put(OFFER).array();
+
   private static final System.Logger LOG = System.getLogger(LaneSetup.class.getName());
 
   private LaneSetup() {}
@@ -84,18 +91,13 @@ public final class LaneSetup {
   }
 
   /**
-   * Sends the first {@value #ANNOUNCED} bytes of the OFFER frame at once: a keyless listener that
+   * Sends the first 18 bytes of the OFFER frame at once: a keyless listener that
    * sees them inside its window waits for the rest (LANE.md 1.2), however long this end then
    * takes to make its region (a cold JVM loads classes, a loaded machine schedules late).
    */
   public static void announce(LaneTransport transport) throws IOException {
-    ByteBuffer start = ByteBuffer.allocate(ANNOUNCED);
-    start.putInt(OFFER_LENGTH).put(MAGIC).put(VERSION).put(OFFER);
-    transport.socket().writeFully(start.flip());
+    transport.socket().writeFully(ByteBuffer.wrap(OFFER_START));
   }
-
-  /** The OFFER frame's bytes that {@link #announce} sends ahead: header, magic, version, kind. */
-  private static final int ANNOUNCED = 4 + 14;
 
   /** As {@link #offer(LaneTransport, SharedMemoryLane, long)}; {@code announced}: the start went. */
   public static void offer(LaneTransport transport, SharedMemoryLane lane, long deadline,
@@ -106,8 +108,8 @@ public final class LaneSetup {
       MappedByteBuffer region = memory.map(FileChannel.MapMode.READ_WRITE, 0, size);
       LaneRegion.initialize(region, capacity);
       ByteBuffer frame = ByteBuffer.allocate(4 + OFFER_LENGTH);
-      frame.putInt(OFFER_LENGTH).put(MAGIC).put(VERSION).put(OFFER).putShort((short) 0).putLong(size);
-      frame.flip().position(announced ? ANNOUNCED : 0);
+      frame.put(OFFER_START).putShort((short) 0).putLong(size);
+      frame.flip().position(announced ? OFFER_START.length : 0);
       transport.socket().writeFully(frame, new FileDescriptor[] {memory.descriptor()});
       byte[] reply = readReply(transport.socket(), deadline);
       if (reply[13] == ACCEPT) {
@@ -151,20 +153,14 @@ public final class LaneSetup {
 
   /** Whether a received message is a lane OFFER (LANE.md 2.1). */
   public static boolean isOffer(byte[] message) {
-    return message.length == OFFER_LENGTH && isSetupPrefix(message, message.length)
-        && message[13] == OFFER;
+    return message.length == OFFER_LENGTH
+        && Arrays.equals(message, 0, OFFER_START.length - 4, OFFER_START, 4, OFFER_START.length);
   }
 
-  /** Whether {@code payload} may be the start of an OFFER payload that has not all arrived. */
-  public static boolean isOfferPrefix(byte[] payload) {
-    int n = Math.min(payload.length, MAGIC.length);
-    if (!Arrays.equals(payload, 0, n, MAGIC, 0, n)) return false;
-    if (payload.length > 12 && payload[12] != VERSION) return false;
-    return payload.length <= 13 || payload[13] == OFFER;
-  }
-
-  private static boolean isSetupPrefix(byte[] payload, int length) {
-    return Arrays.equals(payload, 0, MAGIC.length, MAGIC, 0, MAGIC.length) && payload[12] == VERSION;
+  /** Whether a stream's first bytes may be the start of an OFFER frame (LANE.md 1.2). */
+  public static boolean mayStartOffer(byte[] first) {
+    int n = Math.min(first.length, OFFER_START.length);
+    return Arrays.equals(first, 0, n, OFFER_START, 0, n);
   }
 
   /**
