@@ -48,11 +48,40 @@ public final class SharedMemory implements Closeable {
     this.size = size;
   }
 
-  /** New zero-filled shared memory of {@code size} bytes. */
+  /**
+   * New zero-filled shared memory of {@code size} bytes. On JDK 22+ a memfd, named nowhere at
+   * all, sealed against shrinking and growing once it has its size, so that a receiver that checks
+   * seals may map it without fearing SIGBUS. It cannot be sealed against writing: this process's
+   * own writable mapping lasts until the collector frees it, and the kernel refuses that seal
+   * while one exists. Elsewhere a file in {@link #DIRECTORY}, unlinked at once.
+   */
   public static SharedMemory create(long size) throws IOException {
     if (size < 0) throw new IllegalArgumentException("size < 0: " + size);
     Optional<Memfd> memfd = Memfd.available();
-    if (memfd.isPresent()) return createSealed(memfd.get(), size);
+    RandomAccessFile file = memfd.isPresent() ? openMemfd(memfd.get()) : openUnlinked();
+    try {
+      file.setLength(size);
+      if (memfd.isPresent()) {
+        memfd.get().addSeals(InheritedDescriptors.number(file.getFD()),
+            Memfd.F_SEAL_SHRINK | Memfd.F_SEAL_GROW | Memfd.F_SEAL_SEAL);
+      }
+    } catch (IOException e) {
+      file.close();
+      throw new IOException("cannot make " + size + " bytes of shared memory: " + e.getMessage(), e);
+    }
+    return new SharedMemory(file, size);
+  }
+
+  private static RandomAccessFile openMemfd(Memfd memfd) throws IOException {
+    int fd = memfd.create();
+    try {
+      return new RandomAccessFile("/proc/self/fd/" + fd, "rw");
+    } finally {
+      memfd.close(fd);
+    }
+  }
+
+  private static RandomAccessFile openUnlinked() throws IOException {
     if (!Files.isDirectory(DIRECTORY)) {
       throw new IOException("shared memory needs " + DIRECTORY + " (a tmpfs, as on Linux)");
     }
@@ -62,44 +91,11 @@ public final class SharedMemory implements Closeable {
         + HexFormat.of().formatHex(RANDOM.generateSeed(8)));
     Files.createFile(path,
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    RandomAccessFile file;
     try {
-      file = new RandomAccessFile(path.toFile(), "rw");
+      return new RandomAccessFile(path.toFile(), "rw");
     } finally {
       Files.delete(path);
     }
-    try {
-      file.setLength(size);
-    } catch (IOException e) {
-      file.close();
-      throw new IOException("cannot make " + size + " bytes of shared memory: " + e.getMessage(), e);
-    }
-    return new SharedMemory(file, size);
-  }
-
-  /**
-   * JDK 22+: a memfd, named nowhere at all, sealed against shrinking and growing once it has its
-   * size, so that a receiver that checks seals may map it without fearing SIGBUS. It cannot be
-   * sealed against writing: this process's own writable mapping lasts until the collector frees
-   * it, and the kernel refuses that seal while one exists.
-   */
-  private static SharedMemory createSealed(Memfd memfd, long size) throws IOException {
-    int fd = memfd.create();
-    RandomAccessFile file;
-    try {
-      file = new RandomAccessFile("/proc/self/fd/" + fd, "rw");
-    } finally {
-      memfd.close(fd);
-    }
-    try {
-      file.setLength(size);
-      memfd.addSeals(InheritedDescriptors.number(file.getFD()),
-          Memfd.F_SEAL_SHRINK | Memfd.F_SEAL_GROW | Memfd.F_SEAL_SEAL);
-    } catch (IOException e) {
-      file.close();
-      throw new IOException("cannot make " + size + " bytes of shared memory: " + e.getMessage(), e);
-    }
-    return new SharedMemory(file, size);
   }
 
   /**
