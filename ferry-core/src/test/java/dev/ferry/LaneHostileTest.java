@@ -35,6 +35,17 @@ class LaneHostileTest {
       peer.write(ByteBuffer.wrap(new byte[] {0}));
     }
 
+    /** Sets ring 0's tail to {@code tail} and rings the bell, as a writer publishing does. */
+    void publish(long tail) throws Exception {
+      region.putLong(RING, tail);
+      ring();
+    }
+
+    /** The receive's refusal of what the ring holds. */
+    FramingException refused() {
+      return assertThrows(FramingException.class, end::receiveBytes);
+    }
+
     @Override
     public void close() throws Exception {
       end.close();
@@ -43,12 +54,15 @@ class LaneHostileTest {
   }
 
   private static Victim victim() throws Exception {
+    try (SharedMemory memory = SharedMemory.create(LaneRegion.size(CAPACITY))) {
+      return victim(memory.map(FileChannel.MapMode.READ_WRITE, 0, LaneRegion.size(CAPACITY)));
+    }
+  }
+
+  /** A victim on {@code region}, which it initializes. */
+  private static Victim victim(MappedByteBuffer region) throws Exception {
     AFUNIXSocketChannel[] pair = SocketPairs.open();
     LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0);
-    MappedByteBuffer region;
-    try (SharedMemory memory = SharedMemory.create(LaneRegion.size(CAPACITY))) {
-      region = memory.map(FileChannel.MapMode.READ_WRITE, 0, LaneRegion.size(CAPACITY));
-    }
     LaneRegion.initialize(region, CAPACITY);
     transport.useLane(region, CAPACITY, 1);
     FramedConnection end = new FramedConnection(transport, "victim", true, true,
@@ -60,8 +74,7 @@ class LaneHostileTest {
   void readsWhatAWellBehavedWriterPublishes() throws Exception {
     try (Victim v = victim()) {
       v.region().put(DATA, new byte[] {0, 0, 0, 2, 'h', 'i'});
-      v.region().putLong(RING, 6);
-      v.ring();
+      v.publish(6);
       assertArrayEquals(new byte[] {'h', 'i'}, v.end().receiveBytes());
     }
   }
@@ -69,9 +82,8 @@ class LaneHostileTest {
   @Test
   void rejectsATailMoreThanARingAhead() throws Exception {
     try (Victim v = victim()) {
-      v.region().putLong(RING, CAPACITY + 1);
-      v.ring();
-      FramingException e = assertThrows(FramingException.class, () -> v.end().receiveBytes());
+      v.publish(CAPACITY + 1);
+      FramingException e = v.refused();
       assertTrue(e.getMessage().startsWith("shared-memory lane: tail 4097 out of range"), e.getMessage());
     }
   }
@@ -80,21 +92,18 @@ class LaneHostileTest {
   void rejectsATailThatGoesBack() throws Exception {
     try (Victim v = victim()) {
       v.region().put(DATA, new byte[] {0, 0, 0, 1, 'x', 0, 0});
-      v.region().putLong(RING, 5);
-      v.ring();
+      v.publish(5);
       assertArrayEquals(new byte[] {'x'}, v.end().receiveBytes());
-      v.region().putLong(RING, 2);
-      v.ring();
-      assertThrows(FramingException.class, () -> v.end().receiveBytes());
+      v.publish(2);
+      v.refused();
     }
   }
 
   @Test
   void rejectsANegativeTail() throws Exception {
     try (Victim v = victim()) {
-      v.region().putLong(RING, -8);
-      v.ring();
-      assertThrows(FramingException.class, () -> v.end().receiveBytes());
+      v.publish(-8);
+      v.refused();
     }
   }
 
@@ -102,9 +111,8 @@ class LaneHostileTest {
   void rejectsANegativeLengthInTheRingLikeOnASocket() throws Exception {
     try (Victim v = victim()) {
       v.region().put(DATA, new byte[] {(byte) 0x80, 0, 0, 0});
-      v.region().putLong(RING, 4);
-      v.ring();
-      assertThrows(FramingException.class, () -> v.end().receiveBytes());
+      v.publish(4);
+      v.refused();
     }
   }
 
@@ -112,7 +120,7 @@ class LaneHostileTest {
   void rejectsAStrangeByteOnTheSocket() throws Exception {
     try (Victim v = victim()) {
       v.peer().write(ByteBuffer.wrap(new byte[] {1})); // a stock send_handle's byte
-      FramingException e = assertThrows(FramingException.class, () -> v.end().receiveBytes());
+      FramingException e = v.refused();
       assertTrue(e.getMessage().contains("unexpected byte 0x1"), e.getMessage());
     }
   }
@@ -124,16 +132,10 @@ class LaneHostileTest {
    */
   @Test
   void aRegionShrunkUnderTheMappingIsAnIoErrorNotAnInternalError(@TempDir Path dir) throws Exception {
-    AFUNIXSocketChannel[] pair = SocketPairs.open();
-    LaneTransport transport = new LaneTransport(new SocketTransport(pair[0]), 0, 0);
     long size = LaneRegion.size(CAPACITY);
     try (RandomAccessFile file = new RandomAccessFile(dir.resolve("region").toFile(), "rw")) {
       file.setLength(size);
-      MappedByteBuffer region = file.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, size);
-      LaneRegion.initialize(region, CAPACITY);
-      transport.useLane(region, CAPACITY, 1);
-      try (Victim v = new Victim(new FramedConnection(transport, "victim", true, true,
-          ConnectionOptions.defaults()), pair[1], region.duplicate().order(ByteOrder.LITTLE_ENDIAN))) {
+      try (Victim v = victim(file.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, size))) {
         file.setLength(0);
         v.ring();
         java.io.IOException e = assertThrows(java.io.IOException.class, () -> v.end().receiveBytes());
