@@ -18,9 +18,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -41,7 +38,6 @@ class LaneTest {
   @Test
   void streamsMessagesFromEmptyToManyTimesTheRing() throws Exception {
     ConnectionOptions options = ConnectionOptions.builder().sharedMemoryLane(SMALL).build();
-    ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Pipe.Duplex pipe = Pipe.duplex(options)) {
       assertTrue(lane(pipe.first()) && lane(pipe.second()));
       int[] sizes = {0, 1, 63, 64, 4095, 4096, 4097, 65_536, 1_000_003};
@@ -49,16 +45,13 @@ class LaneTest {
       for (int size : sizes) {
         byte[] payload = new byte[size];
         random.nextBytes(payload);
-        Future<?> sent = pool.submit(() -> {
+        CompletableFuture<?> sent = TestThreads.call(() -> {
           pipe.first().sendBytes(payload);
           return null;
         });
         assertArrayEquals(payload, pipe.second().receiveBytes(), "size " + size);
         sent.get(10, TimeUnit.SECONDS);
       }
-    } finally {
-      pool.shutdownNow();
-      pool.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
 
@@ -71,9 +64,8 @@ class LaneTest {
     long size = 3L << 30;
     ConnectionOptions options = ConnectionOptions.builder().maxMessageSize(size)
         .sharedMemoryLane(SharedMemoryLane.defaults()).build();
-    ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Pipe.Duplex pipe = Pipe.duplex(options)) {
-      Future<?> sent = pool.submit(() -> {
+      CompletableFuture<?> sent = TestThreads.call(() -> {
         pipe.first().sendFrom(new Zeros(size), size);
         return null;
       });
@@ -98,9 +90,6 @@ class LaneTest {
       assertEquals(size, received);
       assertEquals(size, got[0]);
       sent.get(60, TimeUnit.SECONDS);
-    } finally {
-      pool.shutdownNow();
-      pool.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
 
@@ -121,13 +110,8 @@ class LaneTest {
   private boolean roundTrip(ConnectionOptions server, ConnectionOptions client) throws Exception {
     Path socket = dir.resolve("s" + System.nanoTime());
     try (Listener listener = Listener.bind(new Address.Unix(socket), server)) {
-      CompletableFuture<Connection> accepted = CompletableFuture.supplyAsync(() -> {
-        try {
-          return listener.accept(Duration.ofSeconds(10));
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      CompletableFuture<Connection> accepted =
+          TestThreads.call(() -> listener.accept(Duration.ofSeconds(10)));
       try (Connection c = Client.connect(listener.address(), client);
           Connection s = accepted.get(10, TimeUnit.SECONDS)) {
         c.sendBytes("ping".getBytes(StandardCharsets.US_ASCII));
@@ -184,9 +168,8 @@ class LaneTest {
     SharedMemoryLane spinning = SharedMemoryLane.builder().ringSize(4096)
         .spin(Duration.ofMillis(5)).yieldTime(Duration.ofMillis(5)).build();
     ConnectionOptions options = ConnectionOptions.builder().sharedMemoryLane(spinning).build();
-    ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Pipe.Duplex pipe = Pipe.duplex(options)) {
-      Future<?> echo = pool.submit(() -> {
+      CompletableFuture<?> echo = TestThreads.call(() -> {
         for (int i = 0; i < 2_000; i++) pipe.second().sendBytes(pipe.second().receiveBytes());
         return null;
       });
@@ -197,26 +180,19 @@ class LaneTest {
         assertEquals(i, ByteBuffer.wrap(pipe.first().receiveBytes()).getInt(0));
       }
       echo.get(10, TimeUnit.SECONDS);
-    } finally {
-      pool.shutdownNow();
-      pool.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void closeFromAnotherThreadWakesAParkedReceive() throws Exception {
     ConnectionOptions options = ConnectionOptions.builder().sharedMemoryLane(SMALL).build();
-    ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Pipe.Duplex pipe = Pipe.duplex(options)) {
-      Future<byte[]> receive = pool.submit(() -> pipe.second().receiveBytes());
+      CompletableFuture<byte[]> receive = TestThreads.call(() -> pipe.second().receiveBytes());
       Thread.sleep(100);
       pipe.second().close();
       java.util.concurrent.ExecutionException e = assertThrows(
           java.util.concurrent.ExecutionException.class, () -> receive.get(5, TimeUnit.SECONDS));
       assertTrue(e.getCause() instanceof IOException, e.toString());
-    } finally {
-      pool.shutdownNow();
-      pool.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
 
@@ -260,14 +236,12 @@ class LaneTest {
       assertTrue(lane(c));
       c.sendBytes(new byte[] {5});
       assertArrayEquals(new byte[] {5}, c.receiveBytes());
-      CompletableFuture<Long> ended = CompletableFuture.supplyAsync(() -> {
+      CompletableFuture<Long> ended = TestThreads.call(() -> {
         try {
           c.receiveBytes();
           return -1L;
         } catch (EOFException e) {
           return System.nanoTime();
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
         }
       });
       Thread.sleep(settleMillis);
@@ -286,7 +260,7 @@ class LaneTest {
     Process child = startPeer("mute");
     try (Connection c = connectToPeer(child)) {
       assertTrue(lane(c));
-      CompletableFuture<Long> failed = CompletableFuture.supplyAsync(() -> {
+      CompletableFuture<Long> failed = TestThreads.supply(() -> {
         try {
           c.sendBytes(new byte[10 << 20]); // the peer never reads: the ring fills
           return -1L;

@@ -1,6 +1,7 @@
 package dev.ferry;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
@@ -23,5 +24,20 @@ final class TestThreads {
 
   static CompletableFuture<Void> run(Runnable runnable) {
     return CompletableFuture.runAsync(runnable, EACH);
+  }
+
+  /** A task that may throw; what it throws is what the future's get reports as the cause. */
+  interface Call<T> {
+    T call() throws Exception;
+  }
+
+  static <T> CompletableFuture<T> call(Call<T> task) {
+    return supply(() -> {
+      try {
+        return task.call();
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    });
   }
 }
