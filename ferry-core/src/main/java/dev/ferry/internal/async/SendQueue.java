@@ -89,7 +89,10 @@ public final class SendQueue {
   private boolean retryScheduled;
   private boolean flushScheduled;
   private IOException sendFailure;
-  /** Writes handed to the socket (read by tests after a send's future completed). */
+  /**
+   * Writes that took bytes (or flushed, given nothing new), read by tests after a send's future
+   * completed: a look at a full socket or ring that took nothing is no write.
+   */
   private long writeCalls;
 
   /** The flush at the end of a round; one object for all rounds. */
@@ -311,8 +314,8 @@ public final class SendQueue {
     }
     try {
       EventLoop.clearInterrupt();
-      writeCalls++;
-      port.writeNow(s.frame);
+      boolean flushOnly = !s.frame.hasRemaining();
+      if (port.writeNow(s.frame) > 0 || flushOnly) writeCalls++;
     } catch (IOException | RuntimeException e) {
       failAfterWrite(e);
       return Progress.STOPPED;

@@ -456,17 +456,30 @@ public final class LaneTransport implements Transport {
     return socket.writeWaits() + writeWaits;
   }
 
+  /**
+   * Publishes what the ring takes now. Once a write found it full, as in {@link #writeLane}, the
+   * next takes nothing until a quarter of the ring (or the rest of {@code src}) is free: an event
+   * loop refilling each few bytes the reader takes would publish, fence and maybe ring per few
+   * bytes, where a socket's writability waits for room in the same way.
+   */
   @Override
   public int writeNow(ByteBuffer src) throws IOException {
     Lane l = lane;
     if (l == null) return socket.writeNow(src);
     checkOpen();
     try {
-      return publish(l, src);
+      if (outFull && !roomFor(l, src.remaining())) return 0;
+      int wanted = src.remaining();
+      int n = publish(l, src);
+      outFull = n < wanted;
+      return n;
     } catch (InternalError e) {
       throw faulted(e);
     }
   }
+
+  /** Whether the last {@link #writeNow} left bytes the ring could not take. Writing thread's. */
+  private boolean outFull;
 
   // ---------------------------------------------------------------------------------------------
   // Selectors, close
